@@ -1,0 +1,49 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "pollbench",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "pollbench", targets: ["pollbench"]),
+        .library(name: "PollBenchCore", targets: ["PollBenchCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "PollBenchCore", swiftSettings: strict),
+        .target(
+            name: "PollBenchCurl",
+            dependencies: ["CCurl", "PollBenchCore", .product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "pollbench",
+            dependencies: [
+                "PollBenchCore", "PollBenchCurl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "TransportBench",
+            dependencies: [
+                "PollBenchCore", "PollBenchCurl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/TransportBench",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "PollBenchCoreTests", dependencies: ["PollBenchCore"], swiftSettings: strict),
+        .testTarget(name: "PollBenchCurlTests", dependencies: ["PollBenchCurl", "PollBenchCore"], swiftSettings: strict),
+    ]
+)

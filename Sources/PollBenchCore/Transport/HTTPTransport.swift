@@ -1,0 +1,45 @@
+/// The outcome of one request.
+public typealias HTTPResult = Result<HTTPResponse, TransportError>
+
+/// Sends requests from any thread and reports each result once, on a thread of the transport's choosing.
+public protocol HTTPTransport: Sendable {
+    /// Starts `request`; `completion` runs exactly once.
+    func execute(_ request: HTTPRequest, completion: @escaping @Sendable (HTTPResult) -> Void)
+}
+
+extension HTTPTransport {
+    /// Sends `request` and waits for its result.
+    public func execute(_ request: HTTPRequest) async -> HTTPResult {
+        await withCheckedContinuation { continuation in
+            execute(request) { continuation.resume(returning: $0) }
+        }
+    }
+}
+
+/// One event loop of a transport, seen from the code that runs on it.
+/// Not thread safe: use it only on the loop's own thread, from a ``TransportLoopDriver`` callback.
+public protocol TransportLoop: AnyObject {
+    /// Queues `request`; its result comes back through ``TransportLoopDriver/requestDidFinish(tag:result:loop:)`` with `tag`.
+    func submit(_ request: HTTPRequest, tag: Int)
+    /// Requests submitted and not yet finished.
+    var inFlight: Int { get }
+}
+
+/// What a driver asks of its loop after a turn.
+public enum LoopTurn: Sendable, Equatable {
+    /// Sleep until network activity or this many nanoseconds at most.
+    case wait(nanoseconds: Int64)
+    /// No more submissions: the loop ends when its requests in flight finish.
+    case finished
+}
+
+/// The logic that runs inside one transport event loop: a poll scheduler, a load generator.
+/// Every call comes on the loop's thread, so a driver needs no locks.
+public protocol TransportLoopDriver: AnyObject {
+    /// Called once before the first turn.
+    func loopDidStart(_ loop: any TransportLoop)
+    /// Called once for each finished request.
+    func requestDidFinish(tag: Int, result: HTTPResult, loop: any TransportLoop)
+    /// Called every turn, after finished requests are delivered: run due work, then say how long the loop may sleep.
+    func turn(_ loop: any TransportLoop) -> LoopTurn
+}

@@ -1,0 +1,104 @@
+import CCurl
+import DequeModule
+import PollBenchCore
+
+/// One libcurl multi handle, its pool of reusable easy handles and the queue of requests waiting for one.
+/// Confined to the thread that runs it: it is neither `Sendable` nor shared; other threads reach it
+/// only through ``LoopInbox`` and ``LoopWaker``.
+final class CurlLoop: TransportLoop {
+    private let multi: MultiHandle
+    private let configuration: CurlTransportConfiguration
+    private var pool: [EasyHandle] = []
+    private var idle: [EasyHandle] = []
+    private var waiting: Deque<(request: HTTPRequest, tag: Int)> = []
+    private var finishedNow: [(tag: Int, result: HTTPResult)] = []
+    private(set) var inFlight = 0
+
+    init(multi: MultiHandle, configuration: CurlTransportConfiguration) {
+        self.multi = multi
+        self.configuration = configuration
+    }
+
+    func submit(_ request: HTTPRequest, tag: Int) {
+        inFlight += 1
+        if let handle = freeHandle() {
+            start(request, tag: tag, on: handle)
+        } else {
+            waiting.append((request, tag))
+        }
+    }
+
+    /// Runs `driver` until it is finished and every request it submitted has completed.
+    func run(_ driver: any TransportLoopDriver) {
+        driver.loopDidStart(self)
+        var driverFinished = false
+        while true {
+            multi.perform()
+            collectCompleted()
+            for (tag, result) in finishedNow {
+                driver.requestDidFinish(tag: tag, result: result, loop: self)
+            }
+            finishedNow.removeAll(keepingCapacity: true)
+            var waitNanoseconds: Int64 = 1_000_000_000
+            if !driverFinished {
+                switch driver.turn(self) {
+                case .finished: driverFinished = true
+                case .wait(let nanoseconds): waitNanoseconds = nanoseconds
+                }
+            }
+            if driverFinished && inFlight == 0 { return }
+            // Round up so that a timer is never woken early and spun on.
+            let millis = Int32(clamping: max(0, (waitNanoseconds + 999_999) / 1_000_000))
+            multi.poll(timeoutMilliseconds: min(millis, 1_000))
+        }
+    }
+
+    private func freeHandle() -> EasyHandle? {
+        if let handle = idle.popLast() { return handle }
+        guard pool.count < configuration.connectionsPerWorker else { return nil }
+        do {
+            let handle = try EasyHandle(index: pool.count, configuration: configuration)
+            pool.append(handle)
+            return handle
+        } catch {
+            return nil
+        }
+    }
+
+    private func start(_ request: HTTPRequest, tag: Int, on handle: EasyHandle) {
+        do {
+            try handle.prepare(request, tag: tag)
+            try multi.add(handle)
+        } catch {
+            idle.append(handle)
+            finish(tag: tag, result: .failure(TransportError(kind: .invalidRequest, message: error.description)))
+        }
+    }
+
+    private func collectCompleted() {
+        while let (raw, code) = multi.nextCompleted() {
+            guard let handle = handle(for: raw) else { continue }
+            multi.remove(handle)
+            let result = handle.finish(code)
+            finish(tag: handle.tag, result: result)
+            if let next = waiting.popFirst() {
+                start(next.request, tag: next.tag, on: handle)
+            } else {
+                idle.append(handle)
+            }
+        }
+    }
+
+    private func finish(tag: Int, result: HTTPResult) {
+        inFlight -= 1
+        finishedNow.append((tag, result))
+    }
+
+    /// The pool entry behind a finished transfer, from the index stored in `CURLOPT_PRIVATE`.
+    private func handle(for raw: UnsafeMutableRawPointer) -> EasyHandle? {
+        var stored: UnsafeMutableRawPointer?
+        guard pb_easy_getinfo_ptr(raw, CURLINFO_PRIVATE, &stored) == CURLE_OK, let stored else { return nil }
+        let index = Int(bitPattern: stored) - 1
+        return pool.indices.contains(index) ? pool[index] : nil
+    }
+}

@@ -1,0 +1,208 @@
+import CCurl
+import PollBenchCore
+
+/// One reusable curl easy handle and the buffers of the transfer it carries.
+/// Owned by one ``CurlLoop`` and used only on its thread.
+final class EasyHandle {
+    let raw: UnsafeMutableRawPointer
+    /// This handle's place in its loop's pool; stored in `CURLOPT_PRIVATE` to find it on completion.
+    let index: Int
+    /// The tag of the request it carries.
+    var tag = 0
+
+    fileprivate var body: [UInt8] = []
+    fileprivate var headers = ResponseHeaders()
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
+
+    // What the handle was last set to, so that a repeat request sets only what changed.
+    private var lastMethod: HTTPMethod?
+    private var lastHeaders: [HTTPHeader]?
+    private var lastHasBody = false
+    private var lastCredentials: BasicCredentials?
+    private var lastTimeout: Duration?
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+
+    init(index: Int, configuration: CurlTransportConfiguration) throws(CurlSetupError) {
+        _ = CurlCode.globalInit
+        guard let raw = curl_easy_init() else { throw CurlSetupError(description: "curl_easy_init failed") }
+        self.raw = raw
+        self.index = index
+        errorBuffer.initialize(to: 0)
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        try pb_easy_setopt_long(raw, CURLOPT_NOSIGNAL, 1).check("CURLOPT_NOSIGNAL")
+        try pb_easy_setopt_ptr(raw, CURLOPT_PRIVATE, UnsafeRawPointer(bitPattern: index + 1)).check("CURLOPT_PRIVATE")
+        try pb_easy_setopt_ptr(raw, CURLOPT_ERRORBUFFER, errorBuffer).check("CURLOPT_ERRORBUFFER")
+        try pb_easy_setopt_write_callback(raw, CURLOPT_WRITEFUNCTION, easyWriteBody).check("CURLOPT_WRITEFUNCTION")
+        try pb_easy_setopt_ptr(raw, CURLOPT_WRITEDATA, me).check("CURLOPT_WRITEDATA")
+        try pb_easy_setopt_write_callback(raw, CURLOPT_HEADERFUNCTION, easyWriteHeader).check("CURLOPT_HEADERFUNCTION")
+        try pb_easy_setopt_ptr(raw, CURLOPT_HEADERDATA, me).check("CURLOPT_HEADERDATA")
+        // HTTP/2 over TLS when ALPN offers it, HTTP/1.1 otherwise; wait for a multiplexed stream rather than open a connection.
+        try pb_easy_setopt_long(raw, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS).check("CURLOPT_HTTP_VERSION")
+        try pb_easy_setopt_long(raw, CURLOPT_PIPEWAIT, 1).check("CURLOPT_PIPEWAIT")
+        try pb_easy_setopt_long(raw, CURLOPT_SSL_VERIFYPEER, configuration.verifyPeer ? 1 : 0).check("CURLOPT_SSL_VERIFYPEER")
+        try pb_easy_setopt_long(raw, CURLOPT_SSL_VERIFYHOST, configuration.verifyPeer ? 2 : 0).check("CURLOPT_SSL_VERIFYHOST")
+        if let path = configuration.caBundlePath {
+            try path.withCString { pb_easy_setopt_ptr(raw, CURLOPT_CAINFO, $0) }.check("CURLOPT_CAINFO")
+        }
+        try configuration.userAgent.withCString { pb_easy_setopt_ptr(raw, CURLOPT_USERAGENT, $0) }.check("CURLOPT_USERAGENT")
+        body.reserveCapacity(16 * 1024)
+    }
+
+    deinit {
+        curl_easy_cleanup(raw)
+        curl_slist_free_all(headerList)
+        errorBuffer.deallocate()
+    }
+
+    /// Sets the handle up for `request`, touching only the options that differ from its last request.
+    func prepare(_ request: HTTPRequest, tag: Int) throws(CurlSetupError) {
+        self.tag = tag
+        body.removeAll(keepingCapacity: true)
+        headers = ResponseHeaders()
+        errorBuffer[0] = 0
+        try request.url.withCString { pb_easy_setopt_ptr(raw, CURLOPT_URL, $0) }.check("CURLOPT_URL")
+        // A POST always carries a body, if only an empty one, so that curl sends Content-Length.
+        let body = request.body ?? (request.method == .post ? [] : nil)
+        if request.method != lastMethod || body != nil || lastHasBody {
+            try setMethod(request.method, body: body)
+        }
+        if request.headers != lastHeaders || (body != nil) != lastHasBody {
+            try setHeaders(request.headers, hasBody: body != nil)
+        }
+        lastHasBody = body != nil
+        if request.credentials != lastCredentials {
+            try setCredentials(request.credentials)
+        }
+        if request.timeout != lastTimeout {
+            let millis = max(1, Int(request.timeout.components.seconds * 1_000 + request.timeout.components.attoseconds / 1_000_000_000_000_000))
+            try pb_easy_setopt_long(raw, CURLOPT_TIMEOUT_MS, millis).check("CURLOPT_TIMEOUT_MS")
+            lastTimeout = request.timeout
+        }
+    }
+
+    private func setMethod(_ method: HTTPMethod, body: [UInt8]?) throws(CurlSetupError) {
+        if let body {
+            try pb_easy_setopt_long(raw, CURLOPT_POST, 1).check("CURLOPT_POST")
+            try pb_easy_setopt_off_t(raw, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)).check("CURLOPT_POSTFIELDSIZE_LARGE")
+            let copied = body.isEmpty
+                ? "".withCString { pb_easy_setopt_ptr(raw, CURLOPT_COPYPOSTFIELDS, $0) }
+                : body.withUnsafeBytes { pb_easy_setopt_ptr(raw, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }
+            try copied.check("CURLOPT_COPYPOSTFIELDS")
+        } else {
+            try pb_easy_setopt_long(raw, CURLOPT_HTTPGET, 1).check("CURLOPT_HTTPGET")
+        }
+        let custom: String? = switch method {
+        case .get: body == nil ? nil : "GET"
+        case .post: nil
+        case .delete: "DELETE"
+        }
+        if let custom {
+            try custom.withCString { pb_easy_setopt_ptr(raw, CURLOPT_CUSTOMREQUEST, $0) }.check("CURLOPT_CUSTOMREQUEST")
+        } else {
+            try pb_easy_setopt_ptr(raw, CURLOPT_CUSTOMREQUEST, nil).check("CURLOPT_CUSTOMREQUEST")
+        }
+        lastMethod = method
+    }
+
+    private func setHeaders(_ fields: [HTTPHeader], hasBody: Bool) throws(CurlSetupError) {
+        var list: UnsafeMutablePointer<curl_slist>?
+        for field in fields {
+            list = curl_slist_append(list, "\(field.name): \(field.value)")
+        }
+        if hasBody {
+            if !fields.contains(where: { $0.name.lowercased() == "content-type" }) {
+                list = curl_slist_append(list, "Content-Type: application/json")
+            }
+            list = curl_slist_append(list, "Expect:")  // no 100-continue round trip before a body
+        }
+        try pb_easy_setopt_ptr(raw, CURLOPT_HTTPHEADER, list).check("CURLOPT_HTTPHEADER")
+        curl_slist_free_all(headerList)
+        headerList = list
+        lastHeaders = fields
+    }
+
+    private func setCredentials(_ credentials: BasicCredentials?) throws(CurlSetupError) {
+        if let credentials {
+            try pb_easy_setopt_long(raw, CURLOPT_HTTPAUTH, curlAuthBasic).check("CURLOPT_HTTPAUTH")
+            try credentials.clientID.withCString { pb_easy_setopt_ptr(raw, CURLOPT_USERNAME, $0) }.check("CURLOPT_USERNAME")
+            try credentials.clientSecret.withCString { pb_easy_setopt_ptr(raw, CURLOPT_PASSWORD, $0) }.check("CURLOPT_PASSWORD")
+        } else {
+            try pb_easy_setopt_ptr(raw, CURLOPT_USERNAME, nil).check("CURLOPT_USERNAME")
+            try pb_easy_setopt_ptr(raw, CURLOPT_PASSWORD, nil).check("CURLOPT_PASSWORD")
+        }
+        lastCredentials = credentials
+    }
+
+    /// The result of the finished transfer: a response, or the transport error curl reported.
+    func finish(_ code: CURLcode) -> HTTPResult {
+        guard code == CURLE_OK else {
+            return .failure(CurlCode.transportError(code, message: String(cString: errorBuffer)))
+        }
+        var status = 0
+        var connects = 0
+        _ = pb_easy_getinfo_long(raw, CURLINFO_RESPONSE_CODE, &status)
+        _ = pb_easy_getinfo_long(raw, CURLINFO_NUM_CONNECTS, &connects)
+        let timing = TransferTiming(
+            dnsMicros: info(CURLINFO_NAMELOOKUP_TIME_T),
+            connectMicros: info(CURLINFO_CONNECT_TIME_T),
+            tlsMicros: info(CURLINFO_APPCONNECT_TIME_T),
+            firstByteMicros: info(CURLINFO_STARTTRANSFER_TIME_T),
+            totalMicros: info(CURLINFO_TOTAL_TIME_T)
+        )
+        return .success(HTTPResponse(status: status, headers: headers, body: Array(body), timing: timing, openedConnection: connects > 0))
+    }
+
+    private func info(_ key: CURLINFO) -> Int64 {
+        var value: curl_off_t = 0
+        _ = pb_easy_getinfo_off_t(raw, key, &value)
+        return Int64(value)
+    }
+
+    /// Finds the handle behind a `CURLOPT_WRITEDATA`/`CURLOPT_HEADERDATA` pointer.
+    fileprivate static func from(_ userdata: UnsafeMutableRawPointer?) -> EasyHandle? {
+        userdata.map { Unmanaged<EasyHandle>.fromOpaque($0).takeUnretainedValue() }
+    }
+}
+
+/// `CURLOPT_WRITEFUNCTION`: appends into the handle's reused buffer. Returning less than given aborts the transfer.
+private func easyWriteBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {
+    guard let handle = EasyHandle.from(userdata), let data else { return 0 }
+    let length = size * count
+    handle.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
+    return length
+}
+
+/// `CURLOPT_HEADERFUNCTION`: keeps the three header fields pollbench reads; a new status line starts afresh.
+private func easyWriteHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {
+    guard let handle = EasyHandle.from(userdata), let data else { return 0 }
+    let length = size * count
+    let line = UnsafeRawBufferPointer(start: data, count: length)
+    if line.starts(with: "HTTP/".utf8) {
+        handle.headers = ResponseHeaders()
+    } else if let value = HeaderLine.value(of: "retry-after", in: line) {
+        handle.headers.retryAfter = value
+    } else if let value = HeaderLine.value(of: "date", in: line) {
+        handle.headers.date = value
+    } else if let value = HeaderLine.value(of: "content-type", in: line) {
+        handle.headers.contentType = value
+    }
+    return length
+}
+
+/// Reads `Name: value` header lines without building a string for the ones we skip.
+enum HeaderLine {
+    /// The trimmed value when `line` is the field `lowercaseName`, compared case-insensitively.
+    static func value(of lowercaseName: StaticString, in line: UnsafeRawBufferPointer) -> String? {
+        let name = UnsafeRawBufferPointer(start: lowercaseName.utf8Start, count: lowercaseName.utf8CodeUnitCount)
+        guard line.count > name.count, line[name.count] == UInt8(ascii: ":") else { return nil }
+        for i in 0..<name.count where line[i] | 0x20 != name[i] { return nil }
+        var start = name.count + 1
+        var end = line.count
+        while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
+        while end > start, line[end - 1] == 0x0A || line[end - 1] == 0x0D || line[end - 1] == 0x20 { end -= 1 }
+        return String(decoding: line[start..<end], as: UTF8.self)
+    }
+}
+
+/// `CURLAUTH_BASIC`, a shifted macro that Swift does not import.
+private let curlAuthBasic = 1

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct PollBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pollbench",
+        abstract: "Load-test and compare polling strategies against identity-verification APIs."
+    )
+}
