@@ -1,9 +1,10 @@
 import ArgumentParser
 
 @main
-struct PollBench: ParsableCommand {
+struct PollBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pollbench",
-        abstract: "Load-test and compare polling strategies against identity-verification APIs."
+        abstract: "Load-test and compare polling strategies against identity-verification APIs.",
+        subcommands: [SandboxCommand.self]
     )
 }

@@ -1,0 +1,77 @@
+"""Helpers shared by pollbench's benchmark scripts: tools, ports, processes and wrk output."""
+import os, re, shutil, socket, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def need(tool, package):
+    """Installs a Debian package when its tool is missing (as root), or says how."""
+    if shutil.which(tool) or os.path.exists(f"/usr/sbin/{tool}"):
+        return
+    if os.geteuid() != 0:
+        sys.exit(f"error: {tool} is missing: apt-get install {package}")
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True,
+                   env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+
+
+def build_release(product):
+    subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    return os.path.join(ROOT, ".build", "release", product)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, proc, what):
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return
+        except OSError:
+            if proc.poll() is not None:
+                sys.exit(f"error: {what} exited early")
+            time.sleep(0.05)
+    proc.kill()
+    sys.exit(f"error: {what} did not start listening on 127.0.0.1:{port}")
+
+
+def require_two_cpus():
+    if (os.cpu_count() or 1) < 2:
+        sys.exit("error: needs two CPUs (server on CPU 0, client on CPU 1)")
+
+
+def children_cpu():
+    t = os.times()
+    return t.children_user + t.children_system
+
+
+def run_wrk(url, connections, duration, headers=()):
+    """Runs wrk pinned to CPU 1; returns (requests, seconds, client CPU seconds)."""
+    before = children_cpu()
+    cmd = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{duration}s"]
+    for header in headers:
+        cmd += ["-H", header]
+    proc = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=duration + 30)
+    cpu = children_cpu() - before
+    if proc.returncode != 0:
+        sys.exit(f"error: wrk failed: {proc.stderr.strip()}")
+    m = re.search(r"(\d+) requests in ([\d.]+)(m?s)", proc.stdout)
+    if not m or "Non-2xx" in proc.stdout or "Socket errors" in proc.stdout:
+        sys.exit(f"error: unexpected wrk output:\n{proc.stdout}")
+    seconds = float(m.group(2)) / (1000 if m.group(3) == "ms" else 1)
+    return int(m.group(1)), seconds, cpu
+
+
+def write_result(name, lines):
+    """Keeps a copy of a benchmark's report under results/."""
+    folder = os.path.join(ROOT, "results", "benchmarks")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{name}.txt")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""The sandbox's throughput under wrk: requests per second on one core.
+
+Starts `pollbench sandbox` (release build) pinned to CPU 0, creates one
+verification, then runs wrk pinned to CPU 1 against that session's status
+endpoint (the request a poller sends), 64 connections, several rounds.
+Prints each round and, as its last line, sandbox_rps=<median>. Loopback
+only; every run is bounded by --duration.
+
+Usage: python3 Benchmarks/sandbox-wrk.py [--rounds 3] [--duration 5] [--connections 64]
+A copy of the report goes to results/benchmarks/.
+"""
+import argparse, base64, json, os, signal, statistics, subprocess, sys, urllib.request
+
+from benchlib import build_release, free_port, need, require_two_cpus, run_wrk, wait_for_port, write_result
+
+CLIENT_ID = "BENCH001"
+CLIENT_SECRET = "5e" * 32  # a throwaway credential for a loopback-only sandbox
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per round (1-60)")
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    if not (1 <= args.rounds <= 20 and 1 <= args.duration <= 60 and 1 <= args.connections <= 1024):
+        sys.exit("error: --rounds 1-20, --duration 1-60, --connections 1-1024")
+    require_two_cpus()
+    need("wrk", "wrk")
+    binary = build_release("pollbench")
+
+    port = free_port()
+    env = dict(os.environ, POLLBENCH_CLIENT_ID=CLIENT_ID, POLLBENCH_CLIENT_SECRET=CLIENT_SECRET)
+    server = subprocess.Popen(["taskset", "-c", "0", binary, "sandbox", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    lines = []
+    try:
+        wait_for_port(port, server, "pollbench sandbox")
+        auth = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        base = f"http://127.0.0.1:{port}/api/v1"
+        create = urllib.request.Request(f"{base}/verifications", data=b'{"providerId":"bankidse"}', method="POST",
+                                        headers={"Authorization": auth, "Content-Type": "application/json"})
+        with urllib.request.urlopen(create, timeout=5) as response:
+            session = json.load(response)["verificationId"]
+        url = f"{base}/verifications/{session}"
+        rates = []
+        for r in range(1, args.rounds + 1):
+            requests, seconds, cpu = run_wrk(url, args.connections, args.duration, headers=[f"Authorization: {auth}"])
+            rates.append(requests / seconds)
+            lines.append(f"round {r}: {requests / seconds:10.0f} req/s ({requests} requests, wrk CPU {cpu:.2f} s)")
+            print(lines[-1], flush=True)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    result = f"sandbox_rps={statistics.median(rates):.0f}"
+    print(f"(kept in {os.path.relpath(write_result('sandbox-wrk', lines + [result]))})")
+    print(result)
+
+
+if __name__ == "__main__":
+    main()

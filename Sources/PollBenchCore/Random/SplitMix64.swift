@@ -1,0 +1,67 @@
+import Foundation
+
+/// A small, fast, seedable generator (Steele, Lea and Flood's SplitMix64). Every random choice in
+/// pollbench draws from one of these, so a seed replays a run exactly.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    /// Creates a generator; equal seeds give equal sequences.
+    public init(seed: UInt64) {
+        state = seed
+    }
+
+    /// A generator for one named stream under a run seed, independent of every other key.
+    public init(seed: UInt64, key: String) {
+        state = seed ^ StableHash.fnv1a(key)
+        state = next()
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform double in [0, 1) with 53 random bits.
+    public mutating func nextUnit() -> Double {
+        Double(next() >> 11) * 0x1.0p-53
+    }
+}
+
+/// A hash that is the same in every process and on every machine (Swift's `Hasher` is seeded per process).
+public enum StableHash {
+    /// 64-bit FNV-1a of the UTF-8 bytes.
+    public static func fnv1a(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+}
+
+/// A log-normal distribution set by its median and 95th percentile, the way people describe delays.
+public struct LogNormal: Sendable, Equatable, Codable {
+    /// The median.
+    public var median: Double
+    /// The 95th percentile; at least the median.
+    public var p95: Double
+
+    /// Creates the distribution.
+    public init(median: Double, p95: Double) {
+        self.median = median
+        self.p95 = p95
+    }
+
+    /// One sample, drawn with the Box-Muller transform.
+    public func sample(_ random: inout SplitMix64) -> Double {
+        let sigma = median > 0 && p95 > median ? log(p95 / median) / 1.644_853_626_951_472_2 : 0
+        let u1 = max(random.nextUnit(), .leastNonzeroMagnitude)
+        let u2 = random.nextUnit()
+        let normal = (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+        return median * exp(sigma * normal)
+    }
+}

@@ -1,0 +1,400 @@
+import DequeModule
+import Foundation
+import Synchronization
+
+/// One API request as the sandbox sees it, free of any server library.
+public struct SandboxRequest: Sendable {
+    public var method: String
+    /// The path without the query.
+    public var path: String
+    public var authorization: String?
+    /// `X-Pollbench-Key`: the session's key in the workload, so its user behaves the same in every run.
+    public var workloadKey: String?
+    public var body: [UInt8]
+
+    public init(method: String, path: String, authorization: String? = nil, workloadKey: String? = nil, body: [UInt8] = []) {
+        self.method = method
+        self.path = path
+        self.authorization = authorization
+        self.workloadKey = workloadKey
+        self.body = body
+    }
+}
+
+/// The sandbox's answer and how to deliver it.
+public struct SandboxResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    public var delivery: ResponseDelivery = .normal
+    /// Wall-clock delay before answering.
+    public var delay: Duration = .zero
+
+    init(status: Int, json: [UInt8]? = nil, headers: [(name: String, value: String)] = []) {
+        self.status = status
+        self.body = json ?? []
+        self.headers = (json == nil ? [] : [("Content-Type", "application/json")]) + headers
+    }
+}
+
+/// The simulated verification service: routing, auth, budgets, lifecycle, faults and ground truth.
+/// Pure and clock-free: every call takes the model time `now`, so tests drive it with a mock clock and
+/// the live server and the simulator share it. Thread safe.
+public final class SandboxService: Sendable {
+    public let configuration: SandboxConfiguration
+    private let startMillis: Int64
+    private let providersByID: [String: Provider]
+    /// Each client's exact `Authorization` value, so a request is checked without decoding base64.
+    private let expectedAuthorization: [(header: [UInt8], client: SandboxConfiguration.Client)]
+    private let state: Mutex<State>
+    private let originURL = Mutex("http://127.0.0.1")
+
+    private struct ClientState {
+        let client: SandboxConfiguration.Client
+        var overall: TokenBucket?
+        var endpoints: [SandboxEndpoint: TokenBucket]
+    }
+
+    private struct State {
+        var sessions: [String: VerificationSession] = [:]
+        var evictionQueue: Deque<(evictAt: Int64, id: String)> = []
+        var clients: [String: ClientState] = [:]
+        var created = 0
+        var requestCount: UInt64 = 0
+        var truth = GroundTruth()
+    }
+
+    /// Creates a service whose model time starts at `startMillis`.
+    public init(configuration: SandboxConfiguration, startMillis: Int64) {
+        self.configuration = configuration
+        self.startMillis = startMillis
+        providersByID = Dictionary(configuration.providers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        expectedAuthorization = configuration.clients.map { client in
+            (Array(("Basic " + Data("\(client.id):\(client.secret)".utf8).base64EncodedString()).utf8), client)
+        }
+        var initial = State()
+        for client in configuration.clients {
+            initial.clients[client.id] = ClientState(
+                client: client,
+                overall: client.rateLimit.map { TokenBucket($0, now: startMillis) },
+                endpoints: Dictionary(uniqueKeysWithValues: client.endpointLimits.compactMap { name, limit in
+                    SandboxEndpoint(rawValue: name).map { ($0, TokenBucket(limit, now: startMillis)) }
+                })
+            )
+        }
+        state = Mutex(initial)
+    }
+
+    /// The scheme, host and port that absolute URLs (`authorizationUrl`) point at; set once the server is bound.
+    public var origin: String {
+        get { originURL.withLock { $0 } }
+        set { originURL.withLock { $0 = newValue } }
+    }
+
+    // MARK: Requests
+
+    /// Answers one request at model time `now`.
+    public func handle(_ request: SandboxRequest, now: Int64) -> SandboxResponse {
+        let route = Route(method: request.method, path: request.path)
+        var response = respond(route, request, now: now)
+        state.withLock { $0.truth.count(route.endpoint, status: response.status) }
+        if case .api = route.kind, response.status < 500 || response.status == 503 {
+            applyDeliveryFaults(&response)
+        }
+        return response
+    }
+
+    private func respond(_ route: Route, _ request: SandboxRequest, now: Int64) -> SandboxResponse {
+        switch route.kind {
+        case .notFound:
+            return error(.routeNotFound(request.path), request, now)
+        case .methodNotAllowed(let allowed):
+            var response = error(.methodNotAllowed(request.method), request, now)
+            response.headers.append(("Allow", allowed))
+            return response
+        case .authorize(let id):
+            return authorize(id, request, now: now)
+        case .api(let endpoint, let id):
+            guard let client = authenticate(request.authorization) else { return error(.invalidCredentials, request, now) }
+            if let waitMillis = takeToken(client: client.id, endpoint: endpoint, now: now) {
+                var response = error(.rateLimited, request, now)
+                response.headers.append(("Retry-After", String(max(1, (waitMillis + 999) / 1_000))))
+                state.withLock { $0.truth.rateLimited += 1 }
+                return response
+            }
+            if let injected = injectedServerError(request, now: now) { return injected }
+            switch endpoint {
+            case .create: return create(client, request, now: now)
+            case .status, .userinfo, .evidence, .cancel: return session(endpoint, id ?? "", client: client, request, now: now)
+            case .providers: return providers(now: now)
+            case .authorize, .unknown: return error(.routeNotFound(request.path), request, now)
+            }
+        }
+    }
+
+    private func create(_ client: SandboxConfiguration.Client, _ request: SandboxRequest, now: Int64) -> SandboxResponse {
+        guard request.body.count <= configuration.maxBodyBytes else { return error(.bodyTooLarge(configuration.maxBodyBytes), request, now) }
+        let fields: [String: Any]
+        switch CreateBody.parse(request.body) {
+        case .success(let parsed): fields = parsed
+        case .failure(let problem): return error(problem, request, now)
+        }
+        guard let providerID = fields["providerId"] as? String else {
+            return error(fields["providerId"] == nil ? .missingParameter("providerId") : .invalidParameter("'providerId' must be a string."), request, now)
+        }
+        guard let provider = providersByID[providerID], client.enabledProviders?.contains(providerID) ?? true else {
+            return error(.providerNotEnabled(providerID), request, now)
+        }
+        if inOutage(provider, now: now) {
+            state.withLock { $0.truth.faults[FaultKind.outage.rawValue, default: 0] += 1 }
+            return error(.providerUnavailable(providerID), request, now)
+        }
+        let ttl = Int64((configuration.ttlSeconds * 1_000).rounded())
+        let graceMillis = Int64((configuration.graceSeconds * 1_000).rounded())
+        let session: VerificationSession = state.withLock { state in
+            evictExpired(&state, now: now)
+            state.created += 1
+            let key = request.workloadKey ?? "\(client.id)#\(state.created)"
+            var ids = SplitMix64(seed: configuration.seed, key: "id#\(state.created)")
+            var id = String(format8: ids.next()) + String(format8: ids.next())
+            while state.sessions[id] != nil { id = String(format8: ids.next()) + String(format8: ids.next()) }
+            let plan = UserPlan(seed: configuration.seed, key: key, behaviour: provider.behaviour)
+            let session = VerificationSession(
+                id: id, clientID: client.id, key: key, provider: provider, createdAt: now, ttlMillis: ttl, plan: plan,
+                redirectUri: fields["redirectUri"] as? String
+            )
+            state.sessions[id] = session
+            state.evictionQueue.append((session.expiresAt + graceMillis, id))
+            return session
+        }
+        return SandboxResponse(status: 201, json: SessionDocuments.create(session, origin: origin))
+    }
+
+    private func session(_ endpoint: SandboxEndpoint, _ id: String, client: SandboxConfiguration.Client, _ request: SandboxRequest, now: Int64) -> SandboxResponse {
+        let found: VerificationSession? = state.withLock { state in
+            guard var session = state.sessions[id], session.clientID == client.id else { return nil }
+            if endpoint == .cancel, session.cancel(at: now) {
+                state.sessions[id] = session
+            }
+            return session
+        }
+        guard let session = found else { return error(.sessionNotFound(id), request, now) }
+        let status = session.status(at: now)
+        switch endpoint {
+        case .status:
+            return SandboxResponse(status: 200, json: SessionDocuments.status(session, now: now))
+        case .cancel:
+            return session.cancelledAt == now ? SandboxResponse(status: 204) : error(.invalidTransition(status.rawValue), request, now)
+        case .userinfo, .evidence:
+            guard let terminal = session.terminal(at: now), terminal.status == .completed else { return error(.notCompleted(status.rawValue), request, now) }
+            let json = endpoint == .userinfo ? SessionDocuments.userinfo(session, verifiedAt: terminal.at) : SessionDocuments.evidence(session)
+            return SandboxResponse(status: 200, json: json)
+        default:
+            return error(.routeNotFound(request.path), request, now)
+        }
+    }
+
+    private func providers(now: Int64) -> SandboxResponse {
+        SandboxResponse(status: 200, json: SessionDocuments.providers(configuration.providers) { !inOutage($0, now: now) })
+    }
+
+    /// The user's browser opening a redirect flow's authorization page: the simulated user starts then.
+    /// Answers when the browser will be sent back to `redirectUri` (null: the user abandons).
+    private func authorize(_ id: String, _ request: SandboxRequest, now: Int64) -> SandboxResponse {
+        let found: VerificationSession? = state.withLock { state in
+            guard var session = state.sessions[id], session.provider.flowType == .redirect else { return nil }
+            session.open(at: now)
+            state.sessions[id] = session
+            return session
+        }
+        guard let session = found else { return error(.sessionNotFound(id), request, now) }
+        var json = JSONObjectWriter()
+        json.string("verificationId", session.id)
+        json.string("redirectUri", session.redirectUri)
+        json.string("returnAt", session.outcomeAt.flatMap { $0 < session.expiresAt ? ISO8601Millis.format($0) : nil })
+        return SandboxResponse(status: 200, json: json.finish())
+    }
+
+    private func error(_ problem: APIError, _ request: SandboxRequest, _ now: Int64) -> SandboxResponse {
+        SandboxResponse(status: problem.status, json: problem.envelope(instance: request.path, timestamp: now))
+    }
+
+    // MARK: Auth and budgets
+
+    /// The client whose Basic `Authorization` value this is. Every client's value is compared in
+    /// constant time, so the answer takes as long for a near miss as for garbage.
+    private func authenticate(_ header: String?) -> SandboxConfiguration.Client? {
+        guard let header else { return nil }
+        let given = Array(header.utf8)
+        var match: SandboxConfiguration.Client?
+        for expected in expectedAuthorization where ConstantTime.equal(given, expected.header) {
+            match = expected.client
+        }
+        return match
+    }
+
+    /// Nil when the request may go ahead; otherwise model milliseconds until it could.
+    private func takeToken(client: String, endpoint: SandboxEndpoint, now: Int64) -> Int64? {
+        state.withLock { state in
+            guard var entry = state.clients[client] else { return nil }
+            defer { state.clients[client] = entry }
+            if let wait = entry.overall?.take(at: now) { return wait }
+            return entry.endpoints[endpoint]?.take(at: now)
+        }
+    }
+
+    // MARK: Faults
+
+    private func nextFaultDraw() -> SplitMix64 {
+        state.withLock { state in
+            state.requestCount += 1
+            return SplitMix64(seed: configuration.seed ^ 0xFA17, key: String(state.requestCount))
+        }
+    }
+
+    private func injectedServerError(_ request: SandboxRequest, now: Int64) -> SandboxResponse? {
+        guard configuration.faults.serverErrorRate > 0 else { return nil }
+        var random = nextFaultDraw()
+        guard random.nextUnit() < configuration.faults.serverErrorRate else { return nil }
+        state.withLock { $0.truth.faults[FaultKind.serverError.rawValue, default: 0] += 1 }
+        return error(.internalError([500, 502, 503][Int(random.next() % 3)]), request, now)
+    }
+
+    private func applyDeliveryFaults(_ response: inout SandboxResponse) {
+        let faults = configuration.faults
+        guard faults.closeRate + faults.malformedRate + faults.dripRate > 0 || faults.latency != nil else { return }
+        var random = nextFaultDraw()
+        let draw = random.nextUnit()
+        var kinds: [FaultKind] = []
+        if draw < faults.closeRate {
+            response.delivery = .closeMidResponse
+            kinds.append(.close)
+        } else if draw < faults.closeRate + faults.malformedRate, !response.body.isEmpty {
+            response.body = Array(response.body.prefix(response.body.count / 2)) + Array("\u{1}".utf8)
+            kinds.append(.malformed)
+        } else if draw < faults.closeRate + faults.malformedRate + faults.dripRate {
+            response.delivery = .drip(millis: faults.dripMillis)
+            kinds.append(.drip)
+        }
+        if let latency = faults.latency, random.nextUnit() < latency.rate {
+            response.delay = .microseconds(Int64(latency.millis.sample(&random) * 1_000))
+            kinds.append(.latency)
+        }
+        if !kinds.isEmpty {
+            state.withLock { state in for kind in kinds { state.truth.faults[kind.rawValue, default: 0] += 1 } }
+        }
+    }
+
+    private func inOutage(_ provider: Provider, now: Int64) -> Bool {
+        let elapsed = Double(now - startMillis) / 1_000
+        return configuration.faults.outages.contains { ($0.provider == nil || $0.provider == provider.id) && $0.fromSeconds <= elapsed && elapsed < $0.toSeconds }
+    }
+
+    // MARK: Memory and ground truth
+
+    private func evictExpired(_ state: inout State, now: Int64) {
+        while let first = state.evictionQueue.first, first.evictAt <= now {
+            state.evictionQueue.removeFirst()
+            if let session = state.sessions.removeValue(forKey: first.id) {
+                state.truth.evicted[session.status(at: now).rawValue, default: 0] += 1
+            }
+        }
+    }
+
+    /// Sessions held in memory now.
+    public func liveSessionCount() -> Int {
+        state.withLock { $0.sessions.count }
+    }
+
+    /// The service's own counts at `now`, for the harness to check its counts against.
+    public func groundTruth(now: Int64) -> GroundTruth {
+        state.withLock { state in
+            var truth = state.truth
+            truth.created = state.created
+            truth.sessionsByState = truth.evicted
+            for session in state.sessions.values {
+                truth.sessionsByState[session.status(at: now).rawValue, default: 0] += 1
+            }
+            return truth
+        }
+    }
+
+    /// Every session still held, with its terminal time (model epoch milliseconds) where reached.
+    public func sessionRecords(now: Int64) -> [SessionRecord] {
+        state.withLock { state in
+            state.sessions.values.sorted { $0.createdAt < $1.createdAt || ($0.createdAt == $1.createdAt && $0.id < $1.id) }.map { session in
+                let terminal = session.terminal(at: now)
+                return SessionRecord(
+                    verificationId: session.id, key: session.key, clientId: session.clientID, providerId: session.provider.id,
+                    status: session.status(at: now).rawValue, createdAt: session.createdAt, pendingAt: session.pendingAt.flatMap { $0 <= now ? $0 : nil },
+                    terminalAt: terminal?.at
+                )
+            }
+        }
+    }
+}
+
+/// Counts the sandbox keeps about itself.
+public struct GroundTruth: Sendable, Codable, Equatable {
+    /// Responses by endpoint, then by HTTP status (as a string key, for JSON).
+    public var responses: [String: [String: Int]] = [:]
+    /// 429s issued.
+    public var rateLimited = 0
+    /// Injected faults by kind.
+    public var faults: [String: Int] = [:]
+    /// Sessions created.
+    public var created = 0
+    /// Sessions by status now, evicted ones included.
+    public var sessionsByState: [String: Int] = [:]
+    /// Evicted sessions by their final status.
+    public var evicted: [String: Int] = [:]
+
+    mutating func count(_ endpoint: SandboxEndpoint, status: Int) {
+        responses[endpoint.rawValue, default: [:]][String(status), default: 0] += 1
+    }
+
+    /// Responses to one endpoint, all statuses.
+    public func total(_ endpoint: SandboxEndpoint) -> Int {
+        responses[endpoint.rawValue]?.values.reduce(0, +) ?? 0
+    }
+}
+
+/// One session as the admin API lists it; times in model epoch milliseconds.
+public struct SessionRecord: Sendable, Codable, Equatable {
+    public var verificationId: String
+    public var key: String
+    public var clientId: String
+    public var providerId: String
+    public var status: String
+    public var createdAt: Int64
+    public var pendingAt: Int64?
+    public var terminalAt: Int64?
+}
+
+/// Comparison whose time does not depend on where two byte strings first differ.
+enum ConstantTime {
+    static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
+        for i in 0..<max(a.count, b.count) {
+            difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
+        }
+        return difference == 0
+    }
+}
+
+/// Parses a create request's JSON body.
+enum CreateBody {
+    static func parse(_ body: [UInt8]) -> Result<[String: Any], APIError> {
+        guard !body.isEmpty else { return .failure(.missingParameter("providerId")) }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)), let fields = object as? [String: Any] else {
+            return .failure(.invalidParameter("The request body is not a JSON object."))
+        }
+        for name in ["redirectUri", "webhookUrl"] where fields[name] != nil && !(fields[name] is String) {
+            return .failure(.invalidParameter("'\(name)' must be a string."))
+        }
+        if let userData = fields["userData"], !(userData is [String: Any]) {
+            return .failure(.invalidParameter("'userData' must be an object."))
+        }
+        return .success(fields)
+    }
+}

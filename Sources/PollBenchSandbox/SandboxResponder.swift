@@ -1,0 +1,123 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import PollBenchCore
+
+/// Adapts Hummingbird requests to ``SandboxService`` and delivers its answers, faults included.
+/// A plain responder rather than a router: the service routes for itself, so the live server, the
+/// in-process tests and the simulator share one routing table.
+struct SandboxResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let service: SandboxService
+    let clock: ModelClock
+    private static let workloadKey = HTTPField.Name("X-Pollbench-Key")!
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let path = request.uri.path
+        if path.hasPrefix("/admin/") { return admin(path, method: request.method) }
+        var request = request
+        let limit = service.configuration.maxBodyBytes
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: limit)
+        } catch {
+            return Self.json(413, APIError.bodyTooLarge(limit).envelope(instance: path, timestamp: clock.nowMillis()))
+        }
+        let answer = service.handle(
+            SandboxRequest(
+                method: request.method.rawValue, path: path,
+                authorization: request.headers[.authorization], workloadKey: request.headers[Self.workloadKey],
+                body: Array(body.readableBytesView)
+            ),
+            now: clock.nowMillis()
+        )
+        if answer.delay > .zero { try await Task.sleep(for: answer.delay) }
+        var headers = HTTPFields()
+        for header in answer.headers {
+            if let name = HTTPField.Name(header.name) { headers[name] = header.value }
+        }
+        let status = HTTPResponse.Status(code: answer.status)
+        let bytes = ByteBuffer(bytes: answer.body)
+        switch answer.delivery {
+        case .normal:
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: bytes))
+        case .closeMidResponse:
+            return Response(status: status, headers: headers, body: ResponseBody(contentLength: bytes.readableBytes) { writer in
+                try await writer.write(bytes.getSlice(at: 0, length: bytes.readableBytes / 2) ?? ByteBuffer())
+                throw InjectedFault.connectionClosed
+            })
+        case .drip(let millis):
+            return Response(status: status, headers: headers, body: ResponseBody(contentLength: bytes.readableBytes) { writer in
+                let pieces = 10
+                let size = max(1, (bytes.readableBytes + pieces - 1) / pieces)
+                var offset = 0
+                while offset < bytes.readableBytes {
+                    let length = min(size, bytes.readableBytes - offset)
+                    try await writer.write(bytes.getSlice(at: offset, length: length) ?? ByteBuffer())
+                    offset += length
+                    try await Task.sleep(for: .milliseconds(millis / pieces))
+                }
+                try await writer.finish(nil)
+            })
+        }
+    }
+
+    /// Ground truth for the harness: `stats` (JSON counts), `sessions` (JSON, with terminal times), `metrics` (Prometheus).
+    private func admin(_ path: String, method: HTTPRequest.Method) -> Response {
+        guard method == .get else { return Self.json(405, APIError.methodNotAllowed(method.rawValue).envelope(instance: path, timestamp: clock.nowMillis())) }
+        let now = clock.nowMillis()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        switch path {
+        case "/admin/stats":
+            return Self.json(200, (try? encoder.encode(service.groundTruth(now: now))).map(Array.init) ?? Array("{}".utf8))
+        case "/admin/sessions":
+            return Self.json(200, (try? encoder.encode(service.sessionRecords(now: now))).map(Array.init) ?? Array("[]".utf8))
+        case "/admin/metrics":
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: PrometheusText.render(service.groundTruth(now: now), live: service.liveSessionCount()))))
+        default:
+            return Self.json(404, APIError.routeNotFound(path).envelope(instance: path, timestamp: now))
+        }
+    }
+
+    private static func json(_ status: Int, _ bytes: [UInt8]) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: HTTPResponse.Status(code: status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+/// Thrown from a response body writer to drop the connection half-way.
+enum InjectedFault: Error {
+    case connectionClosed
+}
+
+/// The ground truth in Prometheus' text exposition format.
+enum PrometheusText {
+    static func render(_ truth: GroundTruth, live: Int) -> String {
+        var lines = ["# TYPE pollbench_sandbox_responses_total counter"]
+        for (endpoint, statuses) in truth.responses.sorted(by: { $0.key < $1.key }) {
+            for (status, count) in statuses.sorted(by: { $0.key < $1.key }) {
+                lines.append("pollbench_sandbox_responses_total{endpoint=\"\(endpoint)\",status=\"\(status)\"} \(count)")
+            }
+        }
+        lines.append("# TYPE pollbench_sandbox_rate_limited_total counter")
+        lines.append("pollbench_sandbox_rate_limited_total \(truth.rateLimited)")
+        lines.append("# TYPE pollbench_sandbox_faults_total counter")
+        for (kind, count) in truth.faults.sorted(by: { $0.key < $1.key }) {
+            lines.append("pollbench_sandbox_faults_total{kind=\"\(kind)\"} \(count)")
+        }
+        lines.append("# TYPE pollbench_sandbox_sessions_created_total counter")
+        lines.append("pollbench_sandbox_sessions_created_total \(truth.created)")
+        lines.append("# TYPE pollbench_sandbox_sessions gauge")
+        for (state, count) in truth.sessionsByState.sorted(by: { $0.key < $1.key }) {
+            lines.append("pollbench_sandbox_sessions{state=\"\(state)\"} \(count)")
+        }
+        lines.append("# TYPE pollbench_sandbox_sessions_in_memory gauge")
+        lines.append("pollbench_sandbox_sessions_in_memory \(live)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

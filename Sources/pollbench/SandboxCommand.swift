@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import PollBenchCore
+import PollBenchSandbox
+
+/// `pollbench sandbox`: the simulated verification service, standalone.
+struct SandboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox",
+        abstract: "Run the simulated verification sandbox on 127.0.0.1 until interrupted."
+    )
+
+    @Option(help: "Port on 127.0.0.1 (0: any free port).")
+    var port = 8080
+
+    @Option(help: "A JSON sandbox configuration (clients, rate limits, providers, faults).")
+    var config: String?
+
+    @Option(help: "Model seconds per wall second (overrides the file).")
+    var timeScale: Double?
+
+    @Option(help: "Seed for every simulated user and fault (overrides the file).")
+    var seed: UInt64?
+
+    @Option(help: "Where a generated credential pair is written (mode 0600).")
+    var credentialsFile = "results/sandbox-credentials"
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        if let timeScale, !(timeScale > 0 && timeScale <= 10_000) { throw ValidationError("--time-scale must be in (0, 10000]") }
+    }
+
+    func run() async throws {
+        do {
+            var configuration = try config.map(SandboxConfigurationFile.load) ?? SandboxConfiguration()
+            if let timeScale { configuration.timeScale = timeScale }
+            if let seed { configuration.seed = seed }
+            let credentialNote = try SandboxCredentials.ensureClient(in: &configuration, generatedFile: credentialsFile)
+            let server = try await SandboxServer.start(configuration: configuration, port: port)
+            Console.out("pollbench sandbox listening on \(server.baseURL)")
+            Console.out(credentialNote)
+            Console.out("time scale \(configuration.timeScale)x, seed \(configuration.seed); ground truth at http://127.0.0.1:\(server.port)/admin/stats")
+            try await SignalWaiter.waitForInterrupt()
+            await server.stop()
+        } catch let error as CommandFailure {
+            Console.error(error.message)
+            throw ExitCode(error.exitCode)
+        } catch let error as SandboxServerError {
+            Console.error(error.message)
+            throw ExitCode(3)
+        }
+    }
+}
+
+/// A failure the user can fix, reported as one line with an exit code.
+struct CommandFailure: Error {
+    let message: String
+    var exitCode: Int32 = 2
+}
+
+/// Reads `--config` files.
+enum SandboxConfigurationFile {
+    static func load(_ path: String) throws -> SandboxConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure(message: "\(path): cannot read the file") }
+        do {
+            return try JSONDecoder().decode(SandboxConfiguration.self, from: data)
+        } catch let DecodingError.dataCorrupted(context) {
+            throw CommandFailure(message: "\(path): not valid JSON (\(context.underlyingError.map { "\($0)" } ?? context.debugDescription))")
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw CommandFailure(message: "\(path): missing '\(key.stringValue)' at \(Self.where(context))")
+        } catch let DecodingError.typeMismatch(type, context) {
+            throw CommandFailure(message: "\(path): expected \(type) at \(Self.where(context))")
+        } catch let DecodingError.valueNotFound(type, context) {
+            throw CommandFailure(message: "\(path): missing \(type) value at \(Self.where(context))")
+        } catch {
+            throw CommandFailure(message: "\(path): \(error)")
+        }
+    }
+
+    private static func `where`(_ context: DecodingError.Context) -> String {
+        let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        return path.isEmpty ? "the top level" : path
+    }
+}
+
+/// Where the sandbox's client credentials come from: the config file, then the environment
+/// (`POLLBENCH_CLIENT_ID` / `POLLBENCH_CLIENT_SECRET`, as a client run reads them), then a generated pair.
+enum SandboxCredentials {
+    static let idVariable = "POLLBENCH_CLIENT_ID"
+    static let secretVariable = "POLLBENCH_CLIENT_SECRET"
+
+    /// Adds a client when the configuration has none; returns a line saying which client to use,
+    /// never the secret itself.
+    static func ensureClient(in configuration: inout SandboxConfiguration, generatedFile: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        if let first = configuration.clients.first {
+            return "clients from the config file: \(configuration.clients.map(\.id).joined(separator: ", ")) (use \(first.id))"
+        }
+        if let id = environment[idVariable], let secret = environment[secretVariable], !id.isEmpty, !secret.isEmpty {
+            configuration.clients = [.init(id: id, secret: secret)]
+            return "client id \(id) from \(idVariable), secret from \(secretVariable)"
+        }
+        var random = SystemRandomNumberGenerator()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        let id = String((0..<8).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] })
+        let secret = (0..<4).map { _ in String(format8: random.next()) }.joined()
+        try write("\(idVariable)=\(id)\n\(secretVariable)=\(secret)\n", to: generatedFile)
+        configuration.clients = [.init(id: id, secret: secret)]
+        return "generated client id \(id); its secret is in \(generatedFile) (load it with: set -a; . \(generatedFile); set +a)"
+    }
+
+    private static func write(_ text: String, to path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw CommandFailure(message: "\(path): cannot write the credentials file") }
+        defer { close(fd) }
+        fchmod(fd, 0o600)
+        let bytes = Array(text.utf8)
+        guard Foundation.write(fd, bytes, bytes.count) == bytes.count else { throw CommandFailure(message: "\(path): cannot write the credentials file") }
+    }
+}
+
+/// Waits for SIGINT or SIGTERM.
+enum SignalWaiter {
+    static func waitForInterrupt() async throws {
+        let (stream, continuation) = AsyncStream<Int32>.makeStream()
+        let sources = [SIGINT, SIGTERM].map { signalNumber in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { continuation.yield(signalNumber) }
+            source.resume()
+            return source
+        }
+        for await _ in stream { break }
+        for source in sources { source.cancel() }
+    }
+}
