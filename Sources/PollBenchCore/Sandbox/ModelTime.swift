@@ -8,25 +8,40 @@ public struct ModelClock: Sendable {
     public let startMillis: Int64
     /// How many model seconds pass per wall second.
     public let scale: Double
-    private let origin: ContinuousClock.Instant
+    /// The wall instant at which model time was `startMillis`.
+    public let origin: ContinuousClock.Instant
 
-    /// Starts a clock at `startMillis` now.
-    public init(startMillis: Int64, scale: Double) {
+    /// Starts a clock at `startMillis` at `origin` (default: now).
+    public init(startMillis: Int64, scale: Double, origin: ContinuousClock.Instant = .now) {
         self.startMillis = startMillis
         self.scale = scale
-        origin = .now
+        self.origin = origin
     }
 
     /// The model time now.
     public func nowMillis() -> Int64 {
-        let elapsed = ContinuousClock.now - origin
-        let wallMillis = Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15
-        return startMillis + Int64((wallMillis * scale).rounded(.down))
+        modelMicros(atNanos: nanos(since: .now)) / 1_000
     }
 
-    /// The wall-clock duration of `modelMillis` model milliseconds.
-    public func wallDuration(modelMillis: Int64) -> Duration {
-        .nanoseconds(Int64((Double(modelMillis) * 1e6 / scale).rounded(.up)))
+    /// Wall nanoseconds from the origin to `instant`.
+    public func nanos(since instant: ContinuousClock.Instant) -> Int64 {
+        let elapsed = instant - origin
+        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+    }
+
+    /// Model time, in microseconds since the Unix epoch, `wallNanos` after the origin.
+    public func modelMicros(atNanos wallNanos: Int64) -> Int64 {
+        startMillis * 1_000 + Int64((Double(wallNanos) / 1_000 * scale).rounded(.down))
+    }
+
+    /// Wall nanoseconds after the origin at which model time reaches `modelMicros`.
+    public func nanos(atModelMicros modelMicros: Int64) -> Int64 {
+        Int64((Double(modelMicros - startMillis * 1_000) * 1_000 / scale).rounded(.up))
+    }
+
+    /// Wall nanoseconds that `modelMillis` model milliseconds take.
+    public func wallNanos(modelMillis: Int64) -> Int64 {
+        Int64((Double(modelMillis) * 1e6 / scale).rounded(.up))
     }
 }
 

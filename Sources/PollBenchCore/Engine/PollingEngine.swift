@@ -1,0 +1,441 @@
+import HeapModule
+
+/// What every engine of a run shares.
+public struct EngineConfiguration: Sendable {
+    /// The API base URL, e.g. `http://127.0.0.1:8080/api/v1`.
+    public var baseURL: String
+    public var credentials: BasicCredentials?
+    /// The strategies; each session names one by index.
+    public var strategies: [PollStrategy]
+    /// Model milliseconds after creation at which the client gives up.
+    public var clientTimeoutMillis: Int64 = 300_000
+    /// Each request's wall-clock time limit.
+    public var requestTimeout: Duration = .seconds(30)
+    /// Creates retried after a 429, 5xx or transport error; then the session ends as `error`.
+    public var createRetries = 3
+    /// Seeds the strategies' jitter (with each session's key).
+    public var seed: UInt64
+    /// The `redirectUri` sent for redirect flows.
+    public var redirectUri = "https://pollbench.invalid/return"
+
+    public init(baseURL: String, credentials: BasicCredentials?, strategies: [PollStrategy], seed: UInt64) {
+        self.baseURL = baseURL
+        self.credentials = credentials
+        self.strategies = strategies
+        self.seed = seed
+    }
+}
+
+/// One session for an engine to run: a workload slot under one strategy.
+public struct EngineSessionSpec: Sendable {
+    public var slot: SessionSlot
+    public var strategy: Int
+
+    public init(slot: SessionSlot, strategy: Int) {
+        self.slot = slot
+        self.strategy = strategy
+    }
+}
+
+/// The polling engine: one per transport event loop. It owns its sessions, a min-heap of timers
+/// (arrivals and due polls) and its recorders, so nothing on its path takes a lock. Every poll has
+/// an intended send time, and latency is recorded from it as well as from the actual send.
+public final class PollingEngine: TransportLoopDriver {
+    private enum Action: Comparable {
+        case start, poll, timeout
+    }
+
+    private struct Timer: Comparable {
+        var due: Int64
+        var session: Int
+        var action: Action
+
+        static func < (a: Timer, b: Timer) -> Bool { (a.due, a.session) < (b.due, b.session) }
+    }
+
+    private enum Phase {
+        case waiting, creating, scheduled, polling, authorizing, fetchingUserinfo, fetchingEvidence, done
+    }
+
+    private struct Session {
+        /// Its place in `sessions`, and the tag of its requests.
+        let index: Int
+        let spec: EngineSessionSpec
+        var schedule: PollSchedule
+        var random: SplitMix64
+        var phase = Phase.waiting
+        var createAttempts = 0
+        var verificationID: String?
+        var deadlineMicros: Int64 = .max
+        var intendedNanos: Int64 = 0
+        var sentNanos: Int64 = 0
+        var result: SessionResult
+    }
+
+    private let configuration: EngineConfiguration
+    private let clock: ModelClock
+    private let now: () -> ContinuousClock.Instant
+    private let progress: ProgressBoard?
+    private let stop: StopSignal?
+    private var sessions: [Session]
+    private var timers = Heap<Timer>()
+    private var closedQueue: [Int] = []
+    private let closedConcurrency: Int
+    private var startNanos: Int64 = 0
+    private var open = 0
+    private var reported = (started: 0, ended: 0, requests: 0, rateLimited: 0)
+    private var totals = (started: 0, ended: 0, requests: 0, rateLimited: 0)
+    private let statusBase: String
+
+    /// Measurements, one recorder per strategy index.
+    public private(set) var recorders: [StrategyRecorder]
+
+    /// - Parameters:
+    ///   - closedConcurrency: for a closed workload, how many of these sessions run at once.
+    ///   - now: the wall clock; tests pass a virtual one.
+    public init(
+        configuration: EngineConfiguration, sessions specs: [EngineSessionSpec], clock: ModelClock, closedConcurrency: Int = 0,
+        now: @escaping () -> ContinuousClock.Instant = { .now }, progress: ProgressBoard? = nil, stop: StopSignal? = nil
+    ) {
+        self.configuration = configuration
+        self.clock = clock
+        self.now = now
+        self.progress = progress
+        self.stop = stop
+        statusBase = configuration.baseURL + "/verifications/"
+        recorders = Array(repeating: StrategyRecorder(), count: configuration.strategies.count)
+        sessions = specs.enumerated().map { index, spec in
+            Session(
+                index: index,
+                spec: spec,
+                schedule: PollSchedule(strategy: configuration.strategies[spec.strategy]),
+                random: SplitMix64(seed: configuration.seed, key: "\(spec.slot.key)/\(spec.strategy)"),
+                result: SessionResult(key: spec.slot.key, providerID: spec.slot.providerID, outcome: .error, polls: 0, createSentMicros: 0)
+            )
+        }
+        closedQueue = specs.indices.filter { specs[$0].slot.arrivalMillis == nil }.reversed()
+        self.closedConcurrency = closedConcurrency
+    }
+
+    // MARK: Loop callbacks
+
+    public func loopDidStart(_ loop: any TransportLoop) {
+        startNanos = wallNanos()
+        for (index, session) in sessions.enumerated() {
+            if let arrival = session.spec.slot.arrivalMillis {
+                timers.insert(Timer(due: startNanos + clock.wallNanos(modelMillis: arrival), session: index, action: .start))
+            }
+        }
+        for _ in 0..<closedConcurrency { startNextClosed(loop) }
+    }
+
+    public func turn(_ loop: any TransportLoop) -> LoopTurn {
+        let nowNanos = wallNanos()
+        if stop?.isRequested == true { interruptAll(at: nowNanos) }
+        while let next = timers.min, next.due <= nowNanos {
+            timers.removeMin()
+            fire(next, at: nowNanos, loop)
+        }
+        publishProgress()
+        if let next = timers.min { return .wait(nanoseconds: next.due - nowNanos) }
+        return open == 0 && closedQueue.isEmpty ? .finished : .wait(nanoseconds: 100_000_000)
+    }
+
+    public func requestDidFinish(tag: Int, result: HTTPResult, loop: any TransportLoop) {
+        let nowNanos = wallNanos()
+        var session = sessions[tag]
+        let endpoint = endpointInFlight(session.phase)
+        record(endpoint, result, session: session, at: nowNanos)
+        guard session.phase != .done else { return }  // interrupted while in flight
+        switch session.phase {
+        case .creating: created(&session, result, at: nowNanos, loop)
+        case .polling: polled(&session, result, at: nowNanos, loop)
+        case .authorizing: authorized(&session, result, at: nowNanos, loop)
+        case .fetchingUserinfo:
+            session.phase = .fetchingEvidence
+            send(&session, tag: tag, .get, "\(statusBase)\(session.verificationID ?? "")/evidence", intended: nowNanos, loop)
+        case .fetchingEvidence: end(&session, .completed, at: nowNanos, loop)
+        case .waiting, .scheduled, .done: break
+        }
+        sessions[tag] = session
+    }
+
+    // MARK: Session steps
+
+    private func fire(_ timer: Timer, at nowNanos: Int64, _ loop: any TransportLoop) {
+        var session = sessions[timer.session]
+        switch (timer.action, session.phase) {
+        case (.start, .waiting):
+            start(&session, intended: timer.due, at: nowNanos, loop)
+        case (.start, .creating):  // a create retry
+            sendCreate(&session, intended: timer.due, loop)
+        case (.poll, .scheduled):
+            session.phase = .polling
+            send(&session, tag: timer.session, .get, statusBase + (session.verificationID ?? ""), intended: timer.due, loop)
+        case (.timeout, .scheduled):
+            end(&session, .clientTimeout, at: nowNanos, loop)
+        default:
+            break
+        }
+        sessions[timer.session] = session
+    }
+
+    private func start(_ session: inout Session, intended: Int64, at nowNanos: Int64, _ loop: any TransportLoop) {
+        open += 1
+        totals.started += 1
+        let second = secondIndex(nowNanos)
+        recorders[session.spec.strategy].seconds[recorders[session.spec.strategy].bucket(second)].started += 1
+        session.phase = .creating
+        session.result.createSentMicros = clock.modelMicros(atNanos: intended)
+        session.deadlineMicros = session.result.createSentMicros + configuration.clientTimeoutMillis * 1_000
+        sendCreate(&session, intended: intended, loop)
+    }
+
+    private func sendCreate(_ session: inout Session, intended: Int64, _ loop: any TransportLoop) {
+        session.createAttempts += 1
+        var body = JSONObjectWriter()
+        body.string("providerId", session.spec.slot.providerID)
+        body.string("redirectUri", configuration.redirectUri)
+        send(&session, tag: session.index, .post, configuration.baseURL + "/verifications", body: body.finish(), intended: intended, loop)
+    }
+
+    private func created(_ session: inout Session, _ result: HTTPResult, at nowNanos: Int64, _ loop: any TransportLoop) {
+        let tag = session.index
+        guard case .success(let response) = result, response.status == 201,
+              let fields = JSONFields.strings(response.body), let id = fields["verificationId"]
+        else {
+            let retryable: Bool
+            var waitMillis: Int64 = 1_000 << min(session.createAttempts - 1, 5)
+            switch result {
+            case .success(let response):
+                // A 201 whose body cannot be read created a session already: retrying would make a second one.
+                retryable = response.status == 429 || response.status >= 500
+                if let retry = retryAfterMillis(response) { waitMillis = max(waitMillis, retry) }
+            case .failure:
+                retryable = true
+            }
+            if retryable, session.createAttempts <= configuration.createRetries {
+                timers.insert(Timer(due: nowNanos + clock.wallNanos(modelMillis: waitMillis), session: tag, action: .start))
+            } else {
+                end(&session, .error, at: nowNanos, loop)
+            }
+            return
+        }
+        session.verificationID = id
+        session.result.verificationID = id
+        if fields["flowType"] == "redirect", let url = JSONFields.object(response.body, field: "flowDetails")?["authorizationUrl"] {
+            session.phase = .authorizing
+            send(&session, tag: tag, .get, url, intended: nowNanos, credentials: false, loop)
+        } else {
+            schedulePoll(&session, delayMillis: session.schedule.firstDelay(&session.random), at: nowNanos, loop)
+        }
+    }
+
+    /// The browser came back from the authorization page: read the status when the user returns.
+    private func authorized(_ session: inout Session, _ result: HTTPResult, at nowNanos: Int64, _ loop: any TransportLoop) {
+        let tag = session.index
+        if case .success(let response) = result, response.status == 200, let fields = JSONFields.strings(response.body) {
+            guard let returnAt = fields["returnAt"].flatMap(ISO8601Millis.parse) else {
+                // The user never comes back; the client waits until it gives up.
+                session.phase = .scheduled
+                timers.insert(Timer(due: clock.nanos(atModelMicros: session.deadlineMicros), session: tag, action: .timeout))
+                return
+            }
+            session.phase = .scheduled
+            timers.insert(Timer(due: max(nowNanos, clock.nanos(atModelMicros: returnAt * 1_000)), session: tag, action: .poll))
+        } else {
+            schedulePoll(&session, delayMillis: session.schedule.nextDelay(after: .failed, &session.random), at: nowNanos, loop)
+        }
+    }
+
+    private func polled(_ session: inout Session, _ result: HTTPResult, at nowNanos: Int64, _ loop: any TransportLoop) {
+        session.result.polls += 1
+        let outcome: PollSchedule.Outcome
+        switch result {
+        case .failure:
+            outcome = .failed
+        case .success(let response):
+            if response.status == 200, let fields = JSONFields.strings(response.body), let status = fields["status"] {
+                if let terminal = Self.terminalOutcome(status) {
+                    session.result.terminalSeenMicros = clock.modelMicros(atNanos: nowNanos)
+                    session.result.serviceTerminalMillis = switch terminal {
+                    case .completed: fields["verifiedAt"].flatMap(ISO8601Millis.parse)
+                    case .expired: fields["expiresAt"].flatMap(ISO8601Millis.parse)
+                    default: nil
+                    }
+                    if terminal == .completed {
+                        session.result.outcome = .completed
+                        session.phase = .fetchingUserinfo
+                        send(&session, tag: session.index, .get, "\(statusBase)\(session.verificationID ?? "")/userinfo", intended: nowNanos, loop)
+                    } else {
+                        end(&session, terminal, at: nowNanos, loop)
+                    }
+                    return
+                }
+                if !Self.knownOpenStatuses.contains(status) {
+                    recorders[session.spec.strategy].counters.unknownStatuses[status, default: 0] += 1
+                }
+                outcome = .notYet
+            } else if response.status == 404 {
+                end(&session, .error, at: nowNanos, loop)
+                return
+            } else if let retry = retryAfterMillis(response) {
+                recorders[session.spec.strategy].counters.retryAfterWaitMillis += retry
+                outcome = .retryAfter(millis: retry)
+            } else {
+                outcome = .failed
+            }
+        }
+        schedulePoll(&session, delayMillis: session.schedule.nextDelay(after: outcome, &session.random), at: nowNanos, loop)
+    }
+
+    private func schedulePoll(_ session: inout Session, delayMillis: Int64, at nowNanos: Int64, _ loop: any TransportLoop) {
+        let due = nowNanos + clock.wallNanos(modelMillis: delayMillis)
+        if clock.modelMicros(atNanos: due) > session.deadlineMicros {
+            end(&session, .clientTimeout, at: nowNanos, loop)
+            return
+        }
+        session.phase = .scheduled
+        timers.insert(Timer(due: due, session: session.index, action: .poll))
+    }
+
+    /// Ends a session; with a loop, a closed workload starts its next session on it.
+    private func end(_ session: inout Session, _ outcome: SessionOutcome, at nowNanos: Int64, _ loop: (any TransportLoop)?) {
+        guard session.phase != .done else { return }
+        let created = session.verificationID != nil
+        session.phase = .done
+        session.result.outcome = outcome
+        open -= 1
+        totals.ended += 1
+        var recorder = recorders[session.spec.strategy]
+        recorder.outcomes[outcome, default: 0] += 1
+        recorder.seconds[recorder.bucket(secondIndex(nowNanos))].ended += 1
+        if created { _ = recorder.pollsPerSession.record(UInt64(session.result.polls)) }
+        if let seen = session.result.terminalSeenMicros {
+            _ = recorder.timeToResult.record(UInt64(clamping: max(1, seen - session.result.createSentMicros)))
+        }
+        recorder.sessions.append(session.result)
+        recorders[session.spec.strategy] = recorder
+        if let loop, stop?.isRequested != true { startNextClosed(loop) }
+    }
+
+    private func startNextClosed(_ loop: any TransportLoop) {
+        guard let next = closedQueue.popLast() else { return }
+        var session = sessions[next]
+        let nowNanos = wallNanos()
+        start(&session, intended: nowNanos, at: nowNanos, loop)
+        sessions[next] = session
+    }
+
+    private func interruptAll(at nowNanos: Int64) {
+        closedQueue.removeAll()
+        timers = Heap()
+        for index in sessions.indices where sessions[index].phase != .done {
+            if sessions[index].phase == .waiting {
+                sessions[index].phase = .done  // never started: not a result
+            } else {
+                var session = sessions[index]
+                end(&session, .interrupted, at: nowNanos, nil)
+                sessions[index] = session
+            }
+        }
+    }
+
+    // MARK: Requests and measurements
+
+    private func send(
+        _ session: inout Session, tag: Int, _ method: HTTPMethod, _ url: String, body: [UInt8]? = nil, intended: Int64,
+        credentials: Bool = true, _ loop: any TransportLoop
+    ) {
+        let sent = wallNanos()
+        session.intendedNanos = intended
+        session.sentNanos = sent
+        totals.requests += 1
+        var recorder = recorders[session.spec.strategy]
+        recorder.counters.requests += 1
+        recorder.seconds[recorder.bucket(secondIndex(sent))].requests += 1
+        _ = recorder.slip.record(UInt64(clamping: max(0, (sent - intended) / 1_000)))
+        recorders[session.spec.strategy] = recorder
+        var headers = [HTTPHeader("X-Pollbench-Key", session.spec.slot.key)]
+        if body != nil { headers.append(HTTPHeader("Content-Type", "application/json")) }
+        loop.submit(
+            HTTPRequest(method: method, url: url, headers: headers, body: body, credentials: credentials ? configuration.credentials : nil, timeout: configuration.requestTimeout),
+            tag: tag
+        )
+    }
+
+    private func record(_ endpoint: Endpoint, _ result: HTTPResult, session: Session, at nowNanos: Int64) {
+        var recorder = recorders[session.spec.strategy]
+        recorder.recordLatency(endpoint, fromIntended: (nowNanos - session.intendedNanos) / 1_000, fromSent: (nowNanos - session.sentNanos) / 1_000)
+        switch result {
+        case .success(let response):
+            recorder.counters.byEndpoint[endpoint.rawValue, default: [:]][String(response.status), default: 0] += 1
+            if response.status == 429 {
+                recorder.counters.rateLimited += 1
+                totals.rateLimited += 1
+                recorder.seconds[recorder.bucket(secondIndex(nowNanos))].rateLimited += 1
+            }
+            if response.status >= 400 {
+                if let code = Self.errorCode(response.body) { recorder.counters.apiErrorCodes[code, default: 0] += 1 }
+            } else if JSONFields.strings(response.body) == nil, response.status != 204 {
+                recorder.counters.malformedBodies += 1
+            }
+        case .failure(let error):
+            recorder.counters.byEndpoint[endpoint.rawValue, default: [:]]["transport:\(error.kind.rawValue)", default: 0] += 1
+            recorder.counters.transportErrors[error.kind.rawValue, default: 0] += 1
+        }
+        recorders[session.spec.strategy] = recorder
+    }
+
+    private func publishProgress() {
+        guard let progress else { return }
+        progress.add(
+            started: totals.started - reported.started, ended: totals.ended - reported.ended,
+            requests: totals.requests - reported.requests, rateLimited: totals.rateLimited - reported.rateLimited
+        )
+        reported = totals
+    }
+
+    // MARK: Helpers
+
+    private static let knownOpenStatuses: Set<String> = ["initiated", "pending", "awaiting_user_action", "authenticating"]
+
+    private static func terminalOutcome(_ status: String) -> SessionOutcome? {
+        switch status {
+        case "completed": .completed
+        case "failed": .failed
+        case "cancelled": .cancelled
+        case "expired": .expired
+        default: nil
+        }
+    }
+
+    /// The envelope's `code` (a number or a string), for error counts.
+    private static func errorCode(_ body: [UInt8]) -> String? {
+        if let code = JSONFields.strings(body)?["code"] { return code }
+        guard let text = String(validating: body, as: UTF8.self), let range = text.firstRange(of: "\"code\":") else { return nil }
+        let digits = text[range.upperBound...].prefix { $0.isNumber }
+        return digits.isEmpty ? nil : String(digits)
+    }
+
+    /// `Retry-After` in model milliseconds (seconds form, or a date against the response's `Date`).
+    private func retryAfterMillis(_ response: HTTPResponse) -> Int64? {
+        guard let value = response.headers.retryAfter, let retry = RetryAfter(headerValue: value) else { return nil }
+        let serverNow = response.headers.date.flatMap(HTTPDate.epochSeconds).map(Double.init) ?? Double(clock.nowMillis()) / 1_000
+        return Int64((retry.delaySeconds(nowEpochSeconds: serverNow) * 1_000).rounded(.up))
+    }
+
+    private func endpointInFlight(_ phase: Phase) -> Endpoint {
+        switch phase {
+        case .creating: .create
+        case .authorizing: .authorize
+        case .fetchingUserinfo: .userinfo
+        case .fetchingEvidence: .evidence
+        default: .status
+        }
+    }
+
+    private func wallNanos() -> Int64 { clock.nanos(since: now()) }
+
+    private func secondIndex(_ nanos: Int64) -> Int { Int((nanos - startNanos) / 1_000_000_000) }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import HeapModule
+
+/// A transport loop in virtual time: no sockets and no sleeping. Each request is answered by the
+/// in-process ``SandboxService`` at the virtual instant it is submitted and completes one round trip
+/// later; the clock jumps from event to event. The engine cannot tell it from the libcurl loop.
+public final class VirtualTimeLoop: TransportLoop {
+    private struct Completion: Comparable {
+        var at: Int64
+        var sequence: Int
+        var tag: Int
+        var result: HTTPResult
+
+        static func < (a: Completion, b: Completion) -> Bool { (a.at, a.sequence) < (b.at, b.sequence) }
+        static func == (a: Completion, b: Completion) -> Bool { (a.at, a.sequence) == (b.at, b.sequence) }
+    }
+
+    /// One request as the loop saw it, for tests and traces.
+    public struct Exchange: Sendable {
+        public var tag: Int
+        public var method: HTTPMethod
+        public var path: String
+        /// Virtual wall nanoseconds after the origin.
+        public var submittedNanos: Int64
+        public var completedNanos: Int64
+        public var status: Int?
+        public var retryAfter: String?
+    }
+
+    private let service: SandboxService
+    private let clock: ModelClock
+    private let roundTripNanos: Int64
+    private var nowNanos: Int64 = 0
+    private var pending = Heap<Completion>()
+    private var sequence = 0
+    /// Every request so far, in submission order (when `keepLog`).
+    public private(set) var log: [Exchange] = []
+    private let keepLog: Bool
+
+    /// - Parameters:
+    ///   - service: answers the requests; its model time is `clock`'s.
+    ///   - roundTrip: wall time from submit to completion.
+    public init(service: SandboxService, clock: ModelClock, roundTrip: Duration, keepLog: Bool = false) {
+        self.service = service
+        self.clock = clock
+        roundTripNanos = roundTrip.components.seconds * 1_000_000_000 + roundTrip.components.attoseconds / 1_000_000_000
+        self.keepLog = keepLog
+    }
+
+    /// The virtual wall clock, for the driver.
+    public var now: ContinuousClock.Instant { clock.origin + .nanoseconds(nowNanos) }
+
+    public var inFlight: Int { pending.count }
+
+    public func submit(_ request: HTTPRequest, tag: Int) {
+        let path = request.url.firstRange(of: "://").flatMap { scheme in request.url[scheme.upperBound...].firstIndex(of: "/") }
+            .map { String(request.url[$0...]) } ?? request.url
+        let answer = service.handle(
+            SandboxRequest(
+                method: request.method.rawValue, path: path,
+                authorization: request.credentials.map { "Basic " + Data("\($0.clientID):\($0.clientSecret)".utf8).base64EncodedString() },
+                workloadKey: request.headers.first { $0.name == "X-Pollbench-Key" }?.value,
+                body: request.body ?? []
+            ),
+            now: clock.modelMicros(atNanos: nowNanos) / 1_000
+        )
+        var completesAt = nowNanos + roundTripNanos + answer.delay.components.seconds * 1_000_000_000 + answer.delay.components.attoseconds / 1_000_000_000
+        let result: HTTPResult
+        switch answer.delivery {
+        case .closeMidResponse:
+            result = .failure(TransportError(kind: .truncated, message: "connection closed mid-response (simulated)"))
+        case .drip(let millis):
+            completesAt += Int64(millis) * 1_000_000
+            result = .success(Self.response(answer))
+        case .normal:
+            result = .success(Self.response(answer))
+        }
+        sequence += 1
+        pending.insert(Completion(at: completesAt, sequence: sequence, tag: tag, result: result))
+        if keepLog {
+            let retryAfter = answer.headers.first { $0.name == "Retry-After" }?.value
+            log.append(Exchange(tag: tag, method: request.method, path: path, submittedNanos: nowNanos, completedNanos: completesAt, status: answer.status, retryAfter: retryAfter))
+        }
+    }
+
+    /// Runs `driver` to the end in virtual time; returns the virtual wall time it took.
+    @discardableResult
+    public func run(_ driver: any TransportLoopDriver) -> Duration {
+        driver.loopDidStart(self)
+        var finished = false
+        while true {
+            let turn = finished ? LoopTurn.finished : driver.turn(self)
+            if case .finished = turn { finished = true }
+            if finished && pending.isEmpty { return .nanoseconds(nowNanos) }
+            var next = Int64.max
+            if case .wait(let nanoseconds) = turn { next = nowNanos + max(0, nanoseconds) }
+            if let completion = pending.min { next = min(next, completion.at) }
+            guard next != .max else { return .nanoseconds(nowNanos) }
+            nowNanos = max(nowNanos, next)
+            while let completion = pending.min, completion.at <= nowNanos {
+                pending.removeMin()
+                driver.requestDidFinish(tag: completion.tag, result: completion.result, loop: self)
+            }
+        }
+    }
+
+    private static func response(_ answer: SandboxResponse) -> HTTPResponse {
+        func header(_ name: String) -> String? { answer.headers.first { $0.name == name }?.value }
+        return HTTPResponse(
+            status: answer.status,
+            headers: ResponseHeaders(retryAfter: header("Retry-After"), contentType: header("Content-Type")),
+            body: answer.body
+        )
+    }
+}

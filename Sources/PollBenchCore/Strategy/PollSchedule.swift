@@ -1,0 +1,92 @@
+import Foundation
+
+/// One session's progress through its strategy: says how long to wait before each next poll.
+/// A value type; every random draw comes from the generator passed in, so a seed replays it.
+public struct PollSchedule: Sendable {
+    /// What the last poll found.
+    public enum Outcome: Sendable, Equatable {
+        /// A non-terminal status: keep polling.
+        case notYet
+        /// A 429 or 503 with `Retry-After`: never poll before this many model milliseconds.
+        case retryAfter(millis: Int64)
+        /// A 5xx, a transport error or an unreadable body: back off by the strategy's error rule.
+        case failed
+    }
+
+    public let strategy: PollStrategy
+    /// Polls scheduled so far.
+    public private(set) var attempt = 0
+    /// Failures in a row.
+    public private(set) var consecutiveFailures = 0
+    private var previousMillis: Int64
+
+    /// Starts a schedule.
+    public init(strategy: PollStrategy) {
+        self.strategy = strategy
+        previousMillis = switch strategy {
+        case .jitter(_, let base, _): base
+        default: 0
+        }
+    }
+
+    /// The wait before the first poll after creation.
+    public mutating func firstDelay(_ random: inout SplitMix64) -> Int64 {
+        advance(&random)
+    }
+
+    /// The wait before the next poll, after `outcome`. Never shorter than a `Retry-After`.
+    public mutating func nextDelay(after outcome: Outcome, _ random: inout SplitMix64) -> Int64 {
+        switch outcome {
+        case .notYet:
+            consecutiveFailures = 0
+            return advance(&random)
+        case .retryAfter(let millis):
+            consecutiveFailures = 0
+            return max(millis, advance(&random))
+        case .failed:
+            consecutiveFailures += 1
+            if case .fixed(let interval) = strategy {
+                // A fixed poller has no backoff of its own: double per failure in a row, up to 30 s or the interval.
+                let doubled = interval.multipliedReportingOverflow(by: Int64(1) << min(consecutiveFailures, 20))
+                return min(doubled.overflow ? .max : doubled.partialValue, max(interval, 30_000))
+            }
+            return advance(&random)  // backoff strategies: a failure is one more step
+        }
+    }
+
+    /// The strategy's next step.
+    private mutating func advance(_ random: inout SplitMix64) -> Int64 {
+        defer { attempt += 1 }
+        let delay: Int64
+        switch strategy {
+        case .fixed(let interval):
+            delay = interval
+        case .exponential(let initial, let multiplier, let maximum):
+            delay = Self.grown(initial, multiplier, attempt, cap: maximum)
+        case .jitter(.full, let base, let cap):
+            delay = Self.uniform(0, Self.grown(base, 2, attempt, cap: cap), &random)
+        case .jitter(.equal, let base, let cap):
+            let ceiling = Self.grown(base, 2, attempt, cap: cap)
+            delay = ceiling / 2 + Self.uniform(0, ceiling - ceiling / 2, &random)
+        case .jitter(.decorrelated, let base, let cap):
+            delay = min(cap, Self.uniform(base, max(base, previousMillis * 3), &random))
+        case .grpc(let initial, let multiplier, let jitter, let maximum):
+            let centre = Double(Self.grown(initial, multiplier, attempt, cap: maximum))
+            delay = Int64((centre * (1 + jitter * (2 * random.nextUnit() - 1))).rounded())
+        }
+        previousMillis = delay
+        return delay
+    }
+
+    /// `start · multiplier^steps`, capped, without overflow.
+    static func grown(_ start: Int64, _ multiplier: Double, _ steps: Int, cap: Int64) -> Int64 {
+        let value = Double(start) * pow(multiplier, Double(steps))
+        return value >= Double(cap) ? cap : Int64(value.rounded())
+    }
+
+    /// Uniform in [low, high] milliseconds.
+    static func uniform(_ low: Int64, _ high: Int64, _ random: inout SplitMix64) -> Int64 {
+        guard high > low else { return low }
+        return low + Int64((random.nextUnit() * Double(high - low + 1)).rounded(.down))
+    }
+}

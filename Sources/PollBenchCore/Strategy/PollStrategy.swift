@@ -1,0 +1,128 @@
+/// A polling strategy: how long to wait before each status poll. Written in one compact syntax shared
+/// by the CLI and suites:
+///
+/// | syntax | meaning |
+/// |---|---|
+/// | `fixed:3s` | every 3 s (the published client's default) |
+/// | `exp:1s,x2,max30s` | 1 s, then ×2 each poll, never above 30 s |
+/// | `jitter:full,1s,30s` | AWS "full jitter": uniform in [0, min(cap, base·2ⁿ)] |
+/// | `jitter:equal,1s,30s` | AWS "equal jitter": half that, plus uniform in the other half |
+/// | `jitter:decorrelated,1s,30s` | AWS "decorrelated jitter": min(cap, uniform in [base, 3·previous]) |
+/// | `grpc:1s,max30s` | gRPC backoff: ×1.6 each poll, ±20 % jitter (`x`, `j` override them) |
+public enum PollStrategy: Sendable, Hashable {
+    case fixed(intervalMillis: Int64)
+    case exponential(initialMillis: Int64, multiplier: Double, maxMillis: Int64)
+    case jitter(JitterForm, baseMillis: Int64, capMillis: Int64)
+    case grpc(initialMillis: Int64, multiplier: Double, jitter: Double, maxMillis: Int64)
+
+    /// The three AWS jitter forms.
+    public enum JitterForm: String, Sendable, Hashable, CaseIterable {
+        case full, equal, decorrelated
+    }
+
+    /// The default comparison: the published client, exponential backoff, full jitter.
+    public static let defaultComparison: [PollStrategy] = [
+        .fixed(intervalMillis: 3_000),
+        .exponential(initialMillis: 1_000, multiplier: 2, maxMillis: 30_000),
+        .jitter(.full, baseMillis: 1_000, capMillis: 30_000),
+    ]
+
+    /// Parses the compact syntax.
+    /// - Throws: ``StrategySyntaxError`` naming what is wrong.
+    public init(parsing text: String) throws(StrategySyntaxError) {
+        let trimmed = text.trimmingSpaces()
+        guard let colon = trimmed.firstIndex(of: ":") else {
+            throw StrategySyntaxError(text, "expected KIND:PARAMETERS, e.g. fixed:3s, exp:1s,x2,max30s, jitter:full,1s,30s, grpc:1s,max30s")
+        }
+        let kind = trimmed[..<colon].lowercased()
+        let parts = trimmed[trimmed.index(after: colon)...].split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpaces() }
+        switch kind {
+        case "fixed":
+            guard parts.count == 1 else { throw StrategySyntaxError(text, "fixed takes one interval, e.g. fixed:3s") }
+            self = .fixed(intervalMillis: try Self.positiveDuration(parts[0], in: text))
+        case "exp", "exponential":
+            var initial: Int64?, multiplier = 2.0, maximum: Int64 = 30_000
+            for part in parts {
+                if part.hasPrefix("x") { multiplier = try Self.multiplier(part, in: text) }
+                else if part.hasPrefix("max") { maximum = try Self.positiveDuration(String(part.dropFirst(3)), in: text) }
+                else if initial == nil { initial = try Self.positiveDuration(part, in: text) }
+                else { throw StrategySyntaxError(text, "unexpected '\(part)'; exp takes INITIAL[,xMULTIPLIER][,maxDURATION]") }
+            }
+            guard let initial else { throw StrategySyntaxError(text, "exp needs an initial interval, e.g. exp:1s,x2,max30s") }
+            guard maximum >= initial else { throw StrategySyntaxError(text, "max must be at least the initial interval") }
+            self = .exponential(initialMillis: initial, multiplier: multiplier, maxMillis: maximum)
+        case "jitter":
+            guard parts.count == 3, let form = JitterForm(rawValue: parts[0].lowercased()) else {
+                throw StrategySyntaxError(text, "jitter takes FORM,BASE,CAP with FORM one of full, equal, decorrelated, e.g. jitter:full,1s,30s")
+            }
+            let base = try Self.positiveDuration(parts[1], in: text)
+            let cap = try Self.positiveDuration(parts[2], in: text)
+            guard cap >= base else { throw StrategySyntaxError(text, "the cap must be at least the base") }
+            self = .jitter(form, baseMillis: base, capMillis: cap)
+        case "grpc":
+            var initial: Int64?, multiplier = 1.6, jitter = 0.2, maximum: Int64 = 120_000
+            for part in parts {
+                if part.hasPrefix("x") { multiplier = try Self.multiplier(part, in: text) }
+                else if part.hasPrefix("max") { maximum = try Self.positiveDuration(String(part.dropFirst(3)), in: text) }
+                else if part.hasPrefix("j") {
+                    guard let value = Double(part.dropFirst()), (0..<1).contains(value) else { throw StrategySyntaxError(text, "jitter '\(part)' must be j followed by a fraction in [0, 1)") }
+                    jitter = value
+                } else if initial == nil { initial = try Self.positiveDuration(part, in: text) }
+                else { throw StrategySyntaxError(text, "unexpected '\(part)'; grpc takes INITIAL[,xMULTIPLIER][,jFRACTION][,maxDURATION]") }
+            }
+            guard let initial else { throw StrategySyntaxError(text, "grpc needs an initial interval, e.g. grpc:1s,max30s") }
+            guard maximum >= initial else { throw StrategySyntaxError(text, "max must be at least the initial interval") }
+            self = .grpc(initialMillis: initial, multiplier: multiplier, jitter: jitter, maxMillis: maximum)
+        default:
+            throw StrategySyntaxError(text, "unknown strategy '\(kind)' (known: fixed, exp, jitter, grpc)")
+        }
+    }
+
+    /// The canonical spelling, which parses back to the same strategy; also its name in results.
+    public var name: String {
+        switch self {
+        case .fixed(let interval): "fixed:\(DurationText.format(interval))"
+        case .exponential(let initial, let multiplier, let maximum): "exp:\(DurationText.format(initial)),x\(Self.number(multiplier)),max\(DurationText.format(maximum))"
+        case .jitter(let form, let base, let cap): "jitter:\(form.rawValue),\(DurationText.format(base)),\(DurationText.format(cap))"
+        case .grpc(let initial, let multiplier, let jitter, let maximum): "grpc:\(DurationText.format(initial)),x\(Self.number(multiplier)),j\(Self.number(jitter)),max\(DurationText.format(maximum))"
+        }
+    }
+
+    /// A file-name-safe form of ``name``.
+    public var fileName: String {
+        String(name.map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "-" })
+    }
+
+    private static func number(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+
+    private static func positiveDuration(_ text: String, in whole: String) throws(StrategySyntaxError) -> Int64 {
+        guard let millis = DurationText.milliseconds(text) else { throw StrategySyntaxError(whole, "bad duration '\(text)' (use e.g. 250ms, 3s, 1.5s, 2m)") }
+        guard millis >= 1 else { throw StrategySyntaxError(whole, "duration '\(text)' must be at least 1ms") }
+        guard millis <= 3_600_000 else { throw StrategySyntaxError(whole, "duration '\(text)' must be at most 1h") }
+        return millis
+    }
+
+    private static func multiplier(_ text: String, in whole: String) throws(StrategySyntaxError) -> Double {
+        guard let value = Double(text.dropFirst()), value >= 1, value <= 10 else {
+            throw StrategySyntaxError(whole, "multiplier '\(text)' must be x followed by a number from 1 to 10")
+        }
+        return value
+    }
+}
+
+/// A strategy that does not parse, with the text and what is wrong with it.
+public struct StrategySyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The text given.
+    public let text: String
+    /// What is wrong.
+    public let problem: String
+
+    init(_ text: String, _ problem: String) {
+        self.text = text
+        self.problem = problem
+    }
+
+    public var description: String { "strategy '\(text)': \(problem)" }
+}

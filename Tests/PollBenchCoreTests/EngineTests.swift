@@ -1,0 +1,198 @@
+import Foundation
+import Testing
+@testable import PollBenchCore
+
+/// Runs the polling engine against the in-process sandbox in virtual time.
+struct VirtualRun {
+    let service: SandboxService
+    let engine: PollingEngine
+    let loop: VirtualTimeLoop
+    let clock: ModelClock
+
+    init(
+        strategies: [String], workload: Workload, scale: Double = 1, roundTrip: Duration = .milliseconds(20), clientTimeoutMillis: Int64 = 300_000,
+        stop: StopSignal? = nil, adjust: (inout SandboxConfiguration) -> Void = { _ in }
+    ) throws {
+        var configuration = SandboxConfiguration()
+        configuration.clients = [SandboxHarness.client]
+        configuration.timeScale = scale
+        configuration.graceSeconds = 100_000
+        adjust(&configuration)
+        clock = ModelClock(startMillis: SandboxHarness.t0, scale: scale)
+        service = SandboxService(configuration: configuration, startMillis: SandboxHarness.t0)
+        loop = VirtualTimeLoop(service: service, clock: clock, roundTrip: roundTrip, keepLog: true)
+        let parsed = try strategies.map { try PollStrategy(parsing: $0) }
+        var engineConfiguration = EngineConfiguration(
+            baseURL: "http://sandbox/api/v1",
+            credentials: BasicCredentials(clientID: SandboxHarness.client.id, clientSecret: SandboxHarness.client.secret),
+            strategies: parsed, seed: workload.seed
+        )
+        engineConfiguration.clientTimeoutMillis = clientTimeoutMillis
+        let slots = workload.slots()
+        let specs = parsed.indices.flatMap { strategy in slots.map { EngineSessionSpec(slot: $0, strategy: strategy) } }
+        let closed: Int = if case .closed(let n) = workload.arrival { n } else { 0 }
+        let loop = self.loop
+        engine = PollingEngine(configuration: engineConfiguration, sessions: specs, clock: clock, closedConcurrency: closed, now: { loop.now }, stop: stop)
+    }
+
+    func run() { loop.run(engine) }
+
+    /// Terminal times from the sandbox, by verification id.
+    func truth() -> [String: Int64] {
+        Dictionary(uniqueKeysWithValues: service.sessionRecords(now: .max / 2).compactMap { record in record.terminalAt.map { (record.verificationId, $0) } })
+    }
+}
+
+@Suite("Polling engine in virtual time (no sockets)")
+struct EngineTests {
+    @Test("every session ends in exactly one outcome, and the client's counts equal the sandbox's")
+    func accounting() throws {
+        let run = try VirtualRun(strategies: ["fixed:3s", "exp:1s,x2,max30s", "jitter:full,1s,30s"], workload: Workload(sessions: 150, arrival: .constant(perSecond: 2), seed: 11))
+        run.run()
+        var merged = StrategyRecorder()
+        for recorder in run.engine.recorders {
+            #expect(recorder.sessions.count == 150)
+            #expect(recorder.outcomes.values.reduce(0, +) == 150)
+            merged.merge(recorder)
+        }
+        #expect(Set(merged.sessions.compactMap(\.verificationID)).count == 450)
+        let truth = run.service.groundTruth(now: .max / 2)
+        for endpoint in ["create", "status", "userinfo", "evidence", "authorize"] {
+            #expect(merged.counters.byEndpoint[endpoint] ?? [:] == truth.responses[endpoint] ?? [:], "\(endpoint)")
+        }
+        #expect(merged.counters.requests == run.loop.log.count)
+        #expect(merged.outcomes[.completed] == truth.sessionsByState["completed"])
+    }
+
+    @Test("fixed:I: mean detection lag is I/2 plus the round trip, within 10 %", arguments: [Int64(1_000), 3_000, 5_000])
+    func fixedIntervalLag(interval: Int64) throws {
+        let run = try VirtualRun(
+            strategies: ["fixed:\(interval)ms"], workload: Workload(sessions: 600, arrival: .poisson(perSecond: 5), providerMix: [("smartid", 1)], seed: 5),
+            roundTrip: .milliseconds(40)
+        )
+        run.run()
+        let truth = run.truth()
+        let lags = run.engine.recorders[0].sessions.compactMap { session -> Double? in
+            guard session.outcome == .completed, let seen = session.terminalSeenMicros, let id = session.verificationID, let done = truth[id] else { return nil }
+            return Double(seen - done * 1_000) / 1_000
+        }
+        #expect(lags.count > 400)
+        let mean = lags.reduce(0, +) / Double(lags.count)
+        let expected = Double(interval) / 2 + 40
+        #expect(abs(mean - expected) / expected < 0.10, "mean lag \(mean) ms, expected \(expected) ms")
+        // One round trip at least; at most an interval plus two round trips (a user done before the first poll,
+        // which is due one interval after the create response).
+        #expect(lags.allSatisfy { $0 >= 39 && $0 <= Double(interval) + 81 })
+    }
+
+    @Test("a 429's Retry-After is never undercut")
+    func honoursRetryAfter() throws {
+        let run = try VirtualRun(strategies: ["fixed:500ms", "jitter:full,100ms,2s"], workload: Workload(sessions: 60, arrival: .constant(perSecond: 10), providerMix: [("bankidse", 1)], seed: 2)) {
+            $0.clients[0].endpointLimits = ["status": .init(rate: 4, burst: 4)]
+        }
+        run.run()
+        let limited = run.loop.log.filter { $0.status == 429 }
+        #expect(!limited.isEmpty)
+        for exchange in limited {
+            let wait = Int64(exchange.retryAfter ?? "0").map { $0 * 1_000_000_000 } ?? 0
+            let next = run.loop.log.first { $0.tag == exchange.tag && $0.submittedNanos > exchange.submittedNanos }
+            if let next { #expect(next.submittedNanos >= exchange.completedNanos + wait) }
+        }
+        let counted = run.engine.recorders.reduce(0) { $0 + $1.counters.rateLimited }
+        #expect(counted == limited.count)
+        #expect(counted == run.service.groundTruth(now: .max / 2).rateLimited)
+    }
+
+    @Test("the same seed gives the same results, bit for bit")
+    func determinism() throws {
+        func results(_ seed: UInt64) throws -> [SessionResult] {
+            let run = try VirtualRun(strategies: ["jitter:decorrelated,1s,20s"], workload: Workload(sessions: 80, arrival: .poisson(perSecond: 3), seed: seed))
+            run.run()
+            return run.engine.recorders[0].sessions.sorted { $0.key < $1.key }
+        }
+        #expect(try results(4) == results(4))
+        #expect(try results(4) != results(5))
+    }
+
+    @Test("strategies face the same users: the same keys reach the same terminal times")
+    func commonRandomNumbers() throws {
+        let run = try VirtualRun(strategies: ["fixed:3s", "exp:1s,x2,max30s"], workload: Workload(sessions: 50, arrival: .constant(perSecond: 1), seed: 8))
+        run.run()
+        let truth = run.truth()
+        func offsets(_ strategy: Int) -> [String: Int64] {
+            Dictionary(uniqueKeysWithValues: run.engine.recorders[strategy].sessions.compactMap { session in
+                guard let id = session.verificationID, let done = truth[id] else { return nil }
+                return (session.key, done * 1_000 - session.createSentMicros)
+            })
+        }
+        let first = offsets(0), second = offsets(1)
+        #expect(first.count == 50)
+        for (key, offset) in first where second[key] != nil {
+            #expect(abs(offset - second[key]!) <= 2_000, "\(key)")  // the same user, within a millisecond of create latency
+        }
+    }
+
+    @Test("users who abandon end as client-timeout when the client gives up first")
+    func clientTimeout() throws {
+        let run = try VirtualRun(strategies: ["fixed:2s"], workload: Workload(sessions: 100, arrival: .constant(perSecond: 5), providerMix: [("bankidse", 1)], seed: 3), clientTimeoutMillis: 60_000) {
+            $0.ttlSeconds = 600
+        }
+        run.run()
+        let recorder = run.engine.recorders[0]
+        #expect((recorder.outcomes[.clientTimeout] ?? 0) > 0)
+        #expect(recorder.outcomes[.expired] == nil)
+        for session in recorder.sessions where session.outcome == .clientTimeout {
+            #expect(session.polls <= 30)
+        }
+    }
+
+    @Test("redirect flows open the authorization page and read the status once the user is back")
+    func redirect() throws {
+        let run = try VirtualRun(strategies: ["fixed:3s"], workload: Workload(sessions: 40, arrival: .constant(perSecond: 1), providerMix: [("mitid", 1)], seed: 6))
+        run.run()
+        let recorder = run.engine.recorders[0]
+        #expect(recorder.counters.byEndpoint["authorize"]?["200"] == 40)
+        let completed = recorder.sessions.filter { $0.outcome == .completed }
+        #expect(!completed.isEmpty)
+        #expect(completed.allSatisfy { $0.polls == 1 })
+    }
+
+    @Test("a closed workload keeps N sessions in flight")
+    func closedWorkload() throws {
+        let run = try VirtualRun(strategies: ["fixed:1s"], workload: Workload(sessions: 30, arrival: .closed(concurrency: 5), providerMix: [("smartid", 1)], seed: 1))
+        run.run()
+        #expect(run.engine.recorders[0].sessions.count == 30)
+        let creates = run.loop.log.filter { $0.method == .post }
+        #expect(creates.count == 30)
+        #expect(creates.prefix(5).allSatisfy { $0.submittedNanos == 0 })
+        #expect(creates.dropFirst(5).allSatisfy { $0.submittedNanos > 0 })
+    }
+
+    @Test("injected faults are survived: every session still ends exactly once")
+    func faults() throws {
+        let run = try VirtualRun(strategies: ["exp:500ms,x2,max10s"], workload: Workload(sessions: 200, arrival: .constant(perSecond: 4), seed: 12)) {
+            $0.faults.serverErrorRate = 0.05
+            $0.faults.closeRate = 0.01
+            $0.faults.malformedRate = 0.01
+            $0.faults.outages = [.init(provider: nil, fromSeconds: 10, toSeconds: 20)]
+        }
+        run.run()
+        let recorder = run.engine.recorders[0]
+        #expect(recorder.sessions.count == 200)
+        #expect(recorder.outcomes.values.reduce(0, +) == 200)
+        #expect(recorder.counters.transportErrors["truncated", default: 0] > 0)
+        #expect(recorder.counters.malformedBodies > 0)
+        #expect(recorder.counters.apiErrorCodes["400005", default: 0] > 0)
+    }
+
+    @Test("a stop request ends open sessions as interrupted")
+    func interrupt() throws {
+        let stop = StopSignal()
+        let run = try VirtualRun(strategies: ["fixed:3s"], workload: Workload(sessions: 100, arrival: .constant(perSecond: 1), seed: 1), stop: stop)
+        stop.request()
+        run.run()
+        let recorder = run.engine.recorders[0]
+        #expect(recorder.sessions.isEmpty || recorder.outcomes[.interrupted] == recorder.sessions.count)
+        #expect(run.loop.log.count <= 1)
+    }
+}
