@@ -40,7 +40,7 @@ struct SandboxCommand: AsyncParsableCommand {
             Console.out("pollbench sandbox listening on \(server.baseURL)")
             Console.out(credentialNote)
             Console.out("time scale \(configuration.timeScale)x, seed \(configuration.seed); ground truth at http://127.0.0.1:\(server.port)/admin/stats")
-            try await SignalWaiter.waitForInterrupt()
+            await SignalHandlers.firstSignal()
             await server.stop()
         } catch let error as CommandFailure {
             Console.error(error.message)
@@ -117,21 +117,5 @@ enum SandboxCredentials {
         fchmod(fd, 0o600)
         let bytes = Array(text.utf8)
         guard Foundation.write(fd, bytes, bytes.count) == bytes.count else { throw CommandFailure(message: "\(path): cannot write the credentials file") }
-    }
-}
-
-/// Waits for SIGINT or SIGTERM.
-enum SignalWaiter {
-    static func waitForInterrupt() async throws {
-        let (stream, continuation) = AsyncStream<Int32>.makeStream()
-        let sources = [SIGINT, SIGTERM].map { signalNumber in
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { continuation.yield(signalNumber) }
-            source.resume()
-            return source
-        }
-        for await _ in stream { break }
-        for source in sources { source.cancel() }
     }
 }

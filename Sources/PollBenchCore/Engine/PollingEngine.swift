@@ -223,6 +223,9 @@ public final class PollingEngine: TransportLoopDriver {
         }
         session.verificationID = id
         session.result.verificationID = id
+        session.result.serviceCreatedMillis = fields["createdAt"].flatMap(ISO8601Millis.parse)
+        session.result.createReceivedMicros = clock.modelMicros(atNanos: nowNanos)
+        session.result.createSentMicros = clock.modelMicros(atNanos: session.sentNanos)
         if fields["flowType"] == "redirect", let url = JSONFields.object(response.body, field: "flowDetails")?["authorizationUrl"] {
             session.phase = .authorizing
             send(&session, tag: tag, .get, url, intended: nowNanos, credentials: false, loop)

@@ -30,6 +30,10 @@ public struct SessionResult: Sendable, Codable, Equatable {
     /// Model ms (epoch) at which the service says it reached the terminal status, where its documents tell
     /// (`verifiedAt`, `expiresAt`); the embedded sandbox's ground truth fills in the rest.
     public var serviceTerminalMillis: Int64?
+    /// The service's `createdAt` (model ms) and when the create response arrived (model µs): with
+    /// ``createSentMicros`` they bound the offset between the service's clock and the client's.
+    public var serviceCreatedMillis: Int64?
+    public var createReceivedMicros: Int64?
 }
 
 /// Microsecond histograms (3 significant digits, up to one hour) and counts.

@@ -1,0 +1,76 @@
+import Foundation
+import Histogram
+
+/// Writes a run's files into its result directory. Every file goes to a temporary name first and is
+/// renamed into place, so an interrupted write never leaves a truncated file.
+public struct ResultWriter {
+    public let directory: URL
+
+    public init(directory: URL) {
+        self.directory = directory
+    }
+
+    /// `results/<UTC timestamp>-<name>` under `root`.
+    public static func directory(root: String, name: String, startedMillis: Int64) -> URL {
+        let stamp = ISO8601Millis.format(startedMillis).prefix(19).replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "-", with: "")
+        let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
+        return URL(fileURLWithPath: root).appendingPathComponent("\(stamp)Z-\(safe)")
+    }
+
+    /// Writes summary.json, summary.md, the .hgrm files and timeseries.csv; returns the files written.
+    @discardableResult
+    public func writeAll(record: RunRecord, results: [StrategyResult]) throws -> [String] {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        var written = [try write("summary.json", encoder.encode(record))]
+        written.append(try write("summary.md", Data(SummaryMarkdown.render(record).utf8)))
+        for result in results {
+            for (metric, histogram, divisor) in Self.exports(result) where histogram.totalCount > 0 {
+                var text = ""
+                histogram.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: divisor)
+                written.append(try write("\(result.strategy.fileName)-\(metric).hgrm", Data(text.utf8)))
+            }
+        }
+        written.append(try write("timeseries.csv", Data(Self.timeseries(results).utf8)))
+        return written
+    }
+
+    /// The histograms exported as .hgrm, with the divisor that turns their µs into the file's unit (ms).
+    static func exports(_ result: StrategyResult) -> [(String, Histogram<UInt64>, Double)] {
+        var list: [(String, Histogram<UInt64>, Double)] = [
+            ("detection-lag", result.detectionLag, 1_000),
+            ("time-to-result", result.recorder.timeToResult, 1_000),
+            ("polls-per-session", result.recorder.pollsPerSession, 1),
+            ("schedule-slip", result.recorder.slip, 1_000),
+        ]
+        for endpoint in Endpoint.allCases {
+            if let histogram = result.recorder.latencyFromIntended[endpoint] { list.append(("\(endpoint.rawValue)-latency", histogram, 1_000)) }
+            if let histogram = result.recorder.latencyFromSent[endpoint] { list.append(("\(endpoint.rawValue)-latency-uncorrected", histogram, 1_000)) }
+        }
+        return list
+    }
+
+    /// One row per strategy and wall second: requests, 429s, sessions started and ended, sessions active.
+    static func timeseries(_ results: [StrategyResult]) -> String {
+        var lines = ["strategy,second,requests,http_429,started,ended,active"]
+        for result in results {
+            var active = 0
+            for (second, bucket) in result.recorder.seconds.enumerated() {
+                active += bucket.started - bucket.ended
+                lines.append("\(result.strategy.name),\(second),\(bucket.requests),\(bucket.rateLimited),\(bucket.started),\(bucket.ended),\(active)")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func write(_ name: String, _ data: Data) throws -> String {
+        let final = directory.appendingPathComponent(name)
+        let temporary = directory.appendingPathComponent(".\(name).tmp-\(getpid())")
+        try data.write(to: temporary)
+        guard rename(temporary.path, final.path) == 0 else {  // rename(2) replaces the old file atomically
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: final.path])
+        }
+        return name
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+
+/// The side-by-side comparison every summary shows: one row per figure, one column per strategy.
+/// The terminal table and summary.md are both drawn from these rows, so they always agree.
+public enum SummaryRows {
+    /// The header (`metric`, then the strategy names) and the rows.
+    public static func table(_ record: RunRecord) -> (header: [String], rows: [[String]]) {
+        let s = record.strategies
+        func row(_ label: String, _ value: (StrategySummary) -> String) -> [String] { [label] + s.map(value) }
+        func seconds(_ ms: Double) -> String { String(format: "%.2f s", ms / 1_000) }
+        func millis(_ ms: Double) -> String { String(format: "%.1f ms", ms) }
+        var rows = [
+            row("detection lag p50") { seconds($0.detectionLag.p50) },
+            row("detection lag p90") { seconds($0.detectionLag.p90) },
+            row("detection lag p99") { seconds($0.detectionLag.p99) },
+            row("time to result p50") { seconds($0.timeToResult.p50) },
+            row("polls / session (mean)") { String(format: "%.1f", $0.pollsPerSession.mean) },
+            row("polls / session (p99)") { String(format: "%.0f", $0.pollsPerSession.p99) },
+            row("requests") { String($0.requests) },
+            row("requests / session") { String(format: "%.1f", $0.requestsPerSession) },
+            row("429s") { String($0.rateLimited) },
+            row("status latency p99 (intended)") { millis($0.latency["status"]?.fromIntended.p99 ?? 0) },
+            row("status latency p99 (sent)") { millis($0.latency["status"]?.fromSent.p99 ?? 0) },
+            row("schedule slip p99") { millis($0.scheduleSlip.p99) },
+        ]
+        for outcome in SessionOutcome.allCases where s.contains(where: { ($0.outcomes[outcome.rawValue] ?? 0) > 0 }) {
+            rows.append(row(outcome.rawValue) { String($0.outcomes[outcome.rawValue] ?? 0) })
+        }
+        if s.contains(where: { !$0.transportErrors.isEmpty || $0.malformedBodies > 0 }) {
+            rows.append(row("transport errors") { String($0.transportErrors.values.reduce(0, +)) })
+            rows.append(row("malformed bodies") { String($0.malformedBodies) })
+        }
+        return (["metric"] + s.map(\.name), rows)
+    }
+
+    /// One line that says what the run was.
+    public static func caption(_ record: RunRecord) -> String {
+        var parts = [
+            "target \(record.target)", "\(record.sessionsPerStrategy) sessions per strategy", "arrival \(record.arrival)",
+            "seed \(record.seed)", "time scale \(record.timeScale)x", "\(record.mode)",
+        ]
+        if record.simulated { parts.append("simulated") }
+        if record.partial { parts.append("PARTIAL") }
+        return parts.joined(separator: ", ")
+    }
+
+    /// What the ground-truth check found.
+    public static func groundTruthLine(_ record: RunRecord) -> String {
+        guard record.groundTruthChecked else { return "ground truth: not available for this target" }
+        return record.groundTruthDifferences.isEmpty
+            ? "ground truth: client and sandbox counts agree"
+            : "ground truth: \(record.groundTruthDifferences.count) difference(s): " + record.groundTruthDifferences.joined(separator: "; ")
+    }
+}
+
+/// The comparison as a fixed-width text table for the terminal.
+public enum TerminalTable {
+    public static func render(_ record: RunRecord) -> String {
+        let (header, rows) = SummaryRows.table(record)
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, cell in
+                i == 0 ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[i] - cell.count) + cell
+            }.joined(separator: "  ")
+        }
+        let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
+        return ([SummaryRows.caption(record), line(header), rule] + rows.map(line) + [SummaryRows.groundTruthLine(record)]).joined(separator: "\n")
+    }
+}
+
+/// The comparison as Markdown (summary.md).
+public enum SummaryMarkdown {
+    public static func render(_ record: RunRecord) -> String {
+        let (header, rows) = SummaryRows.table(record)
+        var lines = [
+            "# pollbench run: \(record.name)", "",
+            "\(SummaryRows.caption(record)); started \(record.startedAt), \(String(format: "%.1f", record.wallSeconds)) s wall.", "",
+            "Durations are model time (the service's clock, time scale \(record.timeScale)x) except request latency and slip, which are wall time.", "",
+            "| " + header.joined(separator: " | ") + " |",
+            "|" + header.indices.map { $0 == 0 ? "---" : "---:" }.joined(separator: "|") + "|",
+        ]
+        lines += rows.map { "| " + $0.joined(separator: " | ") + " |" }
+        lines += ["", SummaryRows.groundTruthLine(record)]
+        if let offset = record.clockOffset, !offset.exact {
+            lines.append(String(format: "clock offset (service − client): %.1f ms ± %.1f ms", offset.offsetMillis, offset.uncertaintyMillis))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,104 @@
+import Histogram
+
+/// A distribution summarised from an HdrHistogram.
+public struct Distribution: Sendable, Codable, Equatable {
+    /// `model-ms` (durations on the service's time scale), `wall-ms` (request latencies) or `count`.
+    public var unit: String
+    public var count: UInt64
+    public var mean: Double
+    public var min: Double
+    public var p50: Double
+    public var p90: Double
+    public var p99: Double
+    public var p999: Double
+    public var max: Double
+
+    /// Summarises `histogram`, dividing recorded values by `divisor` (1,000 for µs to ms).
+    public init(_ histogram: Histogram<UInt64>, unit: String, divisor: Double) {
+        self.unit = unit
+        count = histogram.totalCount
+        let empty = histogram.totalCount == 0
+        func value(_ v: UInt64) -> Double { empty ? 0 : Double(v) / divisor }
+        mean = empty ? 0 : histogram.mean / divisor
+        min = value(histogram.min)
+        p50 = value(histogram.valueAtPercentile(50))
+        p90 = value(histogram.valueAtPercentile(90))
+        p99 = value(histogram.valueAtPercentile(99))
+        p999 = value(histogram.valueAtPercentile(99.9))
+        max = value(histogram.max)
+    }
+}
+
+/// Request latency of one endpoint, from the intended and from the actual send time.
+public struct EndpointLatency: Sendable, Codable, Equatable {
+    public var fromIntended: Distribution
+    public var fromSent: Distribution
+}
+
+/// Everything measured for one strategy, summarised.
+public struct StrategySummary: Sendable, Codable, Equatable {
+    public var name: String
+    public var sessions: Int
+    /// Sessions by outcome (every outcome listed, zeros included).
+    public var outcomes: [String: Int]
+    /// Terminal status seen by the client minus reached by the service.
+    public var detectionLag: Distribution
+    /// Completed-or-not sessions whose lag could not be computed (no service time known).
+    public var detectionLagUnknown: Int
+    /// Create sent to terminal status seen.
+    public var timeToResult: Distribution
+    public var pollsPerSession: Distribution
+    public var requests: Int
+    public var requestsPerSession: Double
+    public var rateLimited: Int
+    public var retryAfterWaitSeconds: Double
+    public var responses: [String: [String: Int]]
+    public var apiErrorCodes: [String: Int]
+    public var transportErrors: [String: Int]
+    public var malformedBodies: Int
+    public var unknownStatuses: [String: Int]
+    public var latency: [String: EndpointLatency]
+    public var scheduleSlip: Distribution
+}
+
+/// The offset of the service's clock from the client's, estimated from create round trips.
+public struct ClockOffset: Sendable, Codable, Equatable {
+    /// Service clock minus client clock, model ms.
+    public var offsetMillis: Double
+    /// Half the shortest create round trip: the estimate is within this, model ms.
+    public var uncertaintyMillis: Double
+    /// Whether the client and service share one clock (the embedded sandbox): then the lag is exact.
+    public var exact: Bool
+}
+
+/// A run's results: what every writer reads. Versioned; see `schema`.
+public struct RunRecord: Sendable, Codable, Equatable {
+    /// The schema name and version of this document.
+    public var schema = "pollbench.run/1"
+    public var pollbenchVersion: String
+    public var name: String
+    /// Wall clock, ISO 8601.
+    public var startedAt: String
+    public var wallSeconds: Double
+    /// True when the run was interrupted or cut short: counts cover only what finished.
+    public var partial: Bool
+    /// True for a virtual-time simulation.
+    public var simulated: Bool
+    /// `embedded` or the base URL of a remote target.
+    public var target: String
+    public var seed: UInt64
+    public var timeScale: Double
+    /// `sequential` (one strategy after another) or `mixed` (all at once, one credential).
+    public var mode: String
+    public var sessionsPerStrategy: Int
+    public var arrival: String
+    public var rampSeconds: Double
+    public var providerMix: [String: Double]
+    public var clientTimeoutSeconds: Double
+    public var strategies: [StrategySummary]
+    public var clockOffset: ClockOffset?
+    /// Differences between the client's counts and the embedded sandbox's; empty when they agree or nothing was checked.
+    public var groundTruthDifferences: [String]
+    /// Whether the counts were checked against the sandbox's ground truth.
+    public var groundTruthChecked: Bool
+}

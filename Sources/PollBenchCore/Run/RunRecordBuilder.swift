@@ -1,0 +1,148 @@
+import Histogram
+
+/// One strategy's merged measurements with the histograms that writers export.
+public struct StrategyResult: Sendable {
+    public var strategy: PollStrategy
+    public var recorder: StrategyRecorder
+    /// Detection lag, model µs, built once terminal times are known.
+    public var detectionLag: Histogram<UInt64>
+}
+
+/// Turns engine recorders into a ``RunRecord``: merges workers, computes detection lag from the
+/// service's terminal times (the embedded sandbox's ground truth where it is known), checks the
+/// client's counts against the sandbox's, and estimates the clock offset for remote targets.
+public struct RunRecordBuilder {
+    public var header: RunRecordHeader
+
+    public init(header: RunRecordHeader) {
+        self.header = header
+    }
+
+    /// - Parameters:
+    ///   - recorders: per strategy, the recorders of every worker.
+    ///   - truth: the embedded sandbox's terminal times (model ms) by verification id, and its counts; nil for a remote target.
+    public func build(
+        strategies: [PollStrategy], recorders: [[StrategyRecorder]], truth: (terminals: [String: Int64], counts: GroundTruth)?, wallSeconds: Double
+    ) -> (record: RunRecord, results: [StrategyResult]) {
+        let merged = recorders.map { workers in workers.reduce(into: StrategyRecorder()) { $0.merge($1) } }
+        let offset = Self.clockOffset(merged.flatMap(\.sessions), exact: truth != nil)
+        var results: [StrategyResult] = []
+        var summaries: [StrategySummary] = []
+        for (strategy, recorder) in zip(strategies, merged) {
+            var lag = Histograms.micros()
+            var unknown = 0
+            for session in recorder.sessions {
+                guard let seen = session.terminalSeenMicros else { continue }
+                let serviceMillis = session.verificationID.flatMap { truth?.terminals[$0] } ?? session.serviceTerminalMillis
+                guard let serviceMillis else { unknown += 1; continue }
+                let serviceInClientMicros = Double(serviceMillis * 1_000) - (offset?.offsetMillis ?? 0) * 1_000
+                _ = lag.record(UInt64(max(0, (Double(seen) - serviceInClientMicros).rounded())))
+            }
+            results.append(StrategyResult(strategy: strategy, recorder: recorder, detectionLag: lag))
+            summaries.append(Self.summary(strategy, recorder, lag: lag, lagUnknown: unknown))
+        }
+        var differences: [String] = []
+        if let truth {
+            differences = Self.compare(merged.map(\.counters), with: truth.counts)
+        }
+        let record = RunRecord(
+            pollbenchVersion: header.version, name: header.name, startedAt: header.startedAt, wallSeconds: wallSeconds, partial: header.partial,
+            simulated: header.simulated, target: header.target, seed: header.seed, timeScale: header.timeScale, mode: header.mode,
+            sessionsPerStrategy: header.workload.sessions, arrival: header.workload.arrival.name, rampSeconds: header.workload.rampSeconds,
+            providerMix: Dictionary(header.workload.providerMix.map { ($0.id, $0.weight) }, uniquingKeysWith: +),
+            clientTimeoutSeconds: Double(header.clientTimeoutMillis) / 1_000, strategies: summaries, clockOffset: offset,
+            groundTruthDifferences: differences, groundTruthChecked: truth != nil
+        )
+        return (record, results)
+    }
+
+    static func summary(_ strategy: PollStrategy, _ recorder: StrategyRecorder, lag: Histogram<UInt64>, lagUnknown: Int) -> StrategySummary {
+        let sessions = recorder.sessions.count
+        var latency: [String: EndpointLatency] = [:]
+        for endpoint in Endpoint.allCases {
+            guard let intended = recorder.latencyFromIntended[endpoint], let sent = recorder.latencyFromSent[endpoint] else { continue }
+            latency[endpoint.rawValue] = EndpointLatency(
+                fromIntended: Distribution(intended, unit: "wall-ms", divisor: 1_000), fromSent: Distribution(sent, unit: "wall-ms", divisor: 1_000)
+            )
+        }
+        return StrategySummary(
+            name: strategy.name, sessions: sessions,
+            outcomes: Dictionary(uniqueKeysWithValues: SessionOutcome.allCases.map { ($0.rawValue, recorder.outcomes[$0] ?? 0) }),
+            detectionLag: Distribution(lag, unit: "model-ms", divisor: 1_000), detectionLagUnknown: lagUnknown,
+            timeToResult: Distribution(recorder.timeToResult, unit: "model-ms", divisor: 1_000),
+            pollsPerSession: Distribution(recorder.pollsPerSession, unit: "count", divisor: 1),
+            requests: recorder.counters.requests,
+            requestsPerSession: sessions == 0 ? 0 : Double(recorder.counters.requests) / Double(sessions),
+            rateLimited: recorder.counters.rateLimited,
+            retryAfterWaitSeconds: Double(recorder.counters.retryAfterWaitMillis) / 1_000,
+            responses: recorder.counters.byEndpoint, apiErrorCodes: recorder.counters.apiErrorCodes,
+            transportErrors: recorder.counters.transportErrors, malformedBodies: recorder.counters.malformedBodies,
+            unknownStatuses: recorder.counters.unknownStatuses, latency: latency,
+            scheduleSlip: Distribution(recorder.slip, unit: "wall-ms", divisor: 1_000)
+        )
+    }
+
+    /// Every count on which the client and the sandbox disagree. Transport failures got no status
+    /// from the client's side, so they are set against the sandbox's answers to that endpoint.
+    static func compare(_ counters: [RequestCounters], with truth: GroundTruth) -> [String] {
+        var client: [String: [String: Int]] = [:]
+        for counter in counters {
+            for (endpoint, statuses) in counter.byEndpoint {
+                client[endpoint, default: [:]].merge(statuses.filter { !$0.key.hasPrefix("transport:") }, uniquingKeysWith: +)
+            }
+        }
+        var differences: [String] = []
+        for endpoint in Set(client.keys).union(truth.responses.keys).sorted() where endpoint != SandboxEndpoint.unknown.rawValue {
+            let ours = client[endpoint] ?? [:], theirs = truth.responses[endpoint] ?? [:]
+            for status in Set(ours.keys).union(theirs.keys).sorted() where ours[status] != theirs[status] {
+                let lost = counters.reduce(0) { $0 + ($1.byEndpoint[endpoint]?.filter { $0.key.hasPrefix("transport:") }.values.reduce(0, +) ?? 0) }
+                differences.append("\(endpoint) \(status): client \(ours[status] ?? 0), sandbox \(theirs[status] ?? 0)" + (lost > 0 ? " (client saw \(lost) transport errors on \(endpoint))" : ""))
+            }
+        }
+        return differences
+    }
+
+    /// The service-minus-client clock offset from the create with the shortest round trip.
+    static func clockOffset(_ sessions: [SessionResult], exact: Bool) -> ClockOffset? {
+        let samples = sessions.compactMap { s -> (offset: Double, halfTrip: Double)? in
+            guard let created = s.serviceCreatedMillis, let received = s.createReceivedMicros else { return nil }
+            let midpoint = Double(s.createSentMicros + received) / 2 / 1_000
+            return (Double(created) - midpoint, Double(received - s.createSentMicros) / 2 / 1_000)
+        }
+        guard let best = samples.min(by: { $0.halfTrip < $1.halfTrip }) else { return nil }
+        return exact ? ClockOffset(offsetMillis: 0, uncertaintyMillis: 0, exact: true)
+            : ClockOffset(offsetMillis: best.offset, uncertaintyMillis: best.halfTrip, exact: false)
+    }
+}
+
+/// What a run was: the parts of the record that do not come from measurements.
+public struct RunRecordHeader: Sendable {
+    public var version: String
+    public var name: String
+    public var startedAt: String
+    public var partial: Bool
+    public var simulated: Bool
+    public var target: String
+    public var seed: UInt64
+    public var timeScale: Double
+    public var mode: String
+    public var workload: Workload
+    public var clientTimeoutMillis: Int64
+
+    public init(
+        version: String, name: String, startedAt: String, partial: Bool, simulated: Bool, target: String, seed: UInt64, timeScale: Double,
+        mode: String, workload: Workload, clientTimeoutMillis: Int64
+    ) {
+        self.version = version
+        self.name = name
+        self.startedAt = startedAt
+        self.partial = partial
+        self.simulated = simulated
+        self.target = target
+        self.seed = seed
+        self.timeScale = timeScale
+        self.mode = mode
+        self.workload = workload
+        self.clientTimeoutMillis = clientTimeoutMillis
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import PollBenchCore
+
+/// A live progress line on a terminal (nothing when output is not a TTY): sessions started, active and
+/// done, requests per second, 429s, elapsed time.
+final class ProgressLine: Sendable {
+    private let task: Task<Void, Never>?
+
+    init(board: ProgressBoard, total: Int) {
+        guard isatty(STDOUT_FILENO) == 1 else {
+            task = nil
+            return
+        }
+        let started = ContinuousClock.now
+        task = Task.detached {
+            var lastRequests = 0
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(500))
+                let now = board.snapshot()
+                let elapsed = Double((ContinuousClock.now - started).components.seconds)
+                let line = String(
+                    format: "\r\u{1B}[2Ksessions %d/%d started, %d active, %d done | %.0f req/s | %d 429s | %.0f s",
+                    now.started, total, now.started - now.ended, now.ended, Double(now.requests - lastRequests) * 2, now.rateLimited, elapsed
+                )
+                lastRequests = now.requests
+                FileHandle.standardOutput.write(Data(line.utf8))
+            }
+        }
+    }
+
+    /// Stops and clears the line.
+    func finish() {
+        guard let task else { return }
+        task.cancel()
+        FileHandle.standardOutput.write(Data("\r\u{1B}[2K".utf8))
+    }
+}
