@@ -70,6 +70,11 @@ let package = Package(
         .testTarget(name: "PollBenchCoreTests", dependencies: ["PollBenchCore"], swiftSettings: strict),
         .testTarget(name: "PollBenchCurlTests", dependencies: ["PollBenchCurl", "PollBenchCore"], swiftSettings: strict),
         .testTarget(
+            name: "PollBenchCLITests",
+            dependencies: ["pollbench", "PollBenchCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "PollBenchSandboxTests",
             dependencies: [
                 "PollBenchSandbox", "PollBenchCore", "PollBenchCurl",

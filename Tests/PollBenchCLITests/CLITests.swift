@@ -1,0 +1,159 @@
+import Foundation
+import PollBenchCore
+import Testing
+
+/// Launches the built `pollbench` binary, as a user would.
+enum CLI {
+    static let binary: URL = {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [beside, beside.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("pollbench")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return URL(fileURLWithPath: ".build/debug/pollbench")
+    }()
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs pollbench with `arguments`; kills it after `timeout`.
+    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(120)) throws -> Result {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("POLLBENCH_") }.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(Int(timeout.components.seconds)), execute: killer)
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        killer.cancel()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("pollbench-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+@Suite("pollbench command line, end to end", .serialized)
+struct CLITests {
+    @Test("run against the embedded sandbox: table, every file, counts that agree, .hgrm that reads back")
+    func runEndToEnd() throws {
+        let output = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let result = try CLI.run(["run", "--sessions", "40", "--arrival", "constant:20", "--time-scale", "200", "--client-timeout", "40s", "--output", output.path, "--name", "e2e"])
+
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("detection lag p50"))
+        #expect(result.stdout.contains("ground truth: client and sandbox counts agree"))
+        let runs = try FileManager.default.contentsOfDirectory(atPath: output.path)
+        let directory = output.appendingPathComponent(try #require(runs.first { $0.hasSuffix("-e2e") }))
+        let record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: directory.appendingPathComponent("summary.json")))
+        #expect(record.schema == "pollbench.run/1")
+        #expect(record.strategies.map(\.name) == ["fixed:3s", "exp:1s,x2,max30s", "jitter:full,1s,30s"])
+        #expect(record.groundTruthChecked && record.groundTruthDifferences.isEmpty)
+        #expect(!record.partial)
+        for strategy in record.strategies {
+            #expect(strategy.sessions == 40)
+            #expect(strategy.outcomes.values.reduce(0, +) == 40)
+        }
+        #expect(record.strategies.allSatisfy { $0.responses["create"]?["201"] == 40 })
+        let markdown = try String(contentsOf: directory.appendingPathComponent("summary.md"), encoding: .utf8)
+        #expect(markdown.contains("| detection lag p50 |"))
+        let csv = try String(contentsOf: directory.appendingPathComponent("timeseries.csv"), encoding: .utf8)
+        #expect(csv.hasPrefix("strategy,second,requests,http_429,started,ended,active"))
+
+        let lag = try #require(HgrmReader(String(contentsOf: directory.appendingPathComponent("fixed-3s-detection-lag.hgrm"), encoding: .utf8)))
+        let summary = record.strategies[0].detectionLag
+        #expect(lag.totalCount == summary.count)
+        #expect(abs((lag.value(atPercentile: 50) ?? -1) - summary.p50) <= summary.p50 * 0.001 + 0.001)
+        #expect(abs((lag.max ?? -1) - summary.max) <= summary.max * 0.001 + 0.001)
+    }
+
+    @Test("bad input: one error line and exit 2", arguments: [
+        (["run", "--strategy", "fixed:3"], "bad duration"), (["run", "--strategy", "nope:1s"], "unknown strategy"),
+        (["run", "--arrival", "constant:-1"], "rate must be"), (["run", "--sessions", "0"], "--sessions"),
+        (["run", "--client-timeout", "soon"], "--client-timeout"), (["run", "--mode", "parallel"], "--mode"),
+        (["run", "--target", "http://example.com/api"], "--allow-non-sandbox"), (["run", "--target", "ftp://x"], "not an http(s) URL"),
+        (["run", "--target", "http://127.0.0.1:9/api"], "POLLBENCH_CLIENT_ID"), (["sandbox", "--port", "70000"], "--port"),
+        (["sandbox", "--config", "/nonexistent.json"], "cannot read"), (["frobnicate"], "argument 'frobnicate'"),
+    ])
+    func badInput(arguments: [String], fragment: String) throws {
+        let result = try CLI.run(arguments)
+        #expect(result.status == 2)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("error: ") && result.stderr.contains(fragment), "\(result.stderr)")
+        #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Stack"))
+    }
+
+    @Test("an unreachable target: exit 3 and a one-line reason")
+    func unreachable() throws {
+        let output = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let result = try CLI.run(
+            ["run", "--target", "http://127.0.0.1:9/api/v1", "--sessions", "3", "--arrival", "constant:100", "--client-timeout", "5s", "--output", output.path],
+            environment: ["POLLBENCH_CLIENT_ID": "ABCD1234", "POLLBENCH_CLIENT_SECRET": "x"]
+        )
+        #expect(result.status == 3)
+        #expect(result.stderr.hasPrefix("error: no verification could be created"))
+    }
+
+    @Test("a remote run against a standalone sandbox never shows the secret anywhere")
+    func secretsStayOut() throws {
+        let secret = "S3CRET-" + String(repeating: "9f", count: 28)
+        let output = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let environment = ["POLLBENCH_CLIENT_ID": "SECRET01", "POLLBENCH_CLIENT_SECRET": secret]
+        let sandbox = Process()
+        sandbox.executableURL = CLI.binary
+        sandbox.arguments = ["sandbox", "--port", "0", "--credentials-file", output.appendingPathComponent("creds").path]
+        sandbox.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let sandboxOut = Pipe()
+        sandbox.standardOutput = sandboxOut
+        sandbox.standardError = sandboxOut
+        try sandbox.run()
+        defer { if sandbox.isRunning { sandbox.terminate() } }
+        let firstLine = try #require(readLine(sandboxOut.fileHandleForReading))
+        let baseURL = try #require(firstLine.split(separator: " ").last.map(String.init))
+        #expect(baseURL.hasPrefix("http://127.0.0.1:") && baseURL.hasSuffix("/api/v1"))
+
+        let result = try CLI.run(
+            ["run", "--target", baseURL, "--sessions", "5", "--arrival", "constant:50", "--strategy", "fixed:500ms", "--client-timeout", "3s", "--output", output.path],
+            environment: environment
+        )
+        #expect(result.status == 0, "\(result.stderr)")
+        kill(sandbox.processIdentifier, SIGINT)
+        sandbox.waitUntilExit()
+        #expect(sandbox.terminationStatus == 0)
+        let sandboxText = String(decoding: sandboxOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        var everything = result.stdout + result.stderr + firstLine + sandboxText
+        let files = FileManager.default.enumerator(at: output, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
+        for file in files where !file.hasDirectoryPath {
+            everything += (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+        }
+        #expect(files.contains { $0.lastPathComponent == "summary.json" })
+        #expect(!everything.contains(secret))
+        #expect(!everything.contains(Data("SECRET01:\(secret)".utf8).base64EncodedString()))
+    }
+
+    private func readLine(_ handle: FileHandle) -> String? {
+        var bytes: [UInt8] = []
+        while true {
+            let chunk = handle.readData(ofLength: 1)
+            guard let byte = chunk.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+            if byte == 0x0A { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(byte)
+        }
+    }
+}
