@@ -1,5 +1,5 @@
 """Helpers shared by pollbench's benchmark scripts: tools, ports, processes and wrk output."""
-import os, re, shutil, socket, subprocess, sys, time
+import argparse, os, re, shutil, socket, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -75,3 +75,15 @@ def write_result(name, lines):
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     return path
+
+
+def parse_round_args(doc, rounds):
+    """The options every comparison script takes: --rounds, --duration (s per run), --connections; bounded."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per run (1-60)")
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    if not (1 <= args.rounds <= 20 and 1 <= args.duration <= 60 and 1 <= args.connections <= 1024):
+        sys.exit("error: --rounds 1-20, --duration 1-60, --connections 1-1024")
+    return args

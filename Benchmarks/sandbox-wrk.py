@@ -10,22 +10,16 @@ only; every run is bounded by --duration.
 Usage: python3 Benchmarks/sandbox-wrk.py [--rounds 3] [--duration 5] [--connections 64]
 A copy of the report goes to results/benchmarks/.
 """
-import argparse, base64, json, os, signal, statistics, subprocess, sys, urllib.request
+import base64, json, os, signal, statistics, subprocess, sys, urllib.request
 
-from benchlib import build_release, free_port, need, require_two_cpus, run_wrk, wait_for_port, write_result
+from benchlib import parse_round_args, build_release, free_port, need, require_two_cpus, run_wrk, wait_for_port, write_result
 
 CLIENT_ID = "BENCH001"
 CLIENT_SECRET = "5e" * 32  # a throwaway credential for a loopback-only sandbox
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=5, help="seconds per round (1-60)")
-    parser.add_argument("--connections", type=int, default=64)
-    args = parser.parse_args()
-    if not (1 <= args.rounds <= 20 and 1 <= args.duration <= 60 and 1 <= args.connections <= 1024):
-        sys.exit("error: --rounds 1-20, --duration 1-60, --connections 1-1024")
+    args = parse_round_args(__doc__, rounds=3)
     require_two_cpus()
     need("wrk", "wrk")
     binary = build_release("pollbench")

@@ -11,9 +11,9 @@ by --duration; nothing leaves loopback.
 Usage: python3 Benchmarks/transport-vs-wrk.py [--rounds 5] [--duration 5] [--connections 64]
 A copy of the report goes to results/benchmarks/.
 """
-import argparse, json, os, shutil, signal, statistics, subprocess, sys, tempfile
+import json, os, shutil, signal, statistics, subprocess, sys, tempfile
 
-from benchlib import build_release, children_cpu, free_port, need, require_two_cpus, run_wrk, wait_for_port, write_result
+from benchlib import parse_round_args, build_release, children_cpu, free_port, need, require_two_cpus, run_wrk, wait_for_port, write_result
 
 BODY = '{"verificationId":"3f2a9c1d7e4b4f8a9b0c1d2e3f4a5b6c","status":"pending","providerId":"bankidse","flowType":"qr"}'
 
@@ -66,13 +66,7 @@ def run_ours(binary, url, args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--duration", type=int, default=5, help="seconds per run (1-60)")
-    parser.add_argument("--connections", type=int, default=64)
-    args = parser.parse_args()
-    if not (1 <= args.rounds <= 20 and 1 <= args.duration <= 60 and 1 <= args.connections <= 1024):
-        sys.exit("error: --rounds 1-20, --duration 1-60, --connections 1-1024")
+    args = parse_round_args(__doc__, rounds=5)
     require_two_cpus()
     need("nginx", "nginx-light")
     need("wrk", "wrk")

@@ -56,23 +56,22 @@ struct LiveRun {
             await server.stop()
         }
         let elapsed = ContinuousClock.now - started
-        let header = RunRecordHeader(
-            version: PollBenchVersion.current, name: settings.name, startedAt: ISO8601Millis.format(startedMillis), partial: stop.isRequested,
-            simulated: false, target: settings.target?.baseURL ?? "embedded", seed: settings.seed, timeScale: settings.timeScale,
-            mode: settings.mixed ? "mixed" : "sequential", workload: settings.workload, clientTimeoutMillis: settings.clientTimeoutMillis
+        var info = RunInfo(
+            pollbenchVersion: PollBenchVersion.current, name: settings.name, startedAt: ISO8601Millis.format(startedMillis), simulated: false,
+            target: settings.target?.baseURL ?? "embedded", timeScale: settings.timeScale, mode: settings.mixed ? "mixed" : "sequential",
+            workload: settings.workload, clientTimeoutMillis: settings.clientTimeoutMillis
         )
-        let (record, results) = RunRecordBuilder(header: header).build(
-            strategies: settings.strategies, recorders: recorders, truth: truth,
-            wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        )
+        info.partial = stop.isRequested
+        info.wallSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let (record, results) = RunRecordBuilder(info: info).build(strategies: settings.strategies, recorders: recorders, truth: truth)
         let directory = ResultWriter.directory(root: settings.output, name: settings.name, startedMillis: startedMillis)
         do {
-            try ResultWriter(directory: directory).writeAll(record: record, results: results)
+            try ResultWriter(directory: directory).writeAll(record: record, results: results, startEpochSeconds: Double(startedMillis) / 1_000)
         } catch {
             throw CommandFailure(message: "cannot write results to \(directory.path): \(error.localizedDescription)")
         }
         Console.out(TerminalTable.render(record))
-        Console.out("results: \(directory.path)" + (record.partial ? " (partial: the run was stopped early)" : ""))
+        Console.out("results: \(directory.path)" + (record.run.partial ? " (partial: the run was stopped early)" : ""))
         try Self.checkReachable(record)
         return Outcome(interrupted: interrupts.signalled)
     }

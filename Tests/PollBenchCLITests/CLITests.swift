@@ -62,7 +62,7 @@ struct CLITests {
         #expect(record.schema == "pollbench.run/1")
         #expect(record.strategies.map(\.name) == ["fixed:3s", "exp:1s,x2,max30s", "jitter:full,1s,30s"])
         #expect(record.groundTruthChecked && record.groundTruthDifferences.isEmpty)
-        #expect(!record.partial)
+        #expect(!record.run.partial)
         for strategy in record.strategies {
             #expect(strategy.sessions == 40)
             #expect(strategy.outcomes.values.reduce(0, +) == 40)

@@ -1,5 +1,5 @@
 /// Reads HdrHistogram percentile-distribution files (`.hgrm`), as ours and HdrHistogram's own tools write them.
-public struct HgrmReader: Sendable {
+public struct HgrmReader: Sendable, Equatable {
     /// One row: the value at a percentile (a fraction 0...1) and the count up to it.
     public struct Row: Sendable, Equatable {
         public var value: Double

@@ -17,26 +17,30 @@ public struct ResultWriter {
         return URL(fileURLWithPath: root).appendingPathComponent("\(stamp)Z-\(safe)")
     }
 
-    /// Writes summary.json, summary.md, the .hgrm files and timeseries.csv; returns the files written.
+    /// Writes summary.json, summary.md, the .hgrm files, one .hlog per strategy and timeseries.csv; returns the files written.
     @discardableResult
-    public func writeAll(record: RunRecord, results: [StrategyResult]) throws -> [String] {
+    public func writeAll(record: RunRecord, results: [StrategyResult], startEpochSeconds: Double) throws -> [String] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         var written = [try write("summary.json", encoder.encode(record))]
         written.append(try write("summary.md", Data(SummaryMarkdown.render(record).utf8)))
         for result in results {
-            for (metric, histogram, divisor) in Self.exports(result) where histogram.totalCount > 0 {
+            let exports = Self.exports(result).filter { $0.1.totalCount > 0 }
+            for (metric, histogram, divisor) in exports {
                 var text = ""
                 histogram.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: divisor)
                 written.append(try write("\(result.strategy.fileName)-\(metric).hgrm", Data(text.utf8)))
             }
+            let entries = exports.map { HistogramLog.Entry(tag: $0.0, startSeconds: 0, lengthSeconds: record.run.wallSeconds, histogram: $0.1) }
+            written.append(try write("\(result.strategy.fileName).hlog", Data(HistogramLog.write(entries, startEpochSeconds: startEpochSeconds).utf8)))
         }
         written.append(try write("timeseries.csv", Data(Self.timeseries(results).utf8)))
         return written
     }
 
-    /// The histograms exported as .hgrm, with the divisor that turns their µs into the file's unit (ms).
+    /// The histograms exported (as .hgrm, with the divisor that turns their µs into the file's unit, ms;
+    /// and tagged by metric in the .hlog, in µs).
     static func exports(_ result: StrategyResult) -> [(String, Histogram<UInt64>, Double)] {
         var list: [(String, Histogram<UInt64>, Double)] = [
             ("detection-lag", result.detectionLag, 1_000),

@@ -35,12 +35,13 @@ public enum SummaryRows {
 
     /// One line that says what the run was.
     public static func caption(_ record: RunRecord) -> String {
+        let run = record.run
         var parts = [
-            "target \(record.target)", "\(record.sessionsPerStrategy) sessions per strategy", "arrival \(record.arrival)",
-            "seed \(record.seed)", "time scale \(record.timeScale)x", "\(record.mode)",
+            "target \(run.target)", "\(run.sessionsPerStrategy) sessions per strategy", "arrival \(run.arrival)",
+            "seed \(run.seed)", "time scale \(run.timeScale)x", "\(run.mode)",
         ]
-        if record.simulated { parts.append("simulated") }
-        if record.partial { parts.append("PARTIAL") }
+        if run.simulated { parts.append("simulated") }
+        if run.partial { parts.append("PARTIAL") }
         return parts.joined(separator: ", ")
     }
 
@@ -75,9 +76,9 @@ public enum SummaryMarkdown {
     public static func render(_ record: RunRecord) -> String {
         let (header, rows) = SummaryRows.table(record)
         var lines = [
-            "# pollbench run: \(record.name)", "",
-            "\(SummaryRows.caption(record)); started \(record.startedAt), \(String(format: "%.1f", record.wallSeconds)) s wall.", "",
-            "Durations are model time (the service's clock, time scale \(record.timeScale)x) except request latency and slip, which are wall time.", "",
+            "# pollbench run: \(record.run.name)", "",
+            "\(SummaryRows.caption(record)); started \(record.run.startedAt), \(String(format: "%.1f", record.run.wallSeconds)) s wall.", "",
+            "Durations are model time (the service's clock, time scale \(record.run.timeScale)x) except request latency and slip, which are wall time.", "",
             "| " + header.joined(separator: " | ") + " |",
             "|" + header.indices.map { $0 == 0 ? "---" : "---:" }.joined(separator: "|") + "|",
         ]

@@ -71,17 +71,15 @@ public struct ClockOffset: Sendable, Codable, Equatable {
     public var exact: Bool
 }
 
-/// A run's results: what every writer reads. Versioned; see `schema`.
-public struct RunRecord: Sendable, Codable, Equatable {
-    /// The schema name and version of this document.
-    public var schema = "pollbench.run/1"
+/// What a run was: everything in its record that does not come from measurements.
+public struct RunInfo: Sendable, Codable, Equatable {
     public var pollbenchVersion: String
     public var name: String
     /// Wall clock, ISO 8601.
     public var startedAt: String
-    public var wallSeconds: Double
+    public var wallSeconds: Double = 0
     /// True when the run was interrupted or cut short: counts cover only what finished.
-    public var partial: Bool
+    public var partial = false
     /// True for a virtual-time simulation.
     public var simulated: Bool
     /// `embedded` or the base URL of a remote target.
@@ -95,10 +93,36 @@ public struct RunRecord: Sendable, Codable, Equatable {
     public var rampSeconds: Double
     public var providerMix: [String: Double]
     public var clientTimeoutSeconds: Double
+
+    public init(
+        pollbenchVersion: String, name: String, startedAt: String, simulated: Bool, target: String, timeScale: Double, mode: String,
+        workload: Workload, clientTimeoutMillis: Int64
+    ) {
+        self.pollbenchVersion = pollbenchVersion
+        self.name = name
+        self.startedAt = startedAt
+        self.simulated = simulated
+        self.target = target
+        self.seed = workload.seed
+        self.timeScale = timeScale
+        self.mode = mode
+        sessionsPerStrategy = workload.sessions
+        arrival = workload.arrival.name
+        rampSeconds = workload.rampSeconds
+        providerMix = Dictionary(workload.providerMix.map { ($0.id, $0.weight) }, uniquingKeysWith: +)
+        clientTimeoutSeconds = Double(clientTimeoutMillis) / 1_000
+    }
+}
+
+/// A run's results: what every writer reads. Versioned; see `schema`.
+public struct RunRecord: Sendable, Codable, Equatable {
+    /// The schema name and version of this document.
+    public var schema = "pollbench.run/1"
+    public var run: RunInfo
     public var strategies: [StrategySummary]
     public var clockOffset: ClockOffset?
-    /// Differences between the client's counts and the embedded sandbox's; empty when they agree or nothing was checked.
-    public var groundTruthDifferences: [String]
     /// Whether the counts were checked against the sandbox's ground truth.
     public var groundTruthChecked: Bool
+    /// Differences between the client's counts and the embedded sandbox's; empty when they agree or nothing was checked.
+    public var groundTruthDifferences: [String]
 }

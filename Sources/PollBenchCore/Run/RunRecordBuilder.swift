@@ -12,17 +12,17 @@ public struct StrategyResult: Sendable {
 /// service's terminal times (the embedded sandbox's ground truth where it is known), checks the
 /// client's counts against the sandbox's, and estimates the clock offset for remote targets.
 public struct RunRecordBuilder {
-    public var header: RunRecordHeader
+    public var info: RunInfo
 
-    public init(header: RunRecordHeader) {
-        self.header = header
+    public init(info: RunInfo) {
+        self.info = info
     }
 
     /// - Parameters:
     ///   - recorders: per strategy, the recorders of every worker.
     ///   - truth: the embedded sandbox's terminal times (model ms) by verification id, and its counts; nil for a remote target.
     public func build(
-        strategies: [PollStrategy], recorders: [[StrategyRecorder]], truth: (terminals: [String: Int64], counts: GroundTruth)?, wallSeconds: Double
+        strategies: [PollStrategy], recorders: [[StrategyRecorder]], truth: (terminals: [String: Int64], counts: GroundTruth)?
     ) -> (record: RunRecord, results: [StrategyResult]) {
         let merged = recorders.map { workers in workers.reduce(into: StrategyRecorder()) { $0.merge($1) } }
         let offset = Self.clockOffset(merged.flatMap(\.sessions), exact: truth != nil)
@@ -46,12 +46,7 @@ public struct RunRecordBuilder {
             differences = Self.compare(merged.map(\.counters), with: truth.counts)
         }
         let record = RunRecord(
-            pollbenchVersion: header.version, name: header.name, startedAt: header.startedAt, wallSeconds: wallSeconds, partial: header.partial,
-            simulated: header.simulated, target: header.target, seed: header.seed, timeScale: header.timeScale, mode: header.mode,
-            sessionsPerStrategy: header.workload.sessions, arrival: header.workload.arrival.name, rampSeconds: header.workload.rampSeconds,
-            providerMix: Dictionary(header.workload.providerMix.map { ($0.id, $0.weight) }, uniquingKeysWith: +),
-            clientTimeoutSeconds: Double(header.clientTimeoutMillis) / 1_000, strategies: summaries, clockOffset: offset,
-            groundTruthDifferences: differences, groundTruthChecked: truth != nil
+            run: info, strategies: summaries, clockOffset: offset, groundTruthChecked: truth != nil, groundTruthDifferences: differences
         )
         return (record, results)
     }
@@ -112,37 +107,5 @@ public struct RunRecordBuilder {
         guard let best = samples.min(by: { $0.halfTrip < $1.halfTrip }) else { return nil }
         return exact ? ClockOffset(offsetMillis: 0, uncertaintyMillis: 0, exact: true)
             : ClockOffset(offsetMillis: best.offset, uncertaintyMillis: best.halfTrip, exact: false)
-    }
-}
-
-/// What a run was: the parts of the record that do not come from measurements.
-public struct RunRecordHeader: Sendable {
-    public var version: String
-    public var name: String
-    public var startedAt: String
-    public var partial: Bool
-    public var simulated: Bool
-    public var target: String
-    public var seed: UInt64
-    public var timeScale: Double
-    public var mode: String
-    public var workload: Workload
-    public var clientTimeoutMillis: Int64
-
-    public init(
-        version: String, name: String, startedAt: String, partial: Bool, simulated: Bool, target: String, seed: UInt64, timeScale: Double,
-        mode: String, workload: Workload, clientTimeoutMillis: Int64
-    ) {
-        self.version = version
-        self.name = name
-        self.startedAt = startedAt
-        self.partial = partial
-        self.simulated = simulated
-        self.target = target
-        self.seed = seed
-        self.timeScale = timeScale
-        self.mode = mode
-        self.workload = workload
-        self.clientTimeoutMillis = clientTimeoutMillis
     }
 }
