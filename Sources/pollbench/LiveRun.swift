@@ -82,6 +82,7 @@ struct LiveRun {
     ) throws -> [[StrategyRecorder]] {
         var configuration = EngineConfiguration(baseURL: baseURL, credentials: credentials, strategies: strategies.map { settings.strategies[$0] }, seed: settings.seed)
         configuration.clientTimeoutMillis = settings.clientTimeoutMillis
+        configuration.createRetries = settings.createRetries
         let engineConfiguration = configuration
         let specs = strategies.indices.flatMap { position in slots.map { EngineSessionSpec(slot: $0, strategy: position) } }
         let workers = settings.workers

@@ -46,6 +46,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Model time after which the client gives up on a session (published client: 5m).")
     var clientTimeout = "5m"
 
+    @Option(help: "Times a create is retried after a 429, 5xx or transport error (with backoff, honouring Retry-After) before the session counts as an error.")
+    var createRetries = 3
+
     @Option(help: "A remote API base URL instead of the embedded sandbox.")
     var target: String?
 
@@ -69,6 +72,7 @@ struct RunCommand: AsyncParsableCommand {
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be 1...16") }
         guard (1...10_000).contains(connections) else { throw ValidationError("--connections must be 1...10000") }
         guard ["sequential", "mixed"].contains(mode) else { throw ValidationError("--mode must be sequential or mixed") }
+        guard (0...10).contains(createRetries) else { throw ValidationError("--create-retries must be 0...10") }
         if let timeScale {
             guard timeScale > 0, timeScale <= 1_000 else { throw ValidationError("--time-scale must be in (0, 1000]") }
             if target != nil, timeScale != 1 { throw ValidationError("--time-scale applies to the embedded sandbox only; a remote target runs in real time") }
@@ -101,7 +105,7 @@ struct RunCommand: AsyncParsableCommand {
             )
             return RunSettings(
                 strategies: parsed, workload: workload, seed: seed, timeScale: target == nil ? (timeScale ?? 50) : 1, workers: workers,
-                connections: connections, mixed: mode == "mixed", clientTimeoutMillis: timeout, target: try target.map { try RemoteTarget(url: $0, allowAnyHost: allowNonSandbox, caBundle: caBundle) },
+                connections: connections, mixed: mode == "mixed", clientTimeoutMillis: timeout, createRetries: createRetries, target: try target.map { try RemoteTarget(url: $0, allowAnyHost: allowNonSandbox, caBundle: caBundle) },
                 output: output, name: name, maxDuration: .milliseconds(limit)
             )
         } catch let error as StrategySyntaxError {
@@ -122,6 +126,7 @@ struct RunSettings: Sendable {
     var connections: Int
     var mixed: Bool
     var clientTimeoutMillis: Int64
+    var createRetries: Int
     var target: RemoteTarget?
     var output: String
     var name: String
