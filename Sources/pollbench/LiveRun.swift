@@ -46,7 +46,7 @@ struct LiveRun {
                 for (position, strategy) in round.enumerated() { recorders[strategy].append(workerRecorders[position]) }
             }
         }
-        progress.finish()
+        await progress.finish()
 
         var truth: (terminals: [String: Int64], counts: GroundTruth)?
         if let server {

@@ -16,6 +16,7 @@ final class ProgressLine: Sendable {
             var lastRequests = 0
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
+                if Task.isCancelled { return }
                 let now = board.snapshot()
                 let elapsed = Double((ContinuousClock.now - started).components.seconds)
                 let line = String(
@@ -29,9 +30,10 @@ final class ProgressLine: Sendable {
     }
 
     /// Stops and clears the line.
-    func finish() {
+    func finish() async {
         guard let task else { return }
         task.cancel()
+        await task.value
         FileHandle.standardOutput.write(Data("\r\u{1B}[2K".utf8))
     }
 }

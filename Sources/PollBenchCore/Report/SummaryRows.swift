@@ -6,7 +6,8 @@ public enum SummaryRows {
     /// The header (`metric`, then the strategy names) and the rows.
     public static func table(_ record: RunRecord) -> (header: [String], rows: [[String]]) {
         let s = record.strategies
-        func row(_ label: String, _ value: (StrategySummary) -> String) -> [String] { [label] + s.map(value) }
+        // A strategy that never ran (an interrupted sequential run) shows dashes, not zeros.
+        func row(_ label: String, _ value: (StrategySummary) -> String) -> [String] { [label] + s.map { $0.sessions == 0 ? "-" : value($0) } }
         func seconds(_ ms: Double) -> String { String(format: "%.2f s", ms / 1_000) }
         func millis(_ ms: Double) -> String { String(format: "%.1f ms", ms) }
         var rows = [
