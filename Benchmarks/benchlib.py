@@ -40,6 +40,15 @@ def wait_for_port(port, proc, what):
     sys.exit(f"error: {what} did not start listening on 127.0.0.1:{port}")
 
 
+def stop_server(proc, sig, grace):
+    """Asks a server to stop with `sig`, and kills it if it is still there after `grace` seconds."""
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def require_two_cpus():
     if (os.cpu_count() or 1) < 2:
         sys.exit("error: needs two CPUs (server on CPU 0, client on CPU 1)")

@@ -12,7 +12,7 @@ A copy of the report goes to results/benchmarks/.
 """
 import base64, json, os, signal, statistics, subprocess, sys, urllib.request
 
-from benchlib import parse_round_args, build_release, free_port, need, require_two_cpus, run_wrk, wait_for_port, write_result
+from benchlib import parse_round_args, build_release, free_port, need, require_two_cpus, run_wrk, stop_server, wait_for_port, write_result
 
 CLIENT_ID = "BENCH001"
 CLIENT_SECRET = "5e" * 32  # a throwaway credential for a loopback-only sandbox
@@ -45,11 +45,7 @@ def main():
             lines.append(f"round {r}: {requests / seconds:10.0f} req/s ({requests} requests, wrk CPU {cpu:.2f} s)")
             print(lines[-1], flush=True)
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server, signal.SIGINT, 10)
     result = f"sandbox_rps={statistics.median(rates):.0f}"
     print(f"(kept in {os.path.relpath(write_result('sandbox-wrk', lines + [result]))})")
     print(result)

@@ -13,7 +13,7 @@ A copy of the report goes to results/benchmarks/.
 """
 import json, os, shutil, signal, statistics, subprocess, sys, tempfile
 
-from benchlib import parse_round_args, build_release, children_cpu, free_port, need, require_two_cpus, run_wrk, wait_for_port, write_result
+from benchlib import parse_round_args, build_release, children_cpu, free_port, need, require_two_cpus, run_wrk, stop_server, wait_for_port, write_result
 
 BODY = '{"verificationId":"3f2a9c1d7e4b4f8a9b0c1d2e3f4a5b6c","status":"pending","providerId":"bankidse","flowType":"qr"}'
 
@@ -90,11 +90,7 @@ def main():
                 rows[name].append((requests / seconds, requests / cpu))
                 report(f"round {r} {name:9s} {requests / seconds:10.0f} req/s  {cpu:6.2f} CPU-s  {requests / cpu:10.0f} req/CPU-s")
     finally:
-        nginx.send_signal(signal.SIGQUIT)
-        try:
-            nginx.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            nginx.kill()
+        stop_server(nginx, signal.SIGQUIT, 5)
         shutil.rmtree(workdir, ignore_errors=True)
 
     med = {k: (statistics.median(x for x, _ in v), statistics.median(y for _, y in v)) for k, v in rows.items()}
