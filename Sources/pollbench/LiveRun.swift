@@ -10,7 +10,9 @@ struct LiveRun {
 
     /// What the caller needs to choose an exit code.
     struct Outcome {
+        var record: RunRecord
         var interrupted: Bool
+        var thresholdsPassed: Bool { record.thresholdsPassed }
     }
 
     func execute() async throws -> Outcome {
@@ -63,7 +65,8 @@ struct LiveRun {
         )
         info.partial = stop.isRequested
         info.wallSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let (record, results) = RunRecordBuilder(info: info).build(strategies: settings.strategies, recorders: recorders, truth: truth)
+        var (record, results) = RunRecordBuilder(info: info).build(strategies: settings.strategies, recorders: recorders, truth: truth)
+        record.thresholds = settings.suite.evaluate(record)
         let directory = ResultWriter.directory(root: settings.output, name: settings.name, startedMillis: startedMillis)
         do {
             try ResultWriter(directory: directory).writeAll(record: record, results: results, startEpochSeconds: Double(startedMillis) / 1_000)
@@ -73,7 +76,7 @@ struct LiveRun {
         Console.out(TerminalTable.render(record))
         Console.out("results: \(directory.path)" + (record.run.partial ? " (partial: the run was stopped early)" : ""))
         try Self.checkReachable(record)
-        return Outcome(interrupted: interrupts.signalled)
+        return Outcome(record: record, interrupted: interrupts.signalled)
     }
 
     /// Runs the given strategies at once on every worker; returns each worker's recorders in `strategies` order.
@@ -105,11 +108,12 @@ struct LiveRun {
     /// The embedded sandbox with a throwaway credential that never leaves the process.
     private static func startSandbox(_ settings: RunSettings) async throws -> (SandboxServer, BasicCredentials) {
         var random = SystemRandomNumberGenerator()
-        let client = SandboxConfiguration.Client(id: "RUN" + String(random.next() % 100_000, radix: 10), secret: (0..<4).map { _ in String(format8: random.next()) }.joined())
-        var configuration = SandboxConfiguration()
+        let client = SandboxConfiguration.Client(
+            id: "RUN" + String(random.next() % 100_000, radix: 10), secret: (0..<4).map { _ in String(format8: random.next()) }.joined(),
+            rateLimit: settings.suite.rateLimit, endpointLimits: settings.suite.endpointLimits
+        )
+        var configuration = settings.suite.sandbox
         configuration.clients = [client]
-        configuration.seed = settings.seed
-        configuration.timeScale = settings.timeScale
         configuration.graceSeconds = 1_000_000  // keep every session until the run reads its ground truth
         do {
             return (try await SandboxServer.start(configuration: configuration), BasicCredentials(clientID: client.id, clientSecret: client.secret))

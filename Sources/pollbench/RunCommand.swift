@@ -13,41 +13,44 @@ struct RunCommand: AsyncParsableCommand {
         """
     )
 
+    @Option(help: "A suite: a name from 'pollbench suites' or a path to a YAML file. Flags given as well override it.")
+    var suite: String?
+
     @Option(name: .customLong("strategy"), help: "A strategy, repeatable: fixed:3s, exp:1s,x2,max30s, jitter:full|equal|decorrelated,1s,30s, grpc:1s,max30s. Default: fixed:3s, exp:1s,x2,max30s, jitter:full,1s,30s.")
     var strategies: [String] = []
 
-    @Option(help: "Sessions per strategy.")
-    var sessions = 300
+    @Option(help: "Sessions per strategy (default 300).")
+    var sessions: Int?
 
-    @Option(help: "Arrivals: constant:RATE or poisson:RATE (per model second), or closed:CONCURRENCY.")
-    var arrival = "constant:3"
+    @Option(help: "Arrivals: constant:RATE or poisson:RATE (per model second), or closed:CONCURRENCY (default constant:3).")
+    var arrival: String?
 
     @Option(help: "Model time over which an open arrival rate ramps up from zero, e.g. 30s.")
-    var ramp = "0s"
+    var ramp: String?
 
     @Option(help: "Provider mix, ID[=WEIGHT],… (default bankidse=3,frejaid=1,smartid=2,evrotrust=1,mitid=1).")
     var providers: String?
 
-    @Option(help: "Seed of every random choice: arrivals, users, jitter.")
-    var seed: UInt64 = 1
+    @Option(help: "Seed of every random choice: arrivals, users, jitter (default 1).")
+    var seed: UInt64?
 
-    @Option(help: "Model seconds per wall second for the embedded sandbox (a remote target runs at 1).")
+    @Option(help: "Model seconds per wall second for the embedded sandbox (default 50; a remote target runs at 1).")
     var timeScale: Double?
 
-    @Option(help: "Event-loop threads, each with its own libcurl multi handle.")
-    var workers = 1
+    @Option(help: "Event-loop threads, each with its own libcurl multi handle (default 1).")
+    var workers: Int?
 
     @Option(help: "Connections (easy handles) per worker.")
     var connections = 128
 
-    @Option(help: "sequential (one strategy after another) or mixed (all at once under one credential).")
-    var mode = "sequential"
+    @Option(help: "sequential (one strategy after another, the default) or mixed (all at once under one credential).")
+    var mode: String?
 
     @Option(help: "Model time after which the client gives up on a session (published client: 5m).")
-    var clientTimeout = "5m"
+    var clientTimeout: String?
 
-    @Option(help: "Times a create is retried after a 429, 5xx or transport error (with backoff, honouring Retry-After) before the session counts as an error.")
-    var createRetries = 3
+    @Option(help: "Times a create is retried after a 429, 5xx or transport error (with backoff, honouring Retry-After) before the session counts as an error (default 3).")
+    var createRetries: Int?
 
     @Option(help: "A remote API base URL instead of the embedded sandbox.")
     var target: String?
@@ -61,52 +64,80 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Where run directories go.")
     var output = "results"
 
-    @Option(help: "The run's name, used in its directory name.")
-    var name = "run"
+    @Option(help: "The run's name, used in its directory name (default: the suite's name, or run).")
+    var name: String?
 
-    @Option(help: "Wall-clock limit for the whole run; it then stops and writes partial results.")
-    var maxDuration = "10m"
+    @Option(help: "Wall-clock limit for the whole run; it then stops and writes partial results (default 10m).")
+    var maxDuration: String?
 
     func validate() throws {
-        guard (1...100_000).contains(sessions) else { throw ValidationError("--sessions must be 1...100000") }
-        guard (1...16).contains(workers) else { throw ValidationError("--workers must be 1...16") }
+        if let sessions, !(1...100_000).contains(sessions) { throw ValidationError("--sessions must be 1...100000") }
+        if let workers, !(1...16).contains(workers) { throw ValidationError("--workers must be 1...16") }
         guard (1...10_000).contains(connections) else { throw ValidationError("--connections must be 1...10000") }
-        guard ["sequential", "mixed"].contains(mode) else { throw ValidationError("--mode must be sequential or mixed") }
-        guard (0...10).contains(createRetries) else { throw ValidationError("--create-retries must be 0...10") }
+        if let mode, !["sequential", "mixed"].contains(mode) { throw ValidationError("--mode must be sequential or mixed") }
+        if let createRetries, !(0...10).contains(createRetries) { throw ValidationError("--create-retries must be 0...10") }
         if let timeScale {
             guard timeScale > 0, timeScale <= 1_000 else { throw ValidationError("--time-scale must be in (0, 1000]") }
             if target != nil, timeScale != 1 { throw ValidationError("--time-scale applies to the embedded sandbox only; a remote target runs in real time") }
         }
-        guard !name.isEmpty, name.count <= 64 else { throw ValidationError("--name must be 1 to 64 characters") }
+        if let name, name.isEmpty || name.count > 64 { throw ValidationError("--name must be 1 to 64 characters") }
     }
 
     func run() async throws {
         do {
-            let settings = try settings()
-            let outcome = try await LiveRun(settings: settings).execute()
-            if outcome.interrupted { throw ExitCode(130) }
+            let loaded = try suite.map(SuiteFiles.load)
+            let base = try settings(suite: loaded)
+            let rates = loaded?.capacityRates ?? []
+            if rates.isEmpty {
+                let outcome = try await LiveRun(settings: base).execute()
+                if outcome.interrupted { throw ExitCode(130) }
+                if !outcome.thresholdsPassed { throw ExitCode(1) }
+            } else {
+                try await CapacitySearch(base: base, rates: rates).execute()
+            }
         } catch let failure as CommandFailure {
             Console.error(failure.message)
             throw ExitCode(failure.exitCode)
         }
     }
 
-    /// Everything parsed and checked, or a one-line error.
-    func settings() throws -> RunSettings {
+    /// The suite's settings (or the defaults), with every flag given on the command line on top.
+    func settings(suite: Suite?) throws -> RunSettings {
         do {
-            let parsed = try (strategies.isEmpty ? PollStrategy.defaultComparison : strategies.map { try PollStrategy(parsing: $0) })
-            guard Set(parsed).count == parsed.count else { throw CommandFailure(message: "the same strategy is named twice") }
-            guard let rampMillis = DurationText.milliseconds(ramp) else { throw CommandFailure(message: "--ramp: bad duration '\(ramp)'") }
-            guard let timeout = DurationText.milliseconds(clientTimeout), timeout >= 1_000 else { throw CommandFailure(message: "--client-timeout: bad duration '\(clientTimeout)' (at least 1s)") }
-            guard let limit = DurationText.milliseconds(maxDuration), limit >= 1_000, limit <= 24 * 3_600_000 else { throw CommandFailure(message: "--max-duration: bad duration '\(maxDuration)' (1s to 24h)") }
-            let workload = Workload(
-                sessions: sessions, arrival: try ArrivalModel(parsing: arrival), rampSeconds: Double(rampMillis) / 1_000,
-                providerMix: try providers.map(Workload.parseMix) ?? Workload.defaultMix, seed: seed
-            )
+            var plan = suite ?? Suite(name: "run", description: "", workload: Workload(sessions: 300, arrival: .constant(perSecond: 3), seed: 1))
+            if !strategies.isEmpty {
+                plan.strategies = try strategies.map { try PollStrategy(parsing: $0) }
+                guard Set(plan.strategies).count == plan.strategies.count else { throw CommandFailure(message: "the same strategy is named twice") }
+            }
+            if let seed { plan.seed = seed }
+            plan.workload.seed = plan.seed
+            plan.sandbox.seed = plan.seed
+            if let sessions { plan.workload.sessions = sessions }
+            if let arrival { plan.workload.arrival = try ArrivalModel(parsing: arrival) }
+            if let ramp {
+                guard let millis = DurationText.milliseconds(ramp) else { throw CommandFailure(message: "--ramp: bad duration '\(ramp)'") }
+                plan.workload.rampSeconds = Double(millis) / 1_000
+            }
+            if let providers { plan.workload.providerMix = try Workload.parseMix(providers) }
+            if let timeScale { plan.timeScale = timeScale }
+            if let workers { plan.workers = workers }
+            if let mode { plan.mixed = mode == "mixed" }
+            if let createRetries { plan.createRetries = createRetries }
+            if let clientTimeout {
+                guard let millis = DurationText.milliseconds(clientTimeout), millis >= 1_000 else { throw CommandFailure(message: "--client-timeout: bad duration '\(clientTimeout)' (at least 1s)") }
+                plan.clientTimeoutMillis = millis
+            }
+            if let maxDuration {
+                guard let millis = DurationText.milliseconds(maxDuration), millis >= 1_000, millis <= 24 * 3_600_000 else { throw CommandFailure(message: "--max-duration: bad duration '\(maxDuration)' (1s to 24h)") }
+                plan.maxDurationMillis = millis
+            }
+            if let target { plan.target = target }
+            if plan.target != nil, suite != nil, timeScale == nil { plan.timeScale = 1 }
+            guard plan.target == nil || plan.timeScale == 1 else { throw CommandFailure(message: "a remote target runs in real time: its time scale must be 1") }
+            plan.sandbox.timeScale = plan.timeScale
             return RunSettings(
-                strategies: parsed, workload: workload, seed: seed, timeScale: target == nil ? (timeScale ?? 50) : 1, workers: workers,
-                connections: connections, mixed: mode == "mixed", clientTimeoutMillis: timeout, createRetries: createRetries, target: try target.map { try RemoteTarget(url: $0, allowAnyHost: allowNonSandbox, caBundle: caBundle) },
-                output: output, name: name, maxDuration: .milliseconds(limit)
+                suite: plan, name: name ?? (suite?.name ?? "run"), connections: connections,
+                target: try plan.target.map { try RemoteTarget(url: $0, allowAnyHost: allowNonSandbox, caBundle: caBundle) }, output: output
             )
         } catch let error as StrategySyntaxError {
             throw CommandFailure(message: error.description)
@@ -116,21 +147,23 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-/// A parsed run.
+/// A parsed run: the suite (given or built from flags) and what only the command line says.
 struct RunSettings: Sendable {
-    var strategies: [PollStrategy]
-    var workload: Workload
-    var seed: UInt64
-    var timeScale: Double
-    var workers: Int
+    var suite: Suite
+    var name: String
     var connections: Int
-    var mixed: Bool
-    var clientTimeoutMillis: Int64
-    var createRetries: Int
     var target: RemoteTarget?
     var output: String
-    var name: String
-    var maxDuration: Duration
+
+    var strategies: [PollStrategy] { suite.strategies }
+    var workload: Workload { suite.workload }
+    var seed: UInt64 { suite.seed }
+    var timeScale: Double { suite.timeScale }
+    var workers: Int { suite.workers }
+    var mixed: Bool { suite.mixed }
+    var clientTimeoutMillis: Int64 { suite.clientTimeoutMillis }
+    var createRetries: Int { suite.createRetries }
+    var maxDuration: Duration { .milliseconds(suite.maxDurationMillis) }
 }
 
 /// A remote API: its base URL and the credentials from the environment.

@@ -46,6 +46,13 @@ public enum SummaryRows {
         return parts.joined(separator: ", ")
     }
 
+    /// One line per threshold: met or failed, with the measured value.
+    public static func thresholdLines(_ record: RunRecord) -> [String] {
+        record.thresholds.map { result in
+            "\(result.passed ? "✓" : "✗ FAILED") \(result.threshold) [\(result.strategy)]: measured \(result.measured)"
+        }
+    }
+
     /// What the ground-truth check found.
     public static func groundTruthLine(_ record: RunRecord) -> String {
         guard record.groundTruthChecked else { return "ground truth: not available for this target" }
@@ -68,7 +75,8 @@ public enum TerminalTable {
             }.joined(separator: "  ")
         }
         let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
-        return ([SummaryRows.caption(record), line(header), rule] + rows.map(line) + [SummaryRows.groundTruthLine(record)]).joined(separator: "\n")
+        return ([SummaryRows.caption(record), line(header), rule] + rows.map(line) + [SummaryRows.groundTruthLine(record)] + SummaryRows.thresholdLines(record))
+            .joined(separator: "\n")
     }
 }
 
@@ -85,6 +93,7 @@ public enum SummaryMarkdown {
         ]
         lines += rows.map { "| " + $0.joined(separator: " | ") + " |" }
         lines += ["", SummaryRows.groundTruthLine(record)]
+        if !record.thresholds.isEmpty { lines += [""] + SummaryRows.thresholdLines(record).map { "- " + $0 } }
         if let offset = record.clockOffset, !offset.exact {
             lines.append(String(format: "clock offset (service − client): %.1f ms ± %.1f ms", offset.offsetMillis, offset.uncertaintyMillis))
         }

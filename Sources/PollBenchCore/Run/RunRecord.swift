@@ -125,4 +125,9 @@ public struct RunRecord: Sendable, Codable, Equatable {
     public var groundTruthChecked: Bool
     /// Differences between the client's counts and the embedded sandbox's; empty when they agree or nothing was checked.
     public var groundTruthDifferences: [String]
+    /// The suite's thresholds, checked per strategy.
+    public var thresholds: [ThresholdResult] = []
+
+    /// Whether every threshold was met.
+    public var thresholdsPassed: Bool { thresholds.allSatisfy(\.passed) }
 }
