@@ -8,7 +8,8 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run verification sessions and compare polling strategies (default: against the embedded sandbox).",
         discussion: """
-        Exit codes: 0 done, 2 bad usage, 3 target unreachable or refused, 130 interrupted (partial results written).
+        Exit codes: 0 done, 1 a threshold failed, 2 bad usage or suite error, 3 target unreachable or refused,
+        130 interrupted (partial results written).
         A remote target reads POLLBENCH_CLIENT_ID and POLLBENCH_CLIENT_SECRET from the environment.
         """
     )
@@ -132,7 +133,7 @@ struct RunCommand: AsyncParsableCommand {
                 plan.maxDurationMillis = millis
             }
             if let target { plan.target = target }
-            if plan.target != nil, suite != nil, timeScale == nil { plan.timeScale = 1 }
+            if plan.target != nil, timeScale == nil { plan.timeScale = 1 }  // a real service runs in real time
             guard plan.target == nil || plan.timeScale == 1 else { throw CommandFailure(message: "a remote target runs in real time: its time scale must be 1") }
             plan.sandbox.timeScale = plan.timeScale
             return RunSettings(
