@@ -67,6 +67,7 @@ struct LiveRun {
         info.wallSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         var (record, results) = RunRecordBuilder(info: info).build(strategies: settings.strategies, recorders: recorders, truth: truth)
         record.thresholds = settings.suite.evaluate(record)
+        record.compareTolerance = settings.suite.tolerance
         let directory = ResultWriter.directory(root: settings.output, name: settings.name, startedMillis: startedMillis)
         do {
             try ResultWriter(directory: directory).writeAll(record: record, results: results, startEpochSeconds: Double(startedMillis) / 1_000)

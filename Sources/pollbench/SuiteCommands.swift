@@ -139,20 +139,20 @@ struct CompareCommand: ParsableCommand {
     @Argument(help: "The run to judge.")
     var new: String
 
-    @Option(help: "A change within this is 'unchanged', e.g. 5% (default: the suite's, or 5%).")
+    @Option(help: "A change within this is 'unchanged', e.g. 5% (default: the NEW run's suite tolerance, else 5%).")
     var tolerance: String?
 
     @Option(help: "Also write the Markdown table to this file.")
     var markdown: String?
 
-    @Option(help: "Where baselines are looked up (under BASELINES/baselines).")
+    @Option(help: "The results folder whose baselines/ holds named baselines.")
     var output = "results"
 
     func run() throws {
         do {
             let (baseRecord, baseFile) = try RunFiles.record(base, output: output)
             let (newRecord, newFile) = try RunFiles.record(new, output: output)
-            var fraction = 0.05
+            var fraction = newRecord.compareTolerance ?? 0.05
             if let tolerance {
                 do throws(ThresholdError) { fraction = try Threshold.fraction(tolerance) } catch { throw CommandFailure(message: "--tolerance: \(error.problem)") }
             }

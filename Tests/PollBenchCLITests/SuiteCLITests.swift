@@ -25,6 +25,7 @@ struct SuiteCLITests {
         let same = try CLI.run(["compare", runPath, runPath, "--markdown", output.appendingPathComponent("pr.md").path])
         #expect(same.status == 0)
         #expect(same.stdout.contains("0 regressed"))
+        #expect(same.stdout.contains("tolerance 5%"))  // smoke sets none: the default
         #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("pr.md").path))
 
         var slower = record

@@ -127,6 +127,8 @@ public struct RunRecord: Sendable, Codable, Equatable {
     public var groundTruthDifferences: [String]
     /// The suite's thresholds, checked per strategy.
     public var thresholds: [ThresholdResult] = []
+    /// The suite's tolerance for `pollbench compare` (a fraction), used when none is given there.
+    public var compareTolerance: Double?
 
     /// Whether every threshold was met.
     public var thresholdsPassed: Bool { thresholds.allSatisfy(\.passed) }
