@@ -134,11 +134,29 @@ public enum JSONFields {
             return true
         }
 
+        /// JSON's number grammar exactly: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
         mutating func number() -> Bool {
+            _ = consume(UInt8(ascii: "-"))
+            if !consume(UInt8(ascii: "0")) {
+                guard let first = peek, (49...57).contains(first) else { return false }
+                digits()
+            }
+            if consume(UInt8(ascii: ".")) {
+                guard digits() else { return false }
+            }
+            if consume(UInt8(ascii: "e")) || consume(UInt8(ascii: "E")) {
+                if !consume(UInt8(ascii: "+")) { _ = consume(UInt8(ascii: "-")) }
+                guard digits() else { return false }
+            }
+            return true
+        }
+
+        /// Skips one or more digits; false when there is none.
+        @discardableResult
+        mutating func digits() -> Bool {
             let start = i
-            while let byte = peek, (48...57).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+")
-                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { i += 1 }
-            return i > start && Double(String(decoding: bytes[start..<i], as: UTF8.self)) != nil
+            while let byte = peek, (48...57).contains(byte) { i += 1 }
+            return i > start
         }
     }
 }
