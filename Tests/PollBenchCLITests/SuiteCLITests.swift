@@ -89,3 +89,44 @@ struct SuiteCLITests {
         #expect(compare.status == 2 && compare.stderr.contains("neither a run directory"))
     }
 }
+
+@Suite("Runs against a misbehaving sandbox")
+struct FaultRunTests {
+    @Test("5 % 5xx, 1 % closed connections, 1 % malformed JSON, latency spikes and an outage: the run completes and counts each")
+    func faults() throws {
+        let output = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let suite = output.appendingPathComponent("faults.yaml")
+        try """
+        name: faults
+        description: every fault at once
+        timeScale: 100
+        createRetries: 5
+        workload: {sessions: 120, arrival: "constant:10"}
+        strategies: [fixed:2s, "exp:500ms,x2,max10s"]
+        sandbox:
+          faults:
+            serverErrorRate: 5%
+            closeRate: 1%
+            malformedRate: 1%
+            latency: {rate: 5%, median: 5ms, p95: 50ms}
+            outages: [{provider: bankidse, from: 2s, to: 6s}]
+        """.write(to: suite, atomically: true, encoding: .utf8)
+        let run = try CLI.run(["run", "--suite", suite.path, "--output", output.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("ground truth: client and sandbox counts agree; faults injected:"))
+
+        let directory = try #require(try FileManager.default.contentsOfDirectory(atPath: output.path).first { $0.hasSuffix("-faults") })
+        let record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: output.appendingPathComponent("\(directory)/summary.json")))
+        #expect(record.groundTruthDifferences.isEmpty, "\(record.groundTruthDifferences)")
+        for kind in ["server-error", "close", "malformed", "latency", "outage"] {
+            #expect(record.sandboxFaults[kind, default: 0] > 0, "\(kind)")
+        }
+        for strategy in record.strategies {
+            #expect(strategy.sessions == 120 && strategy.outcomes.values.reduce(0, +) == 120)
+        }
+        let seen = record.strategies.reduce(0) { $0 + $1.transportErrors.values.reduce(0, +) + $1.malformedBodies }
+        #expect(seen > 0)
+        #expect(record.strategies.contains { ($0.apiErrorCodes["400005"] ?? 0) > 0 })
+    }
+}

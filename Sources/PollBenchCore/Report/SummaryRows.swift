@@ -53,12 +53,16 @@ public enum SummaryRows {
         }
     }
 
-    /// What the ground-truth check found.
+    /// What the ground-truth check found, and the faults the sandbox injected.
     public static func groundTruthLine(_ record: RunRecord) -> String {
         guard record.groundTruthChecked else { return "ground truth: not available for this target" }
-        return record.groundTruthDifferences.isEmpty
+        var line = record.groundTruthDifferences.isEmpty
             ? "ground truth: client and sandbox counts agree"
             : "ground truth: \(record.groundTruthDifferences.count) difference(s): " + record.groundTruthDifferences.joined(separator: "; ")
+        if !record.sandboxFaults.isEmpty {
+            line += "; faults injected: " + record.sandboxFaults.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        }
+        return line
     }
 }
 

@@ -125,6 +125,8 @@ public struct RunRecord: Sendable, Codable, Equatable {
     public var groundTruthChecked: Bool
     /// Differences between the client's counts and the embedded sandbox's; empty when they agree or nothing was checked.
     public var groundTruthDifferences: [String]
+    /// Faults the embedded sandbox injected, by kind (empty for a remote target or a run without faults).
+    public var sandboxFaults: [String: Int] = [:]
     /// The suite's thresholds, checked per strategy.
     public var thresholds: [ThresholdResult] = []
     /// The suite's tolerance for `pollbench compare` (a fraction), used when none is given there.

@@ -45,9 +45,10 @@ public struct RunRecordBuilder {
         if let truth {
             differences = Self.compare(merged.map(\.counters), with: truth.counts)
         }
-        let record = RunRecord(
+        var record = RunRecord(
             run: info, strategies: summaries, clockOffset: offset, groundTruthChecked: truth != nil, groundTruthDifferences: differences
         )
+        record.sandboxFaults = truth?.counts.faults ?? [:]
         return (record, results)
     }
 
@@ -77,21 +78,27 @@ public struct RunRecordBuilder {
         )
     }
 
-    /// Every count on which the client and the sandbox disagree. Transport failures got no status
-    /// from the client's side, so they are set against the sandbox's answers to that endpoint.
+    /// Every count on which the client and the sandbox disagree. Where the client saw transport errors
+    /// on an endpoint (a connection the sandbox cut mid-response, a timeout), those requests got no status
+    /// on the client's side, so that endpoint is compared by its total instead of status by status.
     static func compare(_ counters: [RequestCounters], with truth: GroundTruth) -> [String] {
         var client: [String: [String: Int]] = [:]
         for counter in counters {
-            for (endpoint, statuses) in counter.byEndpoint {
-                client[endpoint, default: [:]].merge(statuses.filter { !$0.key.hasPrefix("transport:") }, uniquingKeysWith: +)
-            }
+            for (endpoint, statuses) in counter.byEndpoint { client[endpoint, default: [:]].merge(statuses, uniquingKeysWith: +) }
         }
         var differences: [String] = []
         for endpoint in Set(client.keys).union(truth.responses.keys).sorted() where endpoint != SandboxEndpoint.unknown.rawValue {
             let ours = client[endpoint] ?? [:], theirs = truth.responses[endpoint] ?? [:]
+            let lost = ours.filter { $0.key.hasPrefix("transport:") }.values.reduce(0, +)
+            if lost > 0 {
+                let total = ours.values.reduce(0, +), sandboxTotal = theirs.values.reduce(0, +)
+                if total != sandboxTotal {
+                    differences.append("\(endpoint): client sent \(total) (\(lost) without a response), sandbox answered \(sandboxTotal)")
+                }
+                continue
+            }
             for status in Set(ours.keys).union(theirs.keys).sorted() where ours[status] != theirs[status] {
-                let lost = counters.reduce(0) { $0 + ($1.byEndpoint[endpoint]?.filter { $0.key.hasPrefix("transport:") }.values.reduce(0, +) ?? 0) }
-                differences.append("\(endpoint) \(status): client \(ours[status] ?? 0), sandbox \(theirs[status] ?? 0)" + (lost > 0 ? " (client saw \(lost) transport errors on \(endpoint))" : ""))
+                differences.append("\(endpoint) \(status): client \(ours[status] ?? 0), sandbox \(theirs[status] ?? 0)")
             }
         }
         return differences
