@@ -87,6 +87,9 @@ struct LiveRun {
         var configuration = EngineConfiguration(baseURL: baseURL, credentials: credentials, strategies: strategies.map { settings.strategies[$0] }, seed: settings.seed)
         configuration.clientTimeoutMillis = settings.clientTimeoutMillis
         configuration.createRetries = settings.createRetries
+        if settings.trace {
+            configuration.trace = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        }
         let engineConfiguration = configuration
         let specs = strategies.indices.flatMap { position in slots.map { EngineSessionSpec(slot: $0, strategy: position) } }
         let workers = settings.workers

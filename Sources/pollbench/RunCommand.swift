@@ -56,6 +56,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "A remote API base URL instead of the embedded sandbox.")
     var target: String?
 
+    @Option(help: "A remote target's credentials file (POLLBENCH_CLIENT_ID=… and POLLBENCH_CLIENT_SECRET=… lines, mode 0600) instead of the environment.")
+    var credentials: String?
+
+    @Flag(help: "Print every request and response on standard error (the Authorization header is redacted).")
+    var trace = false
+
     @Flag(help: "Allow a target that is neither loopback nor a known sandbox host.")
     var allowNonSandbox = false
 
@@ -138,7 +144,8 @@ struct RunCommand: AsyncParsableCommand {
             plan.sandbox.timeScale = plan.timeScale
             return RunSettings(
                 suite: plan, name: name ?? (suite?.name ?? "run"), connections: connections,
-                target: try plan.target.map { try RemoteTarget(url: $0, allowAnyHost: allowNonSandbox, caBundle: caBundle) }, output: output
+                target: try plan.target.map { try RemoteTarget(url: $0, allowAnyHost: allowNonSandbox, caBundle: caBundle, credentialsFile: credentials) },
+                output: output, trace: trace
             )
         } catch let error as StrategySyntaxError {
             throw CommandFailure(message: error.description)
@@ -155,6 +162,7 @@ struct RunSettings: Sendable {
     var connections: Int
     var target: RemoteTarget?
     var output: String
+    var trace: Bool
 
     var strategies: [PollStrategy] { suite.strategies }
     var workload: Workload { suite.workload }
@@ -175,7 +183,7 @@ struct RemoteTarget: Sendable {
     let credentials: BasicCredentials
     let caBundle: String?
 
-    init(url: String, allowAnyHost: Bool, caBundle: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    init(url: String, allowAnyHost: Bool, caBundle: String?, credentialsFile: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         guard let components = URLComponents(string: url), let scheme = components.scheme, ["http", "https"].contains(scheme), let host = components.host, !host.isEmpty else {
             throw CommandFailure(message: "--target: '\(url)' is not an http(s) URL")
         }
@@ -183,11 +191,15 @@ struct RemoteTarget: Sendable {
         guard loopback || Self.knownSandboxHosts.contains(host) || allowAnyHost else {
             throw CommandFailure(message: "--target: \(host) is neither loopback nor a known sandbox host; add --allow-non-sandbox if you mean it")
         }
-        guard let id = environment[SandboxCredentials.idVariable], let secret = environment[SandboxCredentials.secretVariable], !id.isEmpty, !secret.isEmpty else {
-            throw CommandFailure(message: "a remote target needs \(SandboxCredentials.idVariable) and \(SandboxCredentials.secretVariable) in the environment")
-        }
         baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
-        credentials = BasicCredentials(clientID: id, clientSecret: secret)
+        if let credentialsFile {
+            let (id, secret) = try CredentialsFile.load(credentialsFile)
+            credentials = BasicCredentials(clientID: id, clientSecret: secret)
+        } else if let id = environment[CredentialsFile.idVariable], let secret = environment[CredentialsFile.secretVariable], !id.isEmpty, !secret.isEmpty {
+            credentials = BasicCredentials(clientID: id, clientSecret: secret)
+        } else {
+            throw CommandFailure(message: "a remote target needs --credentials FILE, or \(CredentialsFile.idVariable) and \(CredentialsFile.secretVariable) in the environment")
+        }
         self.caBundle = caBundle
     }
 }

@@ -86,36 +86,22 @@ enum SandboxConfigurationFile {
 /// Where the sandbox's client credentials come from: the config file, then the environment
 /// (`POLLBENCH_CLIENT_ID` / `POLLBENCH_CLIENT_SECRET`, as a client run reads them), then a generated pair.
 enum SandboxCredentials {
-    static let idVariable = "POLLBENCH_CLIENT_ID"
-    static let secretVariable = "POLLBENCH_CLIENT_SECRET"
-
     /// Adds a client when the configuration has none; returns a line saying which client to use,
     /// never the secret itself.
     static func ensureClient(in configuration: inout SandboxConfiguration, generatedFile: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
         if let first = configuration.clients.first {
             return "clients from the config file: \(configuration.clients.map(\.id).joined(separator: ", ")) (use \(first.id))"
         }
-        if let id = environment[idVariable], let secret = environment[secretVariable], !id.isEmpty, !secret.isEmpty {
+        if let id = environment[CredentialsFile.idVariable], let secret = environment[CredentialsFile.secretVariable], !id.isEmpty, !secret.isEmpty {
             configuration.clients = [.init(id: id, secret: secret)]
-            return "client id \(id) from \(idVariable), secret from \(secretVariable)"
+            return "client id \(id) from \(CredentialsFile.idVariable), secret from \(CredentialsFile.secretVariable)"
         }
         var random = SystemRandomNumberGenerator()
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
         let id = String((0..<8).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] })
         let secret = (0..<4).map { _ in String(format8: random.next()) }.joined()
-        try write("\(idVariable)=\(id)\n\(secretVariable)=\(secret)\n", to: generatedFile)
+        try CredentialsFile.write(id: id, secret: secret, to: generatedFile)
         configuration.clients = [.init(id: id, secret: secret)]
-        return "generated client id \(id); its secret is in \(generatedFile) (load it with: set -a; . \(generatedFile); set +a)"
-    }
-
-    private static func write(_ text: String, to path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw CommandFailure(message: "\(path): cannot write the credentials file") }
-        defer { close(fd) }
-        fchmod(fd, 0o600)
-        let bytes = Array(text.utf8)
-        guard Foundation.write(fd, bytes, bytes.count) == bytes.count else { throw CommandFailure(message: "\(path): cannot write the credentials file") }
+        return "generated client id \(id); its secret is in \(generatedFile) (use it with: pollbench run --target URL --credentials \(generatedFile))"
     }
 }

@@ -130,17 +130,31 @@ struct CLITests {
         #expect(baseURL.hasPrefix("http://127.0.0.1:") && baseURL.hasSuffix("/api/v1"))
 
         let result = try CLI.run(
-            ["run", "--target", baseURL, "--sessions", "5", "--arrival", "constant:50", "--strategy", "fixed:500ms", "--client-timeout", "3s", "--output", output.path],
+            ["run", "--target", baseURL, "--sessions", "5", "--arrival", "constant:50", "--strategy", "fixed:500ms", "--client-timeout", "3s", "--output", output.path, "--trace"],
             environment: environment
         )
         #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("→ POST \(baseURL)/verifications [s1-0] Authorization: Basic [redacted]"))
+        #expect(result.stderr.contains("← 201 create "))
+
+        // The same secret from a credentials file: accepted at mode 0600, refused when others can read it.
+        let file = output.appendingPathComponent("credentials").path
+        try "POLLBENCH_CLIENT_ID=SECRET01\nPOLLBENCH_CLIENT_SECRET=\(secret)\n".write(toFile: file, atomically: true, encoding: .utf8)
+        chmod(file, 0o644)
+        let open = try CLI.run(["run", "--target", baseURL, "--credentials", file, "--sessions", "2", "--output", output.path])
+        #expect(open.status == 2 && open.stderr.contains("permissions 644 are too open"))
+        chmod(file, 0o600)
+        let fromFile = try CLI.run(
+            ["run", "--target", baseURL, "--credentials", file, "--sessions", "3", "--arrival", "constant:50", "--strategy", "fixed:500ms", "--client-timeout", "3s", "--output", output.path]
+        )
+        #expect(fromFile.status == 0, "\(fromFile.stderr)")
         kill(sandbox.processIdentifier, SIGINT)
         sandbox.waitUntilExit()
         #expect(sandbox.terminationStatus == 0)
         let sandboxText = String(decoding: sandboxOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        var everything = result.stdout + result.stderr + firstLine + sandboxText
+        var everything = result.stdout + result.stderr + fromFile.stdout + fromFile.stderr + open.stderr + firstLine + sandboxText
         let files = FileManager.default.enumerator(at: output, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
-        for file in files where !file.hasDirectoryPath {
+        for file in files where !file.hasDirectoryPath && file.lastPathComponent != "credentials" {
             everything += (try? String(contentsOf: file, encoding: .utf8)) ?? ""
         }
         #expect(files.contains { $0.lastPathComponent == "summary.json" })

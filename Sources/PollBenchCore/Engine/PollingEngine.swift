@@ -1,3 +1,4 @@
+import Foundation
 import HeapModule
 
 /// What every engine of a run shares.
@@ -17,6 +18,8 @@ public struct EngineConfiguration: Sendable {
     public var seed: UInt64
     /// The `redirectUri` sent for redirect flows.
     public var redirectUri = "https://pollbench.invalid/return"
+    /// Receives one line per request and per response when set; credentials appear only as `[redacted]`.
+    public var trace: (@Sendable (String) -> Void)?
 
     public init(baseURL: String, credentials: BasicCredentials?, strategies: [PollStrategy], seed: UInt64) {
         self.baseURL = baseURL
@@ -359,6 +362,9 @@ public final class PollingEngine: TransportLoopDriver {
         recorder.seconds[recorder.bucket(secondIndex(sent))].requests += 1
         _ = recorder.slip.record(UInt64(clamping: max(0, (sent - intended) / 1_000)))
         recorders[session.spec.strategy] = recorder
+        if let trace = configuration.trace {
+            trace("→ \(method.rawValue) \(url) [\(session.spec.slot.key)]" + (credentials && configuration.credentials != nil ? " Authorization: Basic [redacted]" : ""))
+        }
         var headers = [HTTPHeader("X-Pollbench-Key", session.spec.slot.key)]
         if body != nil { headers.append(HTTPHeader("Content-Type", "application/json")) }
         loop.submit(
@@ -368,6 +374,13 @@ public final class PollingEngine: TransportLoopDriver {
     }
 
     private func record(_ endpoint: Endpoint, _ result: HTTPResult, session: Session, at nowNanos: Int64) {
+        if let trace = configuration.trace {
+            let outcome = switch result {
+            case .success(let response): String(response.status)
+            case .failure(let error): "transport:\(error.kind.rawValue)"
+            }
+            trace("← \(outcome) \(endpoint.rawValue) \(String(format: "%.1f", Double(nowNanos - session.sentNanos) / 1e6)) ms [\(session.spec.slot.key)]")
+        }
         var recorder = recorders[session.spec.strategy]
         recorder.recordLatency(endpoint, fromIntended: (nowNanos - session.intendedNanos) / 1_000, fromSent: (nowNanos - session.sentNanos) / 1_000)
         switch result {
