@@ -64,6 +64,9 @@ struct LiveRun {
             workload: settings.workload, clientTimeoutMillis: settings.clientTimeoutMillis
         )
         info.partial = stop.isRequested
+        info.caps = RunCaps(
+            sessionsPerStrategy: 100_000, requestsPerSecond: settings.suite.maxRequestsPerSecond, wallSeconds: Double(settings.suite.maxDurationMillis) / 1_000
+        )
         info.wallSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         var (record, results) = RunRecordBuilder(info: info).build(strategies: settings.strategies, recorders: recorders, truth: truth)
         record.thresholds = settings.suite.evaluate(record)
@@ -87,6 +90,7 @@ struct LiveRun {
         var configuration = EngineConfiguration(baseURL: baseURL, credentials: credentials, strategies: strategies.map { settings.strategies[$0] }, seed: settings.seed)
         configuration.clientTimeoutMillis = settings.clientTimeoutMillis
         configuration.createRetries = settings.createRetries
+        configuration.maxRequestsPerSecond = settings.suite.maxRequestsPerSecond / Double(settings.workers)
         if settings.trace {
             configuration.trace = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }

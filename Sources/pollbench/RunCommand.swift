@@ -77,6 +77,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Wall-clock limit for the whole run; it then stops and writes partial results (default 10m).")
     var maxDuration: String?
 
+    @Option(help: "Hard cap on requests per wall second over all workers; requests over it wait (default 20000).")
+    var maxRate: Double?
+
     func validate() throws {
         if let sessions, !(1...100_000).contains(sessions) { throw ValidationError("--sessions must be 1...100000") }
         if let workers, !(1...16).contains(workers) { throw ValidationError("--workers must be 1...16") }
@@ -88,6 +91,7 @@ struct RunCommand: AsyncParsableCommand {
             if target != nil, timeScale != 1 { throw ValidationError("--time-scale applies to the embedded sandbox only; a remote target runs in real time") }
         }
         if let name, name.isEmpty || name.count > 64 { throw ValidationError("--name must be 1 to 64 characters") }
+        if let maxRate, !(1...1_000_000).contains(maxRate) { throw ValidationError("--max-rate must be 1...1000000 requests per second") }
     }
 
     func run() async throws {
@@ -138,6 +142,7 @@ struct RunCommand: AsyncParsableCommand {
                 guard let millis = DurationText.milliseconds(maxDuration), millis >= 1_000, millis <= 24 * 3_600_000 else { throw CommandFailure(message: "--max-duration: bad duration '\(maxDuration)' (1s to 24h)") }
                 plan.maxDurationMillis = millis
             }
+            if let maxRate { plan.maxRequestsPerSecond = maxRate }
             if let target { plan.target = target }
             if plan.target != nil, timeScale == nil { plan.timeScale = 1 }  // a real service runs in real time
             guard plan.target == nil || plan.timeScale == 1 else { throw CommandFailure(message: "a remote target runs in real time: its time scale must be 1") }

@@ -11,7 +11,7 @@ struct VirtualRun {
 
     init(
         strategies: [String], workload: Workload, scale: Double = 1, roundTrip: Duration = .milliseconds(20), clientTimeoutMillis: Int64 = 300_000,
-        stop: StopSignal? = nil, adjust: (inout SandboxConfiguration) -> Void = { _ in }
+        stop: StopSignal? = nil, maxRequestsPerSecond: Double? = nil, adjust: (inout SandboxConfiguration) -> Void = { _ in }
     ) throws {
         var configuration = SandboxConfiguration()
         configuration.clients = [SandboxHarness.client]
@@ -28,6 +28,7 @@ struct VirtualRun {
             strategies: parsed, seed: workload.seed
         )
         engineConfiguration.clientTimeoutMillis = clientTimeoutMillis
+        engineConfiguration.maxRequestsPerSecond = maxRequestsPerSecond
         let slots = workload.slots()
         let specs = parsed.indices.flatMap { strategy in slots.map { EngineSessionSpec(slot: $0, strategy: strategy) } }
         let closed: Int = if case .closed(let n) = workload.arrival { n } else { 0 }
@@ -194,5 +195,25 @@ struct EngineTests {
         let recorder = run.engine.recorders[0]
         #expect(recorder.sessions.isEmpty || recorder.outcomes[.interrupted] == recorder.sessions.count)
         #expect(run.loop.log.count <= 1)
+    }
+}
+
+@Suite("The request-rate cap")
+struct RateCapTests {
+    @Test("no wall second carries more than the cap plus its burst; throttling shows as slip, and every session still ends once")
+    func cap() throws {
+        let run = try VirtualRun(strategies: ["fixed:500ms"], workload: Workload(sessions: 200, arrival: .constant(perSecond: 20), providerMix: [("smartid", 1)], seed: 9), maxRequestsPerSecond: 50)
+        run.run()
+        var perSecond: [Int64: Int] = [:]
+        for exchange in run.loop.log { perSecond[exchange.submittedNanos / 1_000_000_000, default: 0] += 1 }
+        #expect((perSecond.values.max() ?? 0) <= 50 + 5)
+        let recorder = run.engine.recorders[0]
+        #expect(recorder.sessions.count == 200 && recorder.outcomes.values.reduce(0, +) == 200)
+        #expect(recorder.slip.valueAtPercentile(99) > 100_000)  // waited well over 100 ms for the cap at times
+
+        let free = try VirtualRun(strategies: ["fixed:500ms"], workload: Workload(sessions: 200, arrival: .constant(perSecond: 20), providerMix: [("smartid", 1)], seed: 9))
+        free.run()
+        #expect(free.engine.recorders[0].slip.valueAtPercentile(99) < 1_000)
+        #expect(free.loop.log.count > run.loop.log.count)  // the cap made the client poll less
     }
 }

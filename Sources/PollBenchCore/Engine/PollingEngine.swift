@@ -1,4 +1,5 @@
 import Foundation
+import DequeModule
 import HeapModule
 
 /// What every engine of a run shares.
@@ -18,6 +19,9 @@ public struct EngineConfiguration: Sendable {
     public var seed: UInt64
     /// The `redirectUri` sent for redirect flows.
     public var redirectUri = "https://pollbench.invalid/return"
+    /// This engine's hard cap on requests per wall second; requests over it wait their turn (and the
+    /// wait shows as schedule slip). Nil: no cap.
+    public var maxRequestsPerSecond: Double?
     /// Receives one line per request and per response when set; credentials appear only as `[redacted]`.
     public var trace: (@Sendable (String) -> Void)?
 
@@ -89,6 +93,9 @@ public final class PollingEngine: TransportLoopDriver {
     private var reported = (started: 0, ended: 0, requests: 0, rateLimited: 0)
     private var totals = (started: 0, ended: 0, requests: 0, rateLimited: 0)
     private let statusBase: String
+    /// The request-rate cap, in wall milliseconds, and the requests waiting for it in order.
+    private var limiter: TokenBucket?
+    private var throttled = Deque<(tag: Int, request: HTTPRequest)>()
 
     /// Measurements, one recorder per strategy index.
     public private(set) var recorders: [StrategyRecorder]
@@ -118,6 +125,7 @@ public final class PollingEngine: TransportLoopDriver {
         }
         closedQueue = specs.indices.filter { specs[$0].slot.arrivalMillis == nil }.reversed()
         self.closedConcurrency = closedConcurrency
+        limiter = configuration.maxRequestsPerSecond.map { TokenBucket(TokenBucket.Limit(rate: $0, burst: max(1, Int($0 / 10))), now: 0) }
     }
 
     // MARK: Loop callbacks
@@ -135,12 +143,18 @@ public final class PollingEngine: TransportLoopDriver {
     public func turn(_ loop: any TransportLoop) -> LoopTurn {
         let nowNanos = wallNanos()
         if stop?.isRequested == true { interruptAll(at: nowNanos) }
+        drainThrottled(loop)
         while let next = timers.min, next.due <= nowNanos {
             timers.removeMin()
             fire(next, at: nowNanos, loop)
         }
         publishProgress()
-        if let next = timers.min { return .wait(nanoseconds: next.due - nowNanos) }
+        var wait: Int64? = timers.min.map { $0.due - nowNanos }
+        if !throttled.isEmpty, var limiter {
+            let tokenWait = (limiter.take(at: nowNanos / 1_000_000) ?? 0) * 1_000_000  // only asks: drainThrottled took what there was
+            wait = min(wait ?? .max, max(1_000_000, tokenWait))
+        }
+        if let wait { return .wait(nanoseconds: wait) }
         return open == 0 && closedQueue.isEmpty ? .finished : .wait(nanoseconds: 100_000_000)
     }
 
@@ -353,24 +367,55 @@ public final class PollingEngine: TransportLoopDriver {
         _ session: inout Session, tag: Int, _ method: HTTPMethod, _ url: String, body: [UInt8]? = nil, intended: Int64,
         credentials: Bool = true, _ loop: any TransportLoop
     ) {
-        let sent = wallNanos()
+        if let trace = configuration.trace {
+            trace("→ \(method.rawValue) \(url) [\(session.spec.slot.key)]" + (credentials && configuration.credentials != nil ? " Authorization: Basic [redacted]" : ""))
+        }
         session.intendedNanos = intended
+        var headers = [HTTPHeader("X-Pollbench-Key", session.spec.slot.key)]
+        if body != nil { headers.append(HTTPHeader("Content-Type", "application/json")) }
+        let request = HTTPRequest(
+            method: method, url: url, headers: headers, body: body, credentials: credentials ? configuration.credentials : nil, timeout: configuration.requestTimeout
+        )
+        guard throttled.isEmpty, takeToken() else {
+            throttled.append((tag, request))
+            return
+        }
+        submit(&session, tag: tag, request, loop)
+    }
+
+    /// Puts a request on the wire now and counts it; slip is measured here, after any wait for the rate cap.
+    private func submit(_ session: inout Session, tag: Int, _ request: HTTPRequest, _ loop: any TransportLoop) {
+        let sent = wallNanos()
         session.sentNanos = sent
         totals.requests += 1
         var recorder = recorders[session.spec.strategy]
         recorder.counters.requests += 1
         recorder.seconds[recorder.bucket(secondIndex(sent))].requests += 1
-        _ = recorder.slip.record(UInt64(clamping: max(0, (sent - intended) / 1_000)))
+        _ = recorder.slip.record(UInt64(clamping: max(0, (sent - session.intendedNanos) / 1_000)))
         recorders[session.spec.strategy] = recorder
-        if let trace = configuration.trace {
-            trace("→ \(method.rawValue) \(url) [\(session.spec.slot.key)]" + (credentials && configuration.credentials != nil ? " Authorization: Basic [redacted]" : ""))
+        loop.submit(request, tag: tag)
+    }
+
+    /// Whether the rate cap lets one more request go now (always, without a cap).
+    private func takeToken() -> Bool {
+        guard var bucket = limiter else { return true }
+        defer { limiter = bucket }
+        return bucket.take(at: wallNanos() / 1_000_000) == nil
+    }
+
+    /// Sends the requests that waited for the rate cap, oldest first, as far as it allows.
+    private func drainThrottled(_ loop: any TransportLoop) {
+        while let next = throttled.first {
+            if sessions[next.tag].phase == .done {
+                throttled.removeFirst()  // interrupted while waiting
+                continue
+            }
+            guard takeToken() else { return }
+            throttled.removeFirst()
+            var session = sessions[next.tag]
+            submit(&session, tag: next.tag, next.request, loop)
+            sessions[next.tag] = session
         }
-        var headers = [HTTPHeader("X-Pollbench-Key", session.spec.slot.key)]
-        if body != nil { headers.append(HTTPHeader("Content-Type", "application/json")) }
-        loop.submit(
-            HTTPRequest(method: method, url: url, headers: headers, body: body, credentials: credentials ? configuration.credentials : nil, timeout: configuration.requestTimeout),
-            tag: tag
-        )
     }
 
     private func record(_ endpoint: Endpoint, _ result: HTTPResult, session: Session, at nowNanos: Int64) {

@@ -41,6 +41,7 @@ public enum SummaryRows {
             "target \(run.target)", "\(run.sessionsPerStrategy) sessions per strategy", "arrival \(run.arrival)",
             "seed \(run.seed)", "time scale \(run.timeScale)x", "\(run.mode)",
         ]
+        parts.append("caps \(Int(run.caps.requestsPerSecond)) req/s, \(Int(run.caps.wallSeconds)) s")
         if run.simulated { parts.append("simulated") }
         if run.partial { parts.append("PARTIAL") }
         return parts.joined(separator: ", ")

@@ -93,6 +93,8 @@ public struct RunInfo: Sendable, Codable, Equatable {
     public var rampSeconds: Double
     public var providerMix: [String: Double]
     public var clientTimeoutSeconds: Double
+    /// The hard caps the run ran under: sessions per strategy, requests per wall second, wall seconds.
+    public var caps = RunCaps(sessionsPerStrategy: 100_000, requestsPerSecond: 20_000, wallSeconds: 600)
 
     public init(
         pollbenchVersion: String, name: String, startedAt: String, simulated: Bool, target: String, timeScale: Double, mode: String,
@@ -111,6 +113,19 @@ public struct RunInfo: Sendable, Codable, Equatable {
         rampSeconds = workload.rampSeconds
         providerMix = Dictionary(workload.providerMix.map { ($0.id, $0.weight) }, uniquingKeysWith: +)
         clientTimeoutSeconds = Double(clientTimeoutMillis) / 1_000
+    }
+}
+
+/// The hard limits of a run, which flags or the suite can change.
+public struct RunCaps: Sendable, Codable, Equatable {
+    public var sessionsPerStrategy: Int
+    public var requestsPerSecond: Double
+    public var wallSeconds: Double
+
+    public init(sessionsPerStrategy: Int, requestsPerSecond: Double, wallSeconds: Double) {
+        self.sessionsPerStrategy = sessionsPerStrategy
+        self.requestsPerSecond = requestsPerSecond
+        self.wallSeconds = wallSeconds
     }
 }
 

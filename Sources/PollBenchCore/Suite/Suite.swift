@@ -19,6 +19,8 @@ public struct Suite: Sendable {
     public var createRetries = 3
     public var workers = 1
     public var maxDurationMillis: Int64 = 600_000
+    /// Hard cap on the client's requests per wall second, over all workers.
+    public var maxRequestsPerSecond: Double = 20_000
     public var workload: Workload
     public var strategies: [PollStrategy] = PollStrategy.defaultComparison
     /// The embedded sandbox's settings; its `clients` stay empty (the run makes its own credential).

@@ -38,6 +38,7 @@ public enum SuiteReader {
         suite.createRetries = try top.integer("createRetries", in: 0...10) ?? 3
         suite.workers = try top.integer("workers", in: 1...16) ?? 1
         suite.maxDurationMillis = try top.duration("maxDuration", atLeast: 1_000) ?? 600_000
+        suite.maxRequestsPerSecond = try top.number("maxRate", in: 1...1_000_000) ?? 20_000
 
         if var workload = workloadMap {
             suite.workload.sessions = try workload.integer("sessions", in: 1...100_000) ?? 300
