@@ -46,10 +46,11 @@ final class LoopbackHTTPServer: Sendable {
     /// The URL of `path` on this server.
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
-    /// Stops accepting and closes every open connection.
+    /// Stops accepting and closes every open connection. The listener is only shut down here: the accept
+    /// thread closes it on its way out, so its descriptor number cannot be reused by another test's
+    /// server while that thread might still call accept on it.
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
         open.withLock { fds in
             for fd in fds { shutdown(fd, Int32(SHUT_RDWR)) }
         }
@@ -58,7 +59,10 @@ final class LoopbackHTTPServer: Sendable {
     private func acceptLoop() {
         while true {
             let fd = accept(listener, nil, nil)
-            guard fd >= 0 else { return }
+            guard fd >= 0 else {
+                close(listener)
+                return
+            }
             accepted.add(1, ordering: .relaxed)
             open.withLock { _ = $0.insert(fd) }
             Thread.detachNewThread { [self] in

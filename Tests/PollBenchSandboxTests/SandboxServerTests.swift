@@ -19,7 +19,8 @@ struct SandboxServerTests {
     static func request(_ method: HTTPMethod, _ url: String, body: String? = nil, key: String? = nil) -> HTTPRequest {
         HTTPRequest(
             method: method, url: url, headers: key.map { [HTTPHeader("X-Pollbench-Key", $0)] } ?? [],
-            body: body.map { Array($0.utf8) }, credentials: BasicCredentials(clientID: client.id, clientSecret: client.secret), timeout: .seconds(5)
+            body: body.map { Array($0.utf8) }, credentials: BasicCredentials(clientID: client.id, clientSecret: client.secret),
+            timeout: .seconds(60)  // generous: the in-process server shares two cores with CPU-heavy tests running in parallel
         )
     }
 
