@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import PollBenchCore
 import Testing
 
@@ -170,5 +173,74 @@ struct CLITests {
             if byte == 0x0A { return String(decoding: bytes, as: UTF8.self) }
             bytes.append(byte)
         }
+    }
+}
+
+/// Starts `pollbench sandbox` as a separate process and reads its base URL.
+struct SandboxProcess {
+    let process: Process
+    let baseURL: String
+    let port: Int
+
+    init(port requested: Int = 0, environment: [String: String], arguments: [String] = []) throws {
+        process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["sandbox", "--port", String(requested), "--credentials-file", FileManager.default.temporaryDirectory.appendingPathComponent("pb-creds-\(UUID().uuidString)").path] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line: [UInt8] = []
+        while let byte = pipe.fileHandleForReading.readData(ofLength: 1).first, byte != 0x0A { line.append(byte) }
+        baseURL = String(decoding: line, as: UTF8.self).split(separator: " ").last.map(String.init) ?? ""
+        port = baseURL.split(separator: ":").last.flatMap { Int($0.split(separator: "/").first ?? "") } ?? 0
+    }
+
+    func kill() {
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+@Suite("A target that goes away mid-run and comes back", .serialized)
+struct TargetOutageTests {
+    @Test("the run finishes, every session ends once, and the refused connections and lost sessions are counted")
+    func awayAndBack() throws {
+        let output = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let environment = ["POLLBENCH_CLIENT_ID": "OUTAGE01", "POLLBENCH_CLIENT_SECRET": String(repeating: "a1", count: 32)]
+        let first = try SandboxProcess(environment: environment, arguments: ["--time-scale", "20"])
+        #expect(first.port > 0)
+
+        let client = Process()
+        client.executableURL = CLI.binary
+        client.arguments = [
+            "run", "--target", first.baseURL, "--sessions", "40", "--arrival", "constant:10", "--strategy", "fixed:200ms",
+            "--client-timeout", "6s", "--create-retries", "4", "--output", output.path, "--name", "outage",
+        ]
+        client.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        client.standardOutput = FileHandle.nullDevice
+        client.standardError = FileHandle.nullDevice
+        try client.run()
+
+        Thread.sleep(forTimeInterval: 1.5)
+        first.kill()
+        Thread.sleep(forTimeInterval: 1.0)
+        let second = try SandboxProcess(port: first.port, environment: environment, arguments: ["--time-scale", "20"])
+        defer { second.kill() }
+        #expect(second.port == first.port)
+        client.waitUntilExit()
+
+        #expect(client.terminationStatus == 0)
+        let directory = try #require(try FileManager.default.contentsOfDirectory(atPath: output.path).first { $0.hasSuffix("-outage") })
+        let record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: output.appendingPathComponent("\(directory)/summary.json")))
+        let summary = try #require(record.strategies.first)
+        #expect(summary.sessions == 40 && summary.outcomes.values.reduce(0, +) == 40)
+        #expect(summary.transportErrors["connection-refused", default: 0] > 0)
+        #expect(summary.responses["create"]?["201", default: 0] ?? 0 > 0)
+        // Sessions created before the outage are unknown to the new sandbox: 404, counted as errors.
+        #expect(summary.responses["status"]?["404", default: 0] ?? 0 > 0)
+        #expect(summary.outcomes["error", default: 0] > 0)
     }
 }

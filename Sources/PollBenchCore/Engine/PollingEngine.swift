@@ -251,18 +251,21 @@ public final class PollingEngine: TransportLoopDriver {
         }
     }
 
-    /// The browser came back from the authorization page: read the status when the user returns.
+    /// The browser came back from the authorization page: read the status when the user returns, or
+    /// give up at the client timeout if that comes first.
     private func authorized(_ session: inout Session, _ result: HTTPResult, at nowNanos: Int64, _ loop: any TransportLoop) {
         let tag = session.index
         if case .success(let response) = result, response.status == 200, let fields = JSONFields.strings(response.body) {
-            guard let returnAt = fields["returnAt"].flatMap(ISO8601Millis.parse) else {
-                // The user never comes back; the client waits until it gives up.
-                session.phase = .scheduled
-                timers.insert(Timer(due: clock.nanos(atModelMicros: session.deadlineMicros), session: tag, action: .timeout))
-                return
-            }
             session.phase = .scheduled
-            timers.insert(Timer(due: max(nowNanos, clock.nanos(atModelMicros: returnAt * 1_000)), session: tag, action: .poll))
+            // returnAt is on the service's clock: move it onto ours with this session's create round trip.
+            let offset = session.result.clockOffsetMicros ?? 0
+            let returnMicros = fields["returnAt"].flatMap(ISO8601Millis.parse).map { $0 * 1_000 - offset }
+            if let returnMicros, returnMicros < session.deadlineMicros {
+                timers.insert(Timer(due: max(nowNanos, clock.nanos(atModelMicros: returnMicros)), session: tag, action: .poll))
+            } else {
+                // The user never comes back (or not before the client gives up).
+                timers.insert(Timer(due: max(nowNanos, clock.nanos(atModelMicros: session.deadlineMicros)), session: tag, action: .timeout))
+            }
         } else {
             schedulePoll(&session, delayMillis: session.schedule.nextDelay(after: .failed, &session.random), at: nowNanos, loop)
         }

@@ -36,6 +36,20 @@ public struct SessionResult: Sendable, Codable, Equatable {
     public var createReceivedMicros: Int64?
 }
 
+extension SessionResult {
+    /// The service's clock minus the client's, from the create's `createdAt` against the midpoint of its
+    /// round trip (µs); nil when unknown. Good to within half the round trip.
+    public var clockOffsetMicros: Int64? {
+        guard let created = serviceCreatedMillis, let received = createReceivedMicros else { return nil }
+        return created * 1_000 - (createSentMicros + received) / 2
+    }
+
+    /// Half the create's round trip (µs): the offset estimate's uncertainty.
+    public var createHalfTripMicros: Int64? {
+        createReceivedMicros.map { ($0 - createSentMicros) / 2 }
+    }
+}
+
 /// Microsecond histograms (3 significant digits, up to one hour) and counts.
 public enum Histograms {
     /// A histogram for durations in microseconds.

@@ -107,9 +107,8 @@ public struct RunRecordBuilder {
     /// The service-minus-client clock offset from the create with the shortest round trip.
     static func clockOffset(_ sessions: [SessionResult], exact: Bool) -> ClockOffset? {
         let samples = sessions.compactMap { s -> (offset: Double, halfTrip: Double)? in
-            guard let created = s.serviceCreatedMillis, let received = s.createReceivedMicros else { return nil }
-            let midpoint = Double(s.createSentMicros + received) / 2 / 1_000
-            return (Double(created) - midpoint, Double(received - s.createSentMicros) / 2 / 1_000)
+            guard let offset = s.clockOffsetMicros, let halfTrip = s.createHalfTripMicros else { return nil }
+            return (Double(offset) / 1_000, Double(halfTrip) / 1_000)
         }
         guard let best = samples.min(by: { $0.halfTrip < $1.halfTrip }) else { return nil }
         return exact ? ClockOffset(offsetMillis: 0, uncertaintyMillis: 0, exact: true)
