@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "PollBenchCurlTests", dependencies: ["PollBenchCurl", "PollBenchCore"], swiftSettings: strict),
         .testTarget(
             name: "PollBenchCLITests",
-            dependencies: ["pollbench", "PollBenchCore"],
+            dependencies: ["pollbench", "PollBenchCore", "PollBenchCurl"],
             swiftSettings: strict
         ),
         .testTarget(

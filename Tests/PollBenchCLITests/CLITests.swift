@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import PollBenchCore
+import PollBenchCurl
 import Testing
 
 /// Launches the built `pollbench` binary, as a user would.
@@ -242,5 +243,118 @@ struct TargetOutageTests {
         // Sessions created before the outage are unknown to the new sandbox: 404, counted as errors.
         #expect(summary.responses["status"]?["404", default: 0] ?? 0 > 0)
         #expect(summary.outcomes["error", default: 0] > 0)
+    }
+}
+
+@Suite("Interrupts and refused targets", .serialized)
+struct InterruptTests {
+    func startRun(_ output: URL, extra: [String] = []) throws -> Process {
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["run", "--sessions", "2000", "--arrival", "constant:5", "--time-scale", "5", "--output", output.path, "--name", "stopped"] + extra
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test("the first SIGINT stops the run and writes valid results marked partial; exit 130")
+    func firstSignal() throws {
+        let output = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let process = try startRun(output)
+        Thread.sleep(forTimeInterval: 2)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        let directory = try #require(try FileManager.default.contentsOfDirectory(atPath: output.path).first { $0.hasSuffix("-stopped") })
+        let record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: output.appendingPathComponent("\(directory)/summary.json")))
+        #expect(record.run.partial)
+        let first = try #require(record.strategies.first)
+        #expect(first.sessions > 0 && first.sessions < 2_000)
+        #expect(first.outcomes["interrupted", default: 0] > 0)
+        #expect(first.outcomes.values.reduce(0, +) == first.sessions)
+        #expect(record.groundTruthDifferences.isEmpty)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: output.appendingPathComponent(directory).path).filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test("a second signal exits at once")
+    func secondSignal() throws {
+        let output = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let process = try startRun(output)
+        Thread.sleep(forTimeInterval: 2)
+        kill(process.processIdentifier, SIGTERM)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+    }
+
+    @Test("wrong credentials and a TLS failure: exit 3 with the reason", arguments: [("http", "401"), ("https", "transport:tls")])
+    func refused(scheme: String, reason: String) throws {
+        let output = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let sandbox = try SandboxProcess(environment: ["POLLBENCH_CLIENT_ID": "RIGHT001", "POLLBENCH_CLIENT_SECRET": "right"])
+        defer { sandbox.kill() }
+        let target = sandbox.baseURL.replacingOccurrences(of: "http://", with: "\(scheme)://")
+        let result = try CLI.run(
+            ["run", "--target", target, "--sessions", "3", "--arrival", "constant:50", "--create-retries", "0", "--output", output.path],
+            environment: ["POLLBENCH_CLIENT_ID": "RIGHT001", "POLLBENCH_CLIENT_SECRET": "wrong"]
+        )
+        #expect(result.status == 3)
+        #expect(result.stderr.hasPrefix("error: no verification could be created") && result.stderr.contains(reason), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+}
+
+@Suite("The sandbox under a flood of creates", .serialized)
+struct SandboxFloodTests {
+    /// Resident memory of a process, from /proc, in KiB.
+    func residentKiB(_ pid: Int32) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    /// One create per session: the first poll (1 h away) is past the client timeout, and a QR provider
+    /// has no redirect step that would hold a slot until the client gives up.
+    func flood(_ baseURL: String, sessions: Int, output: URL, environment: [String: String]) throws {
+        let result = try CLI.run(
+            ["run", "--target", baseURL, "--sessions", String(sessions), "--arrival", "closed:64", "--strategy", "fixed:1h",
+             "--client-timeout", "1s", "--providers", "bankidse", "--output", output.path, "--name", "flood"],
+            environment: environment, timeout: .seconds(300)
+        )
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    @Test("sessions are evicted, and memory stays flat from 5,000 to 45,000 creates")
+    func flood() async throws {
+        let output = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let environment = ["POLLBENCH_CLIENT_ID": "FLOOD001", "POLLBENCH_CLIENT_SECRET": "flood"]
+        let config = output.appendingPathComponent("sandbox.json")
+        try #"{"ttlSeconds": 0.5, "graceSeconds": 0}"#.write(to: config, atomically: true, encoding: .utf8)
+        let sandbox = try SandboxProcess(environment: environment, arguments: ["--config", config.path])
+        defer { sandbox.kill() }
+        let pid = sandbox.process.processIdentifier
+
+        try flood(sandbox.baseURL, sessions: 5_000, output: output, environment: environment)
+        let warm = residentKiB(pid)
+        try flood(sandbox.baseURL, sessions: 40_000, output: output, environment: environment)
+        let after = residentKiB(pid)
+
+        let transport = try CurlTransport(configuration: CurlTransportConfiguration(connectionsPerWorker: 1))
+        defer { transport.shutdown() }
+        let metrics = String(decoding: try await transport.execute(HTTPRequest(url: "http://127.0.0.1:\(sandbox.port)/admin/metrics")).get().body, as: UTF8.self)
+        func gauge(_ name: String) -> Int? {
+            metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ").last ?? "") }
+        }
+        #expect(gauge("pollbench_sandbox_sessions_created_total") == 45_000)
+        let live = try #require(gauge("pollbench_sandbox_sessions_in_memory"))
+        #expect(live < 20_000, "\(live) sessions still held")  // bounded by TTL × create rate; 45,000 without eviction
+        #expect(warm > 0 && after > 0)
+        // 40,000 more sessions kept would take tens of MiB; evicted, the server stays within a few.
+        #expect(after - warm < 24 * 1_024, "RSS grew from \(warm) KiB to \(after) KiB")
     }
 }

@@ -200,8 +200,7 @@ public final class PollingEngine: TransportLoopDriver {
     private func start(_ session: inout Session, intended: Int64, at nowNanos: Int64, _ loop: any TransportLoop) {
         open += 1
         totals.started += 1
-        let second = secondIndex(nowNanos)
-        recorders[session.spec.strategy].seconds[recorders[session.spec.strategy].bucket(second)].started += 1
+        updateRecorder(session) { $0.seconds[$0.bucket(secondIndex(nowNanos))].started += 1 }
         session.phase = .creating
         session.result.createSentMicros = clock.modelMicros(atNanos: intended)
         session.deadlineMicros = session.result.createSentMicros + configuration.clientTimeoutMillis * 1_000
@@ -330,15 +329,17 @@ public final class PollingEngine: TransportLoopDriver {
         session.result.outcome = outcome
         open -= 1
         totals.ended += 1
-        var recorder = recorders[session.spec.strategy]
-        recorder.outcomes[outcome, default: 0] += 1
-        recorder.seconds[recorder.bucket(secondIndex(nowNanos))].ended += 1
-        if created { _ = recorder.pollsPerSession.record(UInt64(session.result.polls)) }
-        if let seen = session.result.terminalSeenMicros {
-            _ = recorder.timeToResult.record(UInt64(clamping: max(1, seen - session.result.createSentMicros)))
+        let result = session.result
+        let second = secondIndex(nowNanos)
+        updateRecorder(session) { recorder in
+            recorder.outcomes[outcome, default: 0] += 1
+            recorder.seconds[recorder.bucket(second)].ended += 1
+            if created { _ = recorder.pollsPerSession.record(UInt64(result.polls)) }
+            if let seen = result.terminalSeenMicros {
+                _ = recorder.timeToResult.record(UInt64(clamping: max(1, seen - result.createSentMicros)))
+            }
+            recorder.sessions.append(result)
         }
-        recorder.sessions.append(session.result)
-        recorders[session.spec.strategy] = recorder
         if let loop, stop?.isRequested != true { startNextClosed(loop) }
     }
 
@@ -391,11 +392,13 @@ public final class PollingEngine: TransportLoopDriver {
         let sent = wallNanos()
         session.sentNanos = sent
         totals.requests += 1
-        var recorder = recorders[session.spec.strategy]
-        recorder.counters.requests += 1
-        recorder.seconds[recorder.bucket(secondIndex(sent))].requests += 1
-        _ = recorder.slip.record(UInt64(clamping: max(0, (sent - session.intendedNanos) / 1_000)))
-        recorders[session.spec.strategy] = recorder
+        let slip = UInt64(clamping: max(0, (sent - session.intendedNanos) / 1_000))
+        let second = secondIndex(sent)
+        updateRecorder(session) { recorder in
+            recorder.counters.requests += 1
+            recorder.seconds[recorder.bucket(second)].requests += 1
+            _ = recorder.slip.record(slip)
+        }
         loop.submit(request, tag: tag)
     }
 
@@ -429,26 +432,35 @@ public final class PollingEngine: TransportLoopDriver {
             }
             trace("← \(outcome) \(endpoint.rawValue) \(String(format: "%.1f", Double(nowNanos - session.sentNanos) / 1e6)) ms [\(session.spec.slot.key)]")
         }
-        var recorder = recorders[session.spec.strategy]
-        recorder.recordLatency(endpoint, fromIntended: (nowNanos - session.intendedNanos) / 1_000, fromSent: (nowNanos - session.sentNanos) / 1_000)
-        switch result {
-        case .success(let response):
-            recorder.counters.byEndpoint[endpoint.rawValue, default: [:]][String(response.status), default: 0] += 1
-            if response.status == 429 {
-                recorder.counters.rateLimited += 1
-                totals.rateLimited += 1
-                recorder.seconds[recorder.bucket(secondIndex(nowNanos))].rateLimited += 1
+        let second = secondIndex(nowNanos)
+        var limited = false
+        updateRecorder(session) { recorder in
+            recorder.recordLatency(endpoint, fromIntended: (nowNanos - session.intendedNanos) / 1_000, fromSent: (nowNanos - session.sentNanos) / 1_000)
+            switch result {
+            case .success(let response):
+                recorder.counters.byEndpoint[endpoint.rawValue, default: [:]][String(response.status), default: 0] += 1
+                if response.status == 429 {
+                    recorder.counters.rateLimited += 1
+                    recorder.seconds[recorder.bucket(second)].rateLimited += 1
+                    limited = true
+                }
+                if response.status >= 400 {
+                    if let code = Self.errorCode(response.body) { recorder.counters.apiErrorCodes[code, default: 0] += 1 }
+                } else if JSONFields.strings(response.body) == nil, response.status != 204 {
+                    recorder.counters.malformedBodies += 1
+                }
+            case .failure(let error):
+                recorder.counters.byEndpoint[endpoint.rawValue, default: [:]]["transport:\(error.kind.rawValue)", default: 0] += 1
+                recorder.counters.transportErrors[error.kind.rawValue, default: 0] += 1
             }
-            if response.status >= 400 {
-                if let code = Self.errorCode(response.body) { recorder.counters.apiErrorCodes[code, default: 0] += 1 }
-            } else if JSONFields.strings(response.body) == nil, response.status != 204 {
-                recorder.counters.malformedBodies += 1
-            }
-        case .failure(let error):
-            recorder.counters.byEndpoint[endpoint.rawValue, default: [:]]["transport:\(error.kind.rawValue)", default: 0] += 1
-            recorder.counters.transportErrors[error.kind.rawValue, default: 0] += 1
         }
-        recorders[session.spec.strategy] = recorder
+        if limited { totals.rateLimited += 1 }
+    }
+
+    /// Changes a session's recorder in place. (Copying it out and back would make every append and
+    /// histogram record copy the whole array while both copies share it.)
+    private func updateRecorder(_ session: Session, _ change: (inout StrategyRecorder) -> Void) {
+        change(&recorders[session.spec.strategy])
     }
 
     private func publishProgress() {
