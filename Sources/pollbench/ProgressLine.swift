@@ -19,9 +19,11 @@ final class ProgressLine: Sendable {
                 if Task.isCancelled { return }
                 let now = board.snapshot()
                 let elapsed = Double((ContinuousClock.now - started).components.seconds)
+                // Remaining, by the share of sessions done so far (unknown until the first ends).
+                let remaining = now.ended > 0 ? String(format: "~%.0f s left", elapsed * Double(total - now.ended) / Double(now.ended)) : "…"
                 let line = String(
-                    format: "\r\u{1B}[2Ksessions %d/%d started, %d active, %d done | %.0f req/s | %d 429s | %.0f s",
-                    now.started, total, now.started - now.ended, now.ended, Double(now.requests - lastRequests) * 2, now.rateLimited, elapsed
+                    format: "\r\u{1B}[2Ksessions %d/%d started, %d active, %d done | %.0f req/s | %d 429s | %.0f s elapsed, %@",
+                    now.started, total, now.started - now.ended, now.ended, Double(now.requests - lastRequests) * 2, now.rateLimited, elapsed, remaining
                 )
                 lastRequests = now.requests
                 FileHandle.standardOutput.write(Data(line.utf8))
