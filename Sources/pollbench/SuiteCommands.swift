@@ -145,6 +145,9 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Also write the Markdown table to this file.")
     var markdown: String?
 
+    @Option(help: "Also write an HTML page with both runs' detection-lag curves and the verdicts (BASE and NEW must be run directories).")
+    var html: String?
+
     @Option(help: "The results folder whose baselines/ holds named baselines.")
     var output = "results"
 
@@ -162,6 +165,13 @@ struct CompareCommand: ParsableCommand {
             Console.out(text)
             if let markdown {
                 do { try Data(text.utf8).write(to: URL(fileURLWithPath: markdown), options: .atomic) } catch { throw CommandFailure(message: "cannot write \(markdown)") }
+            }
+            if let html {
+                let folder = { (file: String) in URL(fileURLWithPath: file).deletingLastPathComponent() }
+                let baseSeries = (try? RunDirectory.read(folder(baseFile)).series) ?? []
+                let newSeries = (try? RunDirectory.read(folder(newFile)).series) ?? []
+                let page = HTMLReport.comparison(comparison, base: (baseFile, baseSeries), new: (newFile, newSeries))
+                do { try Data(page.utf8).write(to: URL(fileURLWithPath: html), options: .atomic) } catch { throw CommandFailure(message: "cannot write \(html)") }
             }
             if comparison.hasRegression { throw ExitCode(1) }
         } catch let failure as CommandFailure {
@@ -232,6 +242,29 @@ struct BaselineCommand: ParsableCommand {
                 let record = try? RunFiles.record("\(folder)/\(name)", output: output).0
                 Console.out("\(name)  \(record.map { "\($0.run.startedAt), \($0.strategies.map(\.name).joined(separator: " / "))" } ?? "(unreadable)")")
             }
+        }
+    }
+}
+
+/// `pollbench report DIR`: rebuilds a run directory's report.html and summary.md from its files.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Rebuild report.html and summary.md of a run directory from its summary.json, .hlog and timeseries.csv."
+    )
+
+    @Argument(help: "The run directory.")
+    var directory: String
+
+    func run() throws {
+        do {
+            let written = try ResultWriter(directory: URL(fileURLWithPath: directory)).rebuildReport()
+            Console.out("wrote " + written.map { "\(directory)/\($0)" }.joined(separator: ", "))
+        } catch let error as RunDirectory.ReadError {
+            Console.error(error.description)
+            throw ExitCode(2)
+        } catch {
+            Console.error("\(directory): cannot write the report (\(error.localizedDescription))")
+            throw ExitCode(2)
         }
     }
 }

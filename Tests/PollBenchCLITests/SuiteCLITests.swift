@@ -14,7 +14,7 @@ struct SuiteCLITests {
         let smoke = Self.suites.appendingPathComponent("smoke.yaml").path
         let run = try CLI.run(["run", "--suite", smoke, "--output", output.path])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
-        #expect(run.stdout.contains("✓ p99(detection_lag) < 5s [fixed:3s]: measured"))
+        #expect(run.stdout.contains("✓ p99(detection_lag) < 10s [fixed:3s]: measured"))
         #expect(!run.stdout.contains("FAILED"))
 
         let directory = try #require(try FileManager.default.contentsOfDirectory(atPath: output.path).first { $0.hasSuffix("-smoke") })

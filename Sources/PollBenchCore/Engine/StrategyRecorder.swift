@@ -102,6 +102,13 @@ public struct SecondBucket: Sendable, Codable, Equatable {
     public var rateLimited = 0
     public var started = 0
     public var ended = 0
+
+    public init(requests: Int = 0, rateLimited: Int = 0, started: Int = 0, ended: Int = 0) {
+        self.requests = requests
+        self.rateLimited = rateLimited
+        self.started = started
+        self.ended = ended
+    }
 }
 
 /// Everything measured for one strategy (on one worker, or merged over all of them).

@@ -17,7 +17,7 @@ public struct ResultWriter {
         return URL(fileURLWithPath: root).appendingPathComponent("\(stamp)Z-\(safe)")
     }
 
-    /// Writes summary.json, summary.md, the .hgrm files, one .hlog per strategy and timeseries.csv; returns the files written.
+    /// Writes summary.json, summary.md, the .hgrm files, one .hlog per strategy, timeseries.csv and report.html; returns the files written.
     @discardableResult
     public func writeAll(record: RunRecord, results: [StrategyResult], startEpochSeconds: Double) throws -> [String] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -36,7 +36,17 @@ public struct ResultWriter {
             written.append(try write("\(result.strategy.fileName).hlog", Data(HistogramLog.write(entries, startEpochSeconds: startEpochSeconds).utf8)))
         }
         written.append(try write("timeseries.csv", Data(Self.timeseries(results).utf8)))
+        written.append(try write("report.html", Data(HTMLReport.render(record, series: results.map(ReportSeries.init)).utf8)))
         return written
+    }
+
+    /// Rewrites report.html and summary.md from what the directory holds (`pollbench report`).
+    public func rebuildReport() throws -> [String] {
+        let contents = try RunDirectory.read(directory)
+        return [
+            try write("summary.md", Data(SummaryMarkdown.render(contents.record).utf8)),
+            try write("report.html", Data(HTMLReport.render(contents.record, series: contents.series).utf8)),
+        ]
     }
 
     /// The histograms exported (as .hgrm, with the divisor that turns their µs into the file's unit, ms;
@@ -62,7 +72,8 @@ public struct ResultWriter {
             var active = 0
             for (second, bucket) in result.recorder.seconds.enumerated() {
                 active += bucket.started - bucket.ended
-                lines.append("\(result.strategy.name),\(second),\(bucket.requests),\(bucket.rateLimited),\(bucket.started),\(bucket.ended),\(active)")
+                // Strategy names contain commas: quoted, as RFC 4180 has it.
+                lines.append("\"\(result.strategy.name)\",\(second),\(bucket.requests),\(bucket.rateLimited),\(bucket.started),\(bucket.ended),\(active)")
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -1,0 +1,191 @@
+import Foundation
+import Histogram
+
+/// What the report draws for one strategy, beyond summary.json: its histograms and time series.
+public struct ReportSeries: Sendable {
+    public var name: String
+    /// Detection lag, µs (model time).
+    public var detectionLag: Histogram<UInt64>
+    public var pollsPerSession: Histogram<UInt64>
+    public var seconds: [SecondBucket]
+
+    public init(name: String, detectionLag: Histogram<UInt64>, pollsPerSession: Histogram<UInt64>, seconds: [SecondBucket]) {
+        self.name = name
+        self.detectionLag = detectionLag
+        self.pollsPerSession = pollsPerSession
+        self.seconds = seconds
+    }
+
+    public init(_ result: StrategyResult) {
+        self.init(name: result.strategy.name, detectionLag: result.detectionLag, pollsPerSession: result.recorder.pollsPerSession, seconds: result.recorder.seconds)
+    }
+}
+
+/// report.html: one self-contained page (inline CSS and SVG, a few lines of script for sorting, no
+/// network), readable in light and dark mode and printable.
+public enum HTMLReport {
+    /// The run's page.
+    public static func render(_ record: RunRecord, series: [ReportSeries]) -> String {
+        let run = record.run
+        var body = ["<h1>pollbench: \(SVG.escape(run.name))</h1>", "<p class=\"meta\">" + SVG.escape(SummaryRows.caption(record))
+            + " · pollbench \(SVG.escape(run.pollbenchVersion)) · started \(SVG.escape(run.startedAt)) · \(String(format: "%.1f", run.wallSeconds)) s wall</p>"]
+        if run.partial { body.append("<p class=\"warn\">Partial results: the run was stopped early.</p>") }
+        if !record.thresholds.isEmpty {
+            let items = record.thresholds.map { result in
+                "<li class=\"\(result.passed ? "pass" : "fail")\">\(result.passed ? "✓" : "✗") <code>\(SVG.escape(result.threshold))</code> [\(SVG.escape(result.strategy))]: measured \(SVG.escape(result.measured))</li>"
+            }
+            body.append("<h2>Thresholds</h2><ul class=\"thresholds\">" + items.joined() + "</ul>")
+        }
+        body.append("<p>" + SVG.escape(SummaryRows.groundTruthLine(record)) + "</p>")
+        body.append(section("Detection lag by percentile", "How long after the service finished each strategy noticed, on HdrHistogram's percentile axis (model time).",
+                            LineChart.render(lagCurves(series), title: "Detection lag percentiles", xLabel: "percentile", yLabel: "detection lag (s)", xKind: .log10, xTicks: Ticks.percentiles)))
+        body.append(section("Requests per second", "Requests sent per wall second of each strategy's run; dashed: 429 responses.",
+                            LineChart.render(series.flatMap(rateSeries), title: "Requests per second", xLabel: "second of the run", yLabel: "requests / s",
+                                             colors: series.indices.flatMap { [Palette.color($0), Palette.color($0)] })))
+        body.append(section("Polls per session", "Share of sessions by the number of status polls they needed.",
+                            LineChart.render(series.map { pollShare($0) }, title: "Polls per session", xLabel: "polls", yLabel: "sessions (%)")))
+        let seen = SessionOutcome.allCases.filter { outcome in record.strategies.contains { ($0.outcomes[outcome.rawValue] ?? 0) > 0 } }
+        body.append(section("Outcomes", "How each strategy's sessions ended.", StackedBarChart.render(record.strategies.map { summary in
+            (summary.name, seen.map { ($0.rawValue, Double(summary.outcomes[$0.rawValue] ?? 0)) })
+        }, title: "Outcomes per strategy")))
+        body.append("<h2>Summary</h2><p class=\"hint\">Click a column to sort.</p>" + summaryTable(record))
+        return page(title: "pollbench: \(run.name)", body: body.joined(separator: "\n"))
+    }
+
+    /// The comparison page: both runs' detection-lag curves on the same axes, and the verdict table.
+    public static func comparison(_ comparison: RunComparison, base: (name: String, series: [ReportSeries]), new: (name: String, series: [ReportSeries])) -> String {
+        let curves = lagCurves(base.series).map { Series(name: "base · \($0.name)", points: $0.points, dashed: true) }
+            + lagCurves(new.series).map { Series(name: "new · \($0.name)", points: $0.points) }
+        let colors = base.series.indices.map(Palette.color) + new.series.indices.map(Palette.color)
+        let rows = comparison.rows.map { row in
+            "<tr class=\"\(row.verdict.rawValue)\"><td>\(SVG.escape(row.strategy))</td><td>\(SVG.escape(row.metric))</td><td>\(format(row.base))</td><td>\(format(row.new))</td><td>\(row.change.map { String(format: "%+.1f%%", $0 * 100) } ?? "–")</td><td>\(row.verdict.rawValue)</td></tr>"
+        }
+        let body = [
+            "<h1>pollbench: \(SVG.escape(new.name)) vs \(SVG.escape(base.name))</h1>",
+            section("Detection lag by percentile", "Dashed: the base run; solid: the new one.",
+                    LineChart.render(curves, title: "Detection lag percentiles, both runs", xLabel: "percentile", yLabel: "detection lag (s)", xKind: .log10, xTicks: Ticks.percentiles, colors: colors)),
+            "<h2>Verdicts</h2><table class=\"sortable\"><thead><tr><th>strategy</th><th>metric</th><th>base</th><th>new</th><th>change</th><th>verdict</th></tr></thead><tbody>"
+                + rows.joined() + "</tbody></table>",
+        ]
+        return page(title: "pollbench: \(new.name) vs \(base.name)", body: body.joined(separator: "\n"))
+    }
+
+    /// One curve per strategy: x = 1/(1−p) (capped at 99.99 %), y = lag in seconds.
+    static func lagCurves(_ series: [ReportSeries]) -> [Series] {
+        series.map { s in
+            var points: [(x: Double, y: Double)] = []
+            if s.detectionLag.totalCount > 0 {
+                for step in s.detectionLag.percentiles(ticksPerHalfDistance: 5) {
+                    let p = step.percentileLevelIteratedTo / 100
+                    points.append((min(10_000, 1 / max(1e-4, 1 - p)), Double(step.value) / 1e6))
+                }
+            }
+            return Series(name: s.name, points: points)
+        }
+    }
+
+    static func rateSeries(_ s: ReportSeries) -> [Series] {
+        [Series(name: s.name, points: s.seconds.enumerated().map { (Double($0.offset), Double($0.element.requests)) }),
+         Series(name: "\(s.name) 429s", points: s.seconds.enumerated().map { (Double($0.offset), Double($0.element.rateLimited)) }, dashed: true)]
+    }
+
+    static func pollShare(_ s: ReportSeries) -> Series {
+        let total = Double(max(1, s.pollsPerSession.totalCount))
+        return Series(name: s.name, points: s.pollsPerSession.recordedValues().map { (Double($0.value), Double($0.count) * 100 / total) })
+    }
+
+    static func summaryTable(_ record: RunRecord) -> String {
+        let (header, rows) = SummaryRows.table(record)
+        let head = "<thead><tr>" + header.map { "<th>\(SVG.escape($0))</th>" }.joined() + "</tr></thead>"
+        let body = rows.map { "<tr>" + $0.map { "<td>\(SVG.escape($0))</td>" }.joined() + "</tr>" }.joined()
+        return "<table class=\"sortable\" id=\"summary\">\(head)<tbody>\(body)</tbody></table>"
+    }
+
+    static func section(_ title: String, _ caption: String, _ svg: String) -> String {
+        "<h2>\(SVG.escape(title))</h2><figure>\(svg)<figcaption>\(SVG.escape(caption))</figcaption></figure>"
+    }
+
+    static func format(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e12 ? String(Int(value)) : String(format: "%.2f", value)
+    }
+
+    static func page(title: String, body: String) -> String {
+        """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(SVG.escape(title))</title>
+        <style>
+        :root { color-scheme: light dark; --fg: #1d2330; --bg: #ffffff; --muted: #5b6475; --grid: #e3e6ec; --pass: #17794a; --fail: #c62828; }
+        @media (prefers-color-scheme: dark) { :root { --fg: #e6e9ef; --bg: #14171d; --muted: #9aa3b5; --grid: #2c323d; --pass: #4cc38a; --fail: #ff6b6b; } }
+        body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); max-width: 1000px; margin: 2rem auto; padding: 0 1rem; }
+        h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; } .meta, .hint, figcaption { color: var(--muted); }
+        figure { margin: 0; } svg { width: 100%; height: auto; } svg .label, svg .legend { fill: var(--fg); font-size: 11px; }
+        svg .grid { stroke: var(--grid); } svg .axis { stroke: var(--muted); fill: none; } svg .series { fill: none; stroke-width: 2; }
+        table { border-collapse: collapse; width: 100%; } th, td { padding: .3rem .6rem; border-bottom: 1px solid var(--grid); text-align: right; }
+        th:first-child, td:first-child { text-align: left; } th { cursor: pointer; } .pass, .improved { color: var(--pass); } .fail, .regressed, .warn { color: var(--fail); }
+        ul.thresholds { list-style: none; padding: 0; }
+        @media print { body { margin: 0; max-width: none; } .hint { display: none; } h2 { break-after: avoid; } figure { break-inside: avoid; } }
+        </style></head><body>
+        \(body)
+        <script>
+        document.querySelectorAll("table.sortable").forEach(function (table) {
+          table.querySelectorAll("th").forEach(function (th, column) {
+            th.addEventListener("click", function () {
+              var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+              var up = th.getAttribute("data-order") !== "up";
+              th.setAttribute("data-order", up ? "up" : "down");
+              rows.sort(function (a, b) {
+                var x = a.cells[column].textContent, y = b.cells[column].textContent, nx = parseFloat(x), ny = parseFloat(y);
+                var order = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+                return up ? order : -order;
+              });
+              rows.forEach(function (row) { body.appendChild(row); });
+            });
+          });
+        });
+        </script>
+        </body></html>
+        """
+    }
+}
+
+/// Reads back what a run directory holds for its report: summary.json, each strategy's .hlog and timeseries.csv.
+public enum RunDirectory {
+    public struct Contents {
+        public var record: RunRecord
+        public var series: [ReportSeries]
+    }
+
+    public struct ReadError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func read(_ directory: URL) throws(ReadError) -> Contents {
+        let summary = directory.appendingPathComponent("summary.json")
+        guard let data = FileManager.default.contents(atPath: summary.path) else { throw ReadError(description: "\(summary.path): cannot read the file") }
+        let record: RunRecord
+        do { record = try JSONDecoder().decode(RunRecord.self, from: data) } catch { throw ReadError(description: "\(summary.path): not a pollbench summary (\(error))") }
+        let timeseries = (try? String(contentsOf: directory.appendingPathComponent("timeseries.csv"), encoding: .utf8)) ?? ""
+        var seconds: [String: [SecondBucket]] = [:]
+        for line in timeseries.split(separator: "\n").dropFirst() {
+            // "name",second,requests,http_429,started,ended,active — the quoted name may hold commas.
+            guard line.first == "\"", let close = line.dropFirst().firstIndex(of: "\"") else { continue }
+            let name = String(line[line.index(after: line.startIndex)..<close])
+            let numbers = line[line.index(after: close)...].split(separator: ",").compactMap { Int($0) }
+            guard numbers.count == 6 else { continue }
+            seconds[name, default: []].append(SecondBucket(requests: numbers[1], rateLimited: numbers[2], started: numbers[3], ended: numbers[4]))
+        }
+        var series: [ReportSeries] = []
+        for summary in record.strategies {
+            guard let strategy = try? PollStrategy(parsing: summary.name) else { continue }
+            let log = directory.appendingPathComponent("\(strategy.fileName).hlog")
+            let entries = (try? String(contentsOf: log, encoding: .utf8)).flatMap(HistogramLog.read) ?? []
+            func histogram(_ tag: String, _ empty: Histogram<UInt64>) -> Histogram<UInt64> { entries.first { $0.tag == tag }?.histogram ?? empty }
+            series.append(ReportSeries(
+                name: summary.name, detectionLag: histogram("detection-lag", Histograms.micros()),
+                pollsPerSession: histogram("polls-per-session", Histograms.counts()), seconds: seconds[summary.name] ?? []
+            ))
+        }
+        return Contents(record: record, series: series)
+    }
+}
