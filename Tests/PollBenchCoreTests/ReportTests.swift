@@ -84,6 +84,12 @@ struct ReportTests {
         }
         #expect(SVGInspection.seriesPoints(documents[0]).count > 10)
 
+        // At a glance: the soonest and the cheapest strategy, named from the summary's own numbers.
+        let soonest = try #require(record.strategies.min { $0.detectionLag.p50 < $1.detectionLag.p50 })
+        let cheapest = try #require(record.strategies.min { $0.requestsPerSession < $1.requestsPerSession })
+        #expect(html.contains("<strong>\(SVG.escape(soonest.name))</strong> noticed results soonest"))
+        #expect(html.contains("<strong>\(SVG.escape(cheapest.name))</strong> asked least"))
+
         // The table: the same cells as summary.md, and those are the summary's own numbers.
         let (header, rows) = SummaryRows.table(record)
         for name in header { #expect(html.contains("<th>\(SVG.escape(name))</th>")) }

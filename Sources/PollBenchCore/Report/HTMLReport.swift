@@ -30,6 +30,7 @@ public enum HTMLReport {
         var body = ["<h1>pollbench: \(SVG.escape(run.name))</h1>", "<p class=\"meta\">" + SVG.escape(SummaryRows.caption(record))
             + " · pollbench \(SVG.escape(run.pollbenchVersion)) · started \(SVG.escape(run.startedAt)) · \(String(format: "%.1f", run.wallSeconds)) s wall</p>"]
         if run.partial { body.append("<p class=\"warn\">Partial results: the run was stopped early.</p>") }
+        body.append(atAGlance(record))
         if !record.thresholds.isEmpty {
             let items = record.thresholds.map { result in
                 "<li class=\"\(result.passed ? "pass" : "fail")\">\(result.passed ? "✓" : "✗") <code>\(SVG.escape(result.threshold))</code> [\(SVG.escape(result.strategy))]: measured \(SVG.escape(result.measured))</li>"
@@ -94,6 +95,22 @@ public enum HTMLReport {
         return Series(name: s.name, points: s.pollsPerSession.recordedValues().map { (Double($0.value), Double($0.count) * 100 / total) })
     }
 
+    /// Which strategy noticed sooner, and which asked less: the page's first answer.
+    static func atAGlance(_ record: RunRecord) -> String {
+        let ran = record.strategies.filter { $0.sessions > 0 }
+        guard let soonest = ran.min(by: { $0.detectionLag.p50 < $1.detectionLag.p50 }),
+              let cheapest = ran.min(by: { $0.requestsPerSession < $1.requestsPerSession })
+        else { return "" }
+        let rows = ran.map { s in
+            "<tr><td>\(SVG.escape(s.name))</td><td\(s.name == soonest.name ? " class=\"best\"" : "")>\(String(format: "%.2f s", s.detectionLag.p50 / 1_000))</td>"
+                + "<td>\(String(format: "%.2f s", s.detectionLag.p99 / 1_000))</td>"
+                + "<td\(s.name == cheapest.name ? " class=\"best\"" : "")>\(String(format: "%.1f", s.requestsPerSession))</td></tr>"
+        }
+        return "<h2>At a glance</h2><p><strong>\(SVG.escape(soonest.name))</strong> noticed results soonest (median detection lag \(String(format: "%.2f s", soonest.detectionLag.p50 / 1_000))); "
+            + "<strong>\(SVG.escape(cheapest.name))</strong> asked least (\(String(format: "%.1f", cheapest.requestsPerSession)) requests per session).</p>"
+            + "<table class=\"glance\"><thead><tr><th>strategy</th><th>lag p50</th><th>lag p99</th><th>requests / session</th></tr></thead><tbody>" + rows.joined() + "</tbody></table>"
+    }
+
     static func summaryTable(_ record: RunRecord) -> String {
         let (header, rows) = SummaryRows.table(record)
         let head = "<thead><tr>" + header.map { "<th>\(SVG.escape($0))</th>" }.joined() + "</tr></thead>"
@@ -123,7 +140,7 @@ public enum HTMLReport {
         svg .grid { stroke: var(--grid); } svg .axis { stroke: var(--muted); fill: none; } svg .series { fill: none; stroke-width: 2; }
         table { border-collapse: collapse; width: 100%; } th, td { padding: .3rem .6rem; border-bottom: 1px solid var(--grid); text-align: right; }
         th:first-child, td:first-child { text-align: left; } th { cursor: pointer; } .pass, .improved { color: var(--pass); } .fail, .regressed, .warn { color: var(--fail); }
-        ul.thresholds { list-style: none; padding: 0; }
+        ul.thresholds { list-style: none; padding: 0; } td.best { font-weight: 600; color: var(--pass); }
         @media print { body { margin: 0; max-width: none; } .hint { display: none; } h2 { break-after: avoid; } figure { break-inside: avoid; } }
         </style></head><body>
         \(body)
