@@ -162,12 +162,13 @@ public final class PollingEngine: TransportLoopDriver {
         let nowNanos = wallNanos()
         var session = sessions[tag]
         let endpoint = endpointInFlight(session.phase)
-        record(endpoint, result, session: session, at: nowNanos)
+        let fields = Self.documentFields(result)  // parsed once, for the counts and for the session's next step
+        record(endpoint, result, fields: fields, session: session, at: nowNanos)
         guard session.phase != .done else { return }  // interrupted while in flight
         switch session.phase {
-        case .creating: created(&session, result, at: nowNanos, loop)
-        case .polling: polled(&session, result, at: nowNanos, loop)
-        case .authorizing: authorized(&session, result, at: nowNanos, loop)
+        case .creating: created(&session, result, fields, at: nowNanos, loop)
+        case .polling: polled(&session, result, fields, at: nowNanos, loop)
+        case .authorizing: authorized(&session, result, fields, at: nowNanos, loop)
         case .fetchingUserinfo:
             session.phase = .fetchingEvidence
             send(&session, tag: tag, .get, "\(statusBase)\(session.verificationID ?? "")/evidence", intended: nowNanos, loop)
@@ -215,11 +216,9 @@ public final class PollingEngine: TransportLoopDriver {
         send(&session, tag: session.index, .post, configuration.baseURL + "/verifications", body: body.finish(), intended: intended, loop)
     }
 
-    private func created(_ session: inout Session, _ result: HTTPResult, at nowNanos: Int64, _ loop: any TransportLoop) {
+    private func created(_ session: inout Session, _ result: HTTPResult, _ fields: [String: String]?, at nowNanos: Int64, _ loop: any TransportLoop) {
         let tag = session.index
-        guard case .success(let response) = result, response.status == 201,
-              let fields = JSONFields.strings(response.body), let id = fields["verificationId"]
-        else {
+        guard case .success(let response) = result, response.status == 201, let fields, let id = fields["verificationId"] else {
             let retryable: Bool
             var waitMillis: Int64 = 1_000 << min(session.createAttempts - 1, 5)
             switch result {
@@ -252,9 +251,9 @@ public final class PollingEngine: TransportLoopDriver {
 
     /// The browser came back from the authorization page: read the status when the user returns, or
     /// give up at the client timeout if that comes first.
-    private func authorized(_ session: inout Session, _ result: HTTPResult, at nowNanos: Int64, _ loop: any TransportLoop) {
+    private func authorized(_ session: inout Session, _ result: HTTPResult, _ fields: [String: String]?, at nowNanos: Int64, _ loop: any TransportLoop) {
         let tag = session.index
-        if case .success(let response) = result, response.status == 200, let fields = JSONFields.strings(response.body) {
+        if case .success(let response) = result, response.status == 200, let fields {
             session.phase = .scheduled
             // returnAt is on the service's clock: move it onto ours with this session's create round trip.
             let offset = session.result.clockOffsetMicros ?? 0
@@ -270,14 +269,14 @@ public final class PollingEngine: TransportLoopDriver {
         }
     }
 
-    private func polled(_ session: inout Session, _ result: HTTPResult, at nowNanos: Int64, _ loop: any TransportLoop) {
+    private func polled(_ session: inout Session, _ result: HTTPResult, _ fields: [String: String]?, at nowNanos: Int64, _ loop: any TransportLoop) {
         session.result.polls += 1
         let outcome: PollSchedule.Outcome
         switch result {
         case .failure:
             outcome = .failed
         case .success(let response):
-            if response.status == 200, let fields = JSONFields.strings(response.body), let status = fields["status"] {
+            if response.status == 200, let fields, let status = fields["status"] {
                 if let terminal = Self.terminalOutcome(status) {
                     session.result.terminalSeenMicros = clock.modelMicros(atNanos: nowNanos)
                     session.result.serviceTerminalMillis = switch terminal {
@@ -424,7 +423,7 @@ public final class PollingEngine: TransportLoopDriver {
         }
     }
 
-    private func record(_ endpoint: Endpoint, _ result: HTTPResult, session: Session, at nowNanos: Int64) {
+    private func record(_ endpoint: Endpoint, _ result: HTTPResult, fields: [String: String]?, session: Session, at nowNanos: Int64) {
         if let trace = configuration.trace {
             let outcome = switch result {
             case .success(let response): String(response.status)
@@ -446,7 +445,7 @@ public final class PollingEngine: TransportLoopDriver {
                 }
                 if response.status >= 400 {
                     if let code = Self.errorCode(response.body) { recorder.counters.apiErrorCodes[code, default: 0] += 1 }
-                } else if JSONFields.strings(response.body) == nil, response.status != 204 {
+                } else if fields == nil, response.status != 204 {
                     recorder.counters.malformedBodies += 1
                 }
             case .failure(let error):
@@ -484,6 +483,13 @@ public final class PollingEngine: TransportLoopDriver {
         case "expired": .expired
         default: nil
         }
+    }
+
+    /// The string fields of a successful response's JSON document; nil for errors, 204s and bodies
+    /// that are not a JSON object.
+    private static func documentFields(_ result: HTTPResult) -> [String: String]? {
+        guard case .success(let response) = result, response.status < 400, response.status != 204 else { return nil }
+        return JSONFields.strings(response.body)
     }
 
     /// The envelope's `code` (a number or a string), for error counts.
