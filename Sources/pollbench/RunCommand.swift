@@ -8,9 +8,11 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run verification sessions and compare polling strategies (default: against the embedded sandbox).",
         discussion: """
-        Exit codes: 0 done, 1 a threshold failed, 2 bad usage or suite error, 3 target unreachable or refused,
+        Exit codes: 0 done, 1 a threshold failed, 2 bad usage or suite error, 3 target unreachable or refused, \
         130 interrupted (partial results written).
-        A remote target reads POLLBENCH_CLIENT_ID and POLLBENCH_CLIENT_SECRET from the environment.
+
+        A remote target reads its credentials from --credentials FILE or from POLLBENCH_CLIENT_ID and \
+        POLLBENCH_CLIENT_SECRET in the environment.
         """
     )
 

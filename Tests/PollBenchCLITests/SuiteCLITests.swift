@@ -110,7 +110,7 @@ struct FaultRunTests {
             closeRate: 1%
             malformedRate: 1%
             latency: {rate: 5%, median: 5ms, p95: 50ms}
-            outages: [{provider: bankidse, from: 2s, to: 6s}]
+            outages: [{provider: bankidse, from: 0s, to: 30s}]  # covers every arrival, however late the client starts
         """.write(to: suite, atomically: true, encoding: .utf8)
         let run = try CLI.run(["run", "--suite", suite.path, "--output", output.path])
         #expect(run.status == 0, "\(run.stderr)")

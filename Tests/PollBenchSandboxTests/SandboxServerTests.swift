@@ -82,7 +82,10 @@ struct SandboxServerTests {
 
     @Test("429 carries Retry-After over HTTP")
     func rateLimit() async throws {
-        let server = try await Self.start { $0.clients[0].rateLimit = .init(rate: 0.01, burst: 1) }
+        let server = try await Self.start {
+            $0.clients[0].rateLimit = .init(rate: 0.01, burst: 1)
+            $0.timeScale = 1  // one token per 100 wall seconds, however slowly a loaded machine runs the test
+        }
         let transport = try CurlTransport(configuration: CurlTransportConfiguration(connectionsPerWorker: 1))
         defer { transport.shutdown() }
 

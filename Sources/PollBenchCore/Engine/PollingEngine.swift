@@ -89,7 +89,6 @@ public final class PollingEngine: TransportLoopDriver {
     private var closedQueue: [Int] = []
     private let closedConcurrency: Int
     private var startNanos: Int64 = 0
-    private var open = 0
     private var reported = (started: 0, ended: 0, requests: 0, rateLimited: 0)
     private var totals = (started: 0, ended: 0, requests: 0, rateLimited: 0)
     private let statusBase: String
@@ -155,6 +154,7 @@ public final class PollingEngine: TransportLoopDriver {
             wait = min(wait ?? .max, max(1_000_000, tokenWait))
         }
         if let wait { return .wait(nanoseconds: wait) }
+        let open = totals.started - totals.ended
         return open == 0 && closedQueue.isEmpty ? .finished : .wait(nanoseconds: 100_000_000)
     }
 
@@ -199,7 +199,6 @@ public final class PollingEngine: TransportLoopDriver {
     }
 
     private func start(_ session: inout Session, intended: Int64, at nowNanos: Int64, _ loop: any TransportLoop) {
-        open += 1
         totals.started += 1
         updateRecorder(session) { $0.seconds[$0.bucket(secondIndex(nowNanos))].started += 1 }
         session.phase = .creating
@@ -326,7 +325,6 @@ public final class PollingEngine: TransportLoopDriver {
         let created = session.verificationID != nil
         session.phase = .done
         session.result.outcome = outcome
-        open -= 1
         totals.ended += 1
         let result = session.result
         let second = secondIndex(nowNanos)
