@@ -59,7 +59,7 @@ struct LiveRun {
         }
         let elapsed = ContinuousClock.now - started
         var info = RunInfo(
-            pollbenchVersion: PollBenchVersion.current, name: settings.name, startedAt: ISO8601Millis.format(startedMillis), simulated: false,
+            pollbenchVersion: PollBenchVersionInfo.current, name: settings.name, startedAt: ISO8601Millis.format(startedMillis), simulated: false,
             target: settings.target?.baseURL ?? "embedded", timeScale: settings.timeScale, mode: settings.mixed ? "mixed" : "sequential",
             workload: settings.workload, clientTimeoutMillis: settings.clientTimeoutMillis
         )
@@ -137,9 +137,4 @@ struct LiveRun {
         let summary = creates.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key)" }.joined(separator: ", ")
         throw CommandFailure(message: "no verification could be created (create answers: \(summary)); is the target up and are the credentials right?", exitCode: 3)
     }
-}
-
-/// pollbench's version, as results record it.
-enum PollBenchVersion {
-    static let current = "0.1.0"
 }

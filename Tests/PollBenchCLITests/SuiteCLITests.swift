@@ -130,3 +130,29 @@ struct FaultRunTests {
         #expect(record.strategies.contains { ($0.apiErrorCodes["400005"] ?? 0) > 0 })
     }
 }
+
+@Suite("pollbench simulate")
+struct SimulateCLITests {
+    @Test("the smoke suite in virtual time: same outputs, marked simulated; bad options are usage errors")
+    func simulate() throws {
+        let output = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let smoke = SuiteCLITests.suites.appendingPathComponent("smoke.yaml").path
+        let run = try CLI.run(["simulate", "--suite", smoke, "--round-trip", "2ms", "--output", output.path, "--name", "sim"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("simulated") && run.stdout.contains("✓ count(error) == 0"))
+        let directory = try #require(try FileManager.default.contentsOfDirectory(atPath: output.path).first { $0.hasSuffix("-sim") })
+        for file in ["summary.json", "summary.md", "report.html", "timeseries.csv", "fixed-3s.hlog"] {
+            #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("\(directory)/\(file)").path), "\(file)")
+        }
+        let record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: output.appendingPathComponent("\(directory)/summary.json")))
+        #expect(record.run.simulated && record.groundTruthDifferences.isEmpty)
+
+        let fitted = try CLI.run(["simulate", "--suite", smoke, "--round-trip-from", output.appendingPathComponent(directory).path, "--output", output.path])
+        #expect(fitted.status == 0, "\(fitted.stderr)")
+        let bad = try CLI.run(["simulate", "--round-trip", "soon"])
+        #expect(bad.status == 2 && bad.stderr.contains("--round-trip"))
+        let remote = try CLI.run(["simulate", "--target", "http://127.0.0.1:9/api"], environment: ["POLLBENCH_CLIENT_ID": "X", "POLLBENCH_CLIENT_SECRET": "y"])
+        #expect(remote.status == 2 && remote.stderr.contains("drop --target"))
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import HeapModule
+import Histogram
 
 /// A transport loop in virtual time: no sockets and no sleeping. Each request is answered by the
 /// in-process ``SandboxService`` at the virtual instant it is submitted and completes one round trip
@@ -29,8 +30,8 @@ public final class VirtualTimeLoop: TransportLoop {
 
     private let service: SandboxService
     private let clock: ModelClock
-    private let roundTripNanos: Int64
-    private var nowNanos: Int64 = 0
+    private var roundTrip: RoundTripModel
+    private var nowNanos: Int64
     private var pending = Heap<Completion>()
     private var sequence = 0
     /// Every request so far, in submission order (when `keepLog`).
@@ -40,12 +41,22 @@ public final class VirtualTimeLoop: TransportLoop {
     /// - Parameters:
     ///   - service: answers the requests; its model time is `clock`'s.
     ///   - roundTrip: wall time from submit to completion.
-    public init(service: SandboxService, clock: ModelClock, roundTrip: Duration, keepLog: Bool = false) {
+    ///   - start: virtual wall time at which the loop starts, after the origin (to continue an earlier loop's timeline).
+    public init(service: SandboxService, clock: ModelClock, roundTrip: RoundTripModel, start: Duration = .zero, keepLog: Bool = false) {
         self.service = service
         self.clock = clock
-        roundTripNanos = roundTrip.components.seconds * 1_000_000_000 + roundTrip.components.attoseconds / 1_000_000_000
+        self.roundTrip = roundTrip
+        nowNanos = start.components.seconds * 1_000_000_000 + start.components.attoseconds / 1_000_000_000
         self.keepLog = keepLog
     }
+
+    /// A loop whose every round trip takes `roundTrip`.
+    public convenience init(service: SandboxService, clock: ModelClock, roundTrip: Duration, keepLog: Bool = false) {
+        self.init(service: service, clock: clock, roundTrip: .constant(roundTrip), keepLog: keepLog)
+    }
+
+    /// The round-trip model as this loop left it (its generator advanced), to continue in the next loop.
+    public var roundTripModel: RoundTripModel { roundTrip }
 
     /// The virtual wall clock, for the driver.
     public var now: ContinuousClock.Instant { clock.origin + .nanoseconds(nowNanos) }
@@ -64,7 +75,7 @@ public final class VirtualTimeLoop: TransportLoop {
             ),
             now: clock.modelMicros(atNanos: nowNanos) / 1_000
         )
-        var completesAt = nowNanos + roundTripNanos + answer.delay.components.seconds * 1_000_000_000 + answer.delay.components.attoseconds / 1_000_000_000
+        var completesAt = nowNanos + roundTrip.nextNanos() + answer.delay.components.seconds * 1_000_000_000 + answer.delay.components.attoseconds / 1_000_000_000
         let result: HTTPResult
         switch answer.delivery {
         case .closeMidResponse:
@@ -111,5 +122,37 @@ public final class VirtualTimeLoop: TransportLoop {
             headers: ResponseHeaders(retryAfter: header("Retry-After"), contentType: header("Content-Type")),
             body: answer.body
         )
+    }
+}
+
+/// How long a request takes on the wire in a simulation: fixed, or drawn (seeded) from a live run's
+/// measured latency.
+public struct RoundTripModel: Sendable {
+    private let samples: [Int64]  // nanoseconds, by cumulative share: an inverse CDF
+    private var random: SplitMix64
+
+    /// Every round trip takes `duration`.
+    public static func constant(_ duration: Duration) -> RoundTripModel {
+        RoundTripModel(samples: [duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000], seed: 0)
+    }
+
+    /// Round trips drawn from a latency histogram (µs), as a live run measured it.
+    public static func fitted(_ histogram: Histogram<UInt64>, seed: UInt64) -> RoundTripModel {
+        guard histogram.totalCount > 0 else { return .constant(.milliseconds(1)) }
+        // 1,000 quantiles are plenty to reproduce the distribution's shape.
+        let samples = (0..<1_000).map { Int64(histogram.valueAtPercentile((Double($0) + 0.5) / 10)) * 1_000 }
+        return RoundTripModel(samples: samples, seed: seed)
+    }
+
+    private init(samples: [Int64], seed: UInt64) {
+        self.samples = samples
+        random = SplitMix64(seed: seed, key: "round-trip")
+    }
+
+    /// The median round trip, in nanoseconds.
+    public var medianNanos: Int64 { samples[samples.count / 2] }
+
+    mutating func nextNanos() -> Int64 {
+        samples.count == 1 ? samples[0] : samples[Int(random.next() % UInt64(samples.count))]
     }
 }
