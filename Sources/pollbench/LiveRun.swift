@@ -40,10 +40,8 @@ struct LiveRun {
         let board = ProgressBoard()
         let progress = ProgressLine(board: board, total: settings.workload.sessions * settings.strategies.count)
         var recorders = Array(repeating: [StrategyRecorder](), count: settings.strategies.count)
-        let slots = settings.workload.slots()
-        let rounds: [[Int]] = settings.mixed ? [Array(settings.strategies.indices)] : settings.strategies.indices.map { [$0] }
-        for round in rounds where !stop.isRequested {
-            let perWorker = try runRound(strategies: round, slots: slots, baseURL: baseURL, credentials: credentials, clock: clock, board: board, stop: stop)
+        for round in settings.suite.rounds where !stop.isRequested {
+            let perWorker = try runRound(round, baseURL: baseURL, credentials: credentials, clock: clock, board: board, stop: stop)
             for workerRecorders in perWorker {
                 for (position, strategy) in round.enumerated() { recorders[strategy].append(workerRecorders[position]) }
             }
@@ -52,25 +50,15 @@ struct LiveRun {
 
         var truth: (terminals: [String: Int64], counts: GroundTruth)?
         if let server {
-            let now = server.clock.nowMillis()
-            let terminals = server.service.sessionRecords(now: now).compactMap { r in r.terminalAt.map { (r.verificationId, $0) } }
-            truth = (Dictionary(uniqueKeysWithValues: terminals), server.service.groundTruth(now: now))
+            truth = server.service.truth(now: server.clock.nowMillis())
             await server.stop()
         }
         let elapsed = ContinuousClock.now - started
-        var info = RunInfo(
-            pollbenchVersion: PollBenchVersionInfo.current, name: settings.name, startedAt: ISO8601Millis.format(startedMillis), simulated: false,
-            target: settings.target?.baseURL ?? "embedded", timeScale: settings.timeScale, mode: settings.mixed ? "mixed" : "sequential",
-            workload: settings.workload, clientTimeoutMillis: settings.clientTimeoutMillis
+        let info = settings.suite.runInfo(
+            name: settings.name, startedAt: startedMillis, wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            simulated: false, target: settings.target?.baseURL ?? "embedded", partial: stop.isRequested
         )
-        info.partial = stop.isRequested
-        info.caps = RunCaps(
-            sessionsPerStrategy: 100_000, requestsPerSecond: settings.suite.maxRequestsPerSecond, wallSeconds: Double(settings.suite.maxDurationMillis) / 1_000
-        )
-        info.wallSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        var (record, results) = RunRecordBuilder(info: info).build(strategies: settings.strategies, recorders: recorders, truth: truth)
-        record.thresholds = settings.suite.evaluate(record)
-        record.compareTolerance = settings.suite.tolerance
+        let (record, results) = settings.suite.record(info: info, recorders: recorders, truth: truth)
         let directory = ResultWriter.directory(root: settings.output, name: settings.name, startedMillis: startedMillis)
         do {
             try ResultWriter(directory: directory).writeAll(record: record, results: results, startEpochSeconds: Double(startedMillis) / 1_000)
@@ -83,21 +71,17 @@ struct LiveRun {
         return Outcome(record: record, interrupted: interrupts.signalled)
     }
 
-    /// Runs the given strategies at once on every worker; returns each worker's recorders in `strategies` order.
+    /// Runs one round's strategies at once on every worker; returns each worker's recorders in the round's order.
     private func runRound(
-        strategies: [Int], slots: [SessionSlot], baseURL: String, credentials: BasicCredentials, clock: ModelClock, board: ProgressBoard, stop: StopSignal
+        _ round: [Int], baseURL: String, credentials: BasicCredentials, clock: ModelClock, board: ProgressBoard, stop: StopSignal
     ) throws -> [[StrategyRecorder]] {
-        var configuration = EngineConfiguration(baseURL: baseURL, credentials: credentials, strategies: strategies.map { settings.strategies[$0] }, seed: settings.seed)
-        configuration.clientTimeoutMillis = settings.clientTimeoutMillis
-        configuration.createRetries = settings.createRetries
-        configuration.maxRequestsPerSecond = settings.suite.maxRequestsPerSecond / Double(settings.workers)
+        var configuration = settings.suite.engineConfiguration(round: round, baseURL: baseURL, credentials: credentials, workers: settings.workers)
         if settings.trace {
             configuration.trace = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
         let engineConfiguration = configuration
-        let specs = strategies.indices.flatMap { position in slots.map { EngineSessionSpec(slot: $0, strategy: position) } }
+        let (specs, concurrency) = settings.suite.sessionSpecs(round: round)
         let workers = settings.workers
-        let concurrency: Int = if case .closed(let n) = settings.workload.arrival { n * strategies.count } else { 0 }
         do {
             return try CurlTransport.run(
                 configuration: CurlTransportConfiguration(workers: workers, connectionsPerWorker: settings.connections, caBundlePath: settings.target?.caBundle),
@@ -116,15 +100,9 @@ struct LiveRun {
     /// The embedded sandbox with a throwaway credential that never leaves the process.
     private static func startSandbox(_ settings: RunSettings) async throws -> (SandboxServer, BasicCredentials) {
         var random = SystemRandomNumberGenerator()
-        let client = SandboxConfiguration.Client(
-            id: "RUN" + String(random.next() % 100_000, radix: 10), secret: (0..<4).map { _ in String(format8: random.next()) }.joined(),
-            rateLimit: settings.suite.rateLimit, endpointLimits: settings.suite.endpointLimits
-        )
-        var configuration = settings.suite.sandbox
-        configuration.clients = [client]
-        configuration.graceSeconds = 1_000_000  // keep every session until the run reads its ground truth
+        let client = BasicCredentials(clientID: "RUN" + String(random.next() % 100_000, radix: 10), clientSecret: (0..<4).map { _ in String(format8: random.next()) }.joined())
         do {
-            return (try await SandboxServer.start(configuration: configuration), BasicCredentials(clientID: client.id, clientSecret: client.secret))
+            return (try await SandboxServer.start(configuration: settings.suite.sandboxConfiguration(client: client)), client)
         } catch {
             throw CommandFailure(message: "cannot start the embedded sandbox: \(error)", exitCode: 3)
         }

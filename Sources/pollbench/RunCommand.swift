@@ -174,11 +174,7 @@ struct RunSettings: Sendable {
     var strategies: [PollStrategy] { suite.strategies }
     var workload: Workload { suite.workload }
     var seed: UInt64 { suite.seed }
-    var timeScale: Double { suite.timeScale }
     var workers: Int { suite.workers }
-    var mixed: Bool { suite.mixed }
-    var clientTimeoutMillis: Int64 { suite.clientTimeoutMillis }
-    var createRetries: Int { suite.createRetries }
     var maxDuration: Duration { .milliseconds(suite.maxDurationMillis) }
 }
 

@@ -1,0 +1,61 @@
+/// What every run of a suite needs, live or simulated: its rounds, the engines' settings and sessions,
+/// the embedded sandbox's settings, and the finished record.
+extension Suite {
+    /// The rounds of a run: each strategy alone, in order, or all of them at once in mixed mode.
+    public var rounds: [[Int]] { mixed ? [Array(strategies.indices)] : strategies.indices.map { [$0] } }
+
+    /// The engine settings for one round, the rate cap split over `workers`.
+    public func engineConfiguration(round: [Int], baseURL: String, credentials: BasicCredentials?, workers: Int = 1) -> EngineConfiguration {
+        var configuration = EngineConfiguration(baseURL: baseURL, credentials: credentials, strategies: round.map { strategies[$0] }, seed: seed)
+        configuration.clientTimeoutMillis = clientTimeoutMillis
+        configuration.createRetries = createRetries
+        configuration.maxRequestsPerSecond = maxRequestsPerSecond / Double(max(1, workers))
+        return configuration
+    }
+
+    /// One round's sessions (the workload's slots under each of its strategies) and, for a closed
+    /// workload, how many run at once.
+    public func sessionSpecs(round: [Int]) -> (specs: [EngineSessionSpec], closedConcurrency: Int) {
+        let slots = workload.slots()
+        let specs = round.indices.flatMap { position in slots.map { EngineSessionSpec(slot: $0, strategy: position) } }
+        let concurrency: Int = if case .closed(let n) = workload.arrival { n * round.count } else { 0 }
+        return (specs, concurrency)
+    }
+
+    /// The embedded sandbox for a run: the suite's settings with one client that holds the run's budget,
+    /// keeping every session until the run has read its ground truth.
+    public func sandboxConfiguration(client: BasicCredentials) -> SandboxConfiguration {
+        var configuration = sandbox
+        configuration.clients = [.init(id: client.clientID, secret: client.clientSecret, rateLimit: rateLimit, endpointLimits: endpointLimits)]
+        configuration.graceSeconds = 1_000_000_000
+        return configuration
+    }
+
+    /// The record's header, caps included.
+    public func runInfo(name: String, startedAt: Int64, wallSeconds: Double, simulated: Bool, target: String, partial: Bool) -> RunInfo {
+        var info = RunInfo(
+            pollbenchVersion: PollBenchVersionInfo.current, name: name, startedAt: ISO8601Millis.format(startedAt), simulated: simulated,
+            target: target, timeScale: timeScale, mode: mixed ? "mixed" : "sequential", workload: workload, clientTimeoutMillis: clientTimeoutMillis
+        )
+        info.partial = partial
+        info.wallSeconds = wallSeconds
+        info.caps = RunCaps(sessionsPerStrategy: 100_000, requestsPerSecond: maxRequestsPerSecond, wallSeconds: Double(maxDurationMillis) / 1_000)
+        return info
+    }
+
+    /// The finished record: the measurements, checked against the suite's thresholds, with its comparison tolerance.
+    public func record(info: RunInfo, recorders: [[StrategyRecorder]], truth: (terminals: [String: Int64], counts: GroundTruth)?) -> (record: RunRecord, results: [StrategyResult]) {
+        var (record, results) = RunRecordBuilder(info: info).build(strategies: strategies, recorders: recorders, truth: truth)
+        record.thresholds = evaluate(record)
+        record.compareTolerance = tolerance
+        return (record, results)
+    }
+}
+
+extension SandboxService {
+    /// What a run checks itself against: each session's terminal time by verification id, and the counts.
+    public func truth(now: Int64) -> (terminals: [String: Int64], counts: GroundTruth) {
+        let terminals = sessionRecords(now: now).compactMap { record in record.terminalAt.map { (record.verificationId, $0) } }
+        return (Dictionary(uniqueKeysWithValues: terminals), groundTruth(now: now))
+    }
+}
