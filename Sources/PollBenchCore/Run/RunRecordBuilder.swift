@@ -53,7 +53,7 @@ public struct RunRecordBuilder {
     }
 
     static func summary(_ strategy: PollStrategy, _ recorder: StrategyRecorder, lag: Histogram<UInt64>, lagUnknown: Int) -> StrategySummary {
-        let sessions = recorder.sessions.count
+        let sessions = recorder.outcomes.values.reduce(0, +)  // every session ends in exactly one outcome
         var latency: [String: EndpointLatency] = [:]
         for endpoint in Endpoint.allCases {
             guard let intended = recorder.latencyFromIntended[endpoint], let sent = recorder.latencyFromSent[endpoint] else { continue }

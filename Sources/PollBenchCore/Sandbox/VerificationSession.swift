@@ -90,18 +90,20 @@ public struct VerificationSession: Sendable {
 
     /// The terminal status and when it was reached, judged at `now`; nil while still open.
     public func terminal(at now: Int64) -> (status: VerificationStatus, at: Int64)? {
-        var candidates: [(VerificationStatus, Int64)] = [(.expired, expiresAt)]
-        if let outcomeAt, outcomeAt < expiresAt {
-            let status: VerificationStatus = switch plan.outcome {
-            case .completed: .completed
-            case .failed: .failed
-            case .cancelled, .abandoned: .cancelled
-            }
-            candidates.append((status, outcomeAt))
+        var first = Self.end(plan: plan, outcomeAt: outcomeAt, expiresAt: expiresAt)
+        if let cancelledAt, cancelledAt < first.at { first = (.cancelled, cancelledAt) }
+        return first.at <= now ? first : nil
+    }
+
+    /// How and when a session that nobody cancels ends: the user's outcome if it comes before expiry,
+    /// else expiry. Shared with ``FastSimulation`` so both read the lifecycle the same way.
+    static func end(plan: UserPlan, outcomeAt: Int64?, expiresAt: Int64) -> (status: VerificationStatus, at: Int64) {
+        guard let outcomeAt, outcomeAt < expiresAt else { return (.expired, expiresAt) }
+        return switch plan.outcome {
+        case .completed: (.completed, outcomeAt)
+        case .failed: (.failed, outcomeAt)
+        case .cancelled, .abandoned: (.cancelled, outcomeAt)
         }
-        if let cancelledAt { candidates.append((.cancelled, cancelledAt)) }
-        guard let first = candidates.min(by: { $0.1 < $1.1 }), first.1 <= now else { return nil }
-        return first
     }
 
     /// The status at `now`.
