@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // package-benchmark: the MallocInterposer trait only (its runtime interposer is not needed here).
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         .systemLibrary(
@@ -71,6 +73,13 @@ let package = Package(
             ],
             path: "Benchmarks/TransportBench",
             swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "SimulationBenchmarks",
+            dependencies: ["PollBenchCore", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/SimulationBenchmarks",
+            swiftSettings: strict,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .testTarget(name: "PollBenchCoreTests", dependencies: ["PollBenchCore"], swiftSettings: strict),
         .testTarget(name: "PollBenchCurlTests", dependencies: ["PollBenchCurl", "PollBenchCore"], swiftSettings: strict),

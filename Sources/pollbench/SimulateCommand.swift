@@ -12,17 +12,13 @@ struct SimulateCommand: AsyncParsableCommand {
 
     @OptionGroup var run: RunCommand
 
-    @Option(help: "Every request's round trip, wall time (default 1ms), unless --round-trip-from is given.")
-    var roundTrip: String?
-
-    @Option(help: "A live run's directory: draw round trips from its measured status latency (its .hlog).")
-    var roundTripFrom: String?
+    @OptionGroup var roundTrip: RoundTripOptions
 
     func run() async throws {
         do {
             var settings = try run.settings(suite: try run.suite.map(SuiteFiles.load))
             guard settings.target == nil else { throw CommandFailure(message: "simulate runs against the sandbox's model; drop --target") }
-            let model = try roundTripModel(seed: settings.seed)
+            let model = try roundTrip.model(seed: settings.seed)
             settings.name = run.name ?? "simulate"
             let (record, results) = Simulation(suite: settings.suite, roundTrip: model, name: settings.name).run()
             let directory = ResultWriter.directory(root: settings.output, name: settings.name, startedMillis: WallClock.nowMillis())
@@ -38,19 +34,5 @@ struct SimulateCommand: AsyncParsableCommand {
             Console.error(failure.message)
             throw ExitCode(failure.exitCode)
         }
-    }
-
-    private func roundTripModel(seed: UInt64) throws -> RoundTripModel {
-        if let roundTripFrom {
-            let contents: RunDirectory.Contents
-            do { contents = try RunDirectory.read(URL(fileURLWithPath: roundTripFrom)) } catch { throw CommandFailure(message: error.description) }
-            guard let strategy = contents.record.strategies.first.flatMap({ try? PollStrategy(parsing: $0.name) }),
-                  let text = try? String(contentsOf: URL(fileURLWithPath: roundTripFrom).appendingPathComponent("\(strategy.fileName).hlog"), encoding: .utf8),
-                  let latency = HistogramLog.read(text)?.first(where: { $0.tag == "status-latency-uncorrected" })?.histogram
-            else { throw CommandFailure(message: "\(roundTripFrom): no status latency to fit a round-trip model to") }
-            return .fitted(latency, seed: seed)
-        }
-        guard let millis = DurationText.milliseconds(roundTrip ?? "1ms"), millis >= 0 else { throw CommandFailure(message: "--round-trip: bad duration '\(roundTrip ?? "")'") }
-        return .constant(.milliseconds(millis))
     }
 }

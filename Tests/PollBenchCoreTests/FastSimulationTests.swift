@@ -78,3 +78,48 @@ struct FastSimulationTests {
         #expect((summary.responses["status"]?["500"] ?? 0) > 0 && (summary.transportErrors["closed"] ?? 0) > 0)
     }
 }
+
+@Suite("The fast simulation's event queue")
+struct EventQueueTests {
+    @Test("pops in (time, session) order, whatever the mix of near, far, equal and interleaved pushes", arguments: [UInt64(1), 2, 3])
+    func order(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        var queue = EventQueue()
+        var pending: [Event] = []
+        var now: Int64 = 0
+        var mismatches = 0
+        for _ in 0..<20_000 {
+            if random.next() % 3 != 0 || pending.isEmpty {
+                // As in a simulation, nothing is scheduled before now: mostly within the ring, sometimes far beyond it, sometimes now.
+                let ahead: Int64 = switch random.next() % 4 {
+                case 0: 0
+                case 1: Int64(random.next() % 5_000)
+                case 2: Int64(random.next() % 3_000_000)
+                default: Int64(random.next() % 120_000_000)
+                }
+                let event = Event(at: now + ahead, session: Int32(random.next() % 50))
+                queue.push(event)
+                pending.append(event)
+            } else if let expected = pending.min(), let index = pending.firstIndex(of: expected) {
+                pending.remove(at: index)
+                if queue.popMin() != expected { mismatches += 1 }
+                now = expected.at
+            }
+        }
+        #expect(mismatches == 0)
+        for expected in pending.sorted() where queue.popMin() != expected { mismatches += 1 }
+        #expect(mismatches == 0)
+        #expect(queue.popMin() == nil && queue.peek() == nil)
+    }
+
+    @Test("every event pushed comes out once, sorted")
+    func sorted() {
+        var random = SplitMix64(seed: 9)
+        let events = (0..<5_000).map { _ in Event(at: Int64(random.next() % 50_000_000), session: Int32(random.next() % 1_000)) }
+        var queue = EventQueue()
+        for event in events { queue.push(event) }
+        var out: [Event] = []
+        while let next = queue.popMin() { out.append(next) }
+        #expect(out == events.sorted())
+    }
+}

@@ -36,8 +36,8 @@ struct SimulationTests {
         for micros in 1...1_000 { _ = histogram.record(UInt64(micros * 10)) }  // 10 µs … 10 ms, uniform
         var model = RoundTripModel.fitted(histogram, seed: 4)
         var again = RoundTripModel.fitted(histogram, seed: 4)
-        let draws = (0..<5_000).map { _ in model.nextNanos() }
-        #expect(draws == (0..<5_000).map { _ in again.nextNanos() })
+        let draws = (0..<5_000).map { _ in model.next() }
+        #expect(draws == (0..<5_000).map { _ in again.next() })
         #expect(draws.allSatisfy { (9_000...10_100_000).contains($0) })
         let mean = Double(draws.reduce(0, +)) / Double(draws.count)
         #expect(abs(mean - 5_005_000) < 250_000)

@@ -75,7 +75,7 @@ public final class VirtualTimeLoop: TransportLoop {
             ),
             now: clock.modelMicros(atNanos: nowNanos) / 1_000
         )
-        var completesAt = nowNanos + roundTrip.nextNanos() + answer.delay.components.seconds * 1_000_000_000 + answer.delay.components.attoseconds / 1_000_000_000
+        var completesAt = nowNanos + roundTrip.next() + answer.delay.components.seconds * 1_000_000_000 + answer.delay.components.attoseconds / 1_000_000_000
         let result: HTTPResult
         switch answer.delivery {
         case .closeMidResponse:
@@ -128,7 +128,7 @@ public final class VirtualTimeLoop: TransportLoop {
 /// How long a request takes on the wire in a simulation: fixed, or drawn (seeded) from a live run's
 /// measured latency.
 public struct RoundTripModel: Sendable {
-    private let samples: [Int64]  // nanoseconds, by cumulative share: an inverse CDF
+    private var samples: [Int64]  // nanoseconds, by cumulative share: an inverse CDF
     private var random: SplitMix64
 
     /// Every round trip takes `duration`.
@@ -152,7 +152,16 @@ public struct RoundTripModel: Sendable {
     /// The median round trip, in nanoseconds.
     public var medianNanos: Int64 { samples[samples.count / 2] }
 
-    mutating func nextNanos() -> Int64 {
+    /// The same model with every round trip multiplied by `factor` (rounded), drawing as this one would:
+    /// the fast simulation draws in model µs.
+    func scaled(by factor: Double) -> RoundTripModel {
+        var copy = self
+        copy.samples = samples.map { Int64((Double($0) * factor).rounded()) }
+        return copy
+    }
+
+    /// The next round trip, in nanoseconds (or the unit ``scaled(by:)`` made).
+    mutating func next() -> Int64 {
         samples.count == 1 ? samples[0] : samples[Int(random.next() % UInt64(samples.count))]
     }
 }

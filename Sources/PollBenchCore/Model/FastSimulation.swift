@@ -1,4 +1,3 @@
-import HeapModule
 import Histogram
 
 /// A suite's workload and strategies against the sandbox's behaviour model, simulated at the level of
@@ -29,7 +28,7 @@ public struct FastSimulation: Sendable {
         let providers = Dictionary(suite.sandbox.providers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let users = slots.map { slot in providers[slot.providerID].map { PlannedUser(slot: slot, provider: $0, seed: suite.sandbox.seed) } }
         var results = suite.strategies.map { StrategyResult(strategy: $0, recorder: StrategyRecorder(), detectionLag: Histograms.micros()) }
-        var model = roundTrip
+        var model = roundTrip.scaled(by: suite.timeScale / 1_000)  // draws in model µs
         var limits = ModelBudgets(suite: suite)
         var faults = ModelFaults(suite.sandbox.faults, seed: suite.sandbox.seed)
         var startMicros: Int64 = 0
@@ -132,11 +131,6 @@ struct ModelFaults {
 struct ModelLoop {
     private enum Phase: UInt8 { case waiting, creating, authorizing, polling, timingOut, userinfo, evidence, done }
 
-    private struct Event: Comparable {
-        var at: Int64
-        var session: Int32
-        static func < (a: Event, b: Event) -> Bool { a.at < b.at || (a.at == b.at && a.session < b.session) }
-    }
 
     private struct Session {
         let user: Int32
@@ -155,6 +149,23 @@ struct ModelLoop {
         var terminalStatus = VerificationStatus.expired
     }
 
+    /// The round's sessions in one allocation, changed in place.
+    private final class SessionTable {
+        let base: UnsafeMutablePointer<Session>
+        let count: Int
+
+        init(_ sessions: [Session]) {
+            count = sessions.count
+            base = .allocate(capacity: Swift.max(1, count))
+            _ = UnsafeMutableBufferPointer(start: base, count: count).initialize(from: sessions)
+        }
+
+        deinit {
+            base.deinitialize(count: count)
+            base.deallocate()
+        }
+    }
+
     /// The answers counted per endpoint: a small fixed table, so the hot path does no hashing.
     private static let statuses = [0, 200, 201, 403, 429, 500, 503]
 
@@ -162,8 +173,10 @@ struct ModelLoop {
     private let users: [PlannedUser?]
     private let ttlMillis: Int64
     private let start: Int64
-    private var sessions: [Session]
-    private var events = Heap<Event>()
+    private let sessions: SessionTable
+    private var events = EventQueue()
+    /// Open arrivals in time order, apart from the heap so that it holds only sessions in progress.
+    private var arrivals: [Event] = []
     private var closedQueue: [Int32]
     private let closedConcurrency: Int
     private var now: Int64 = 0
@@ -179,44 +192,52 @@ struct ModelLoop {
         self.start = start
         ttlMillis = Int64((suite.sandbox.ttlSeconds * 1_000).rounded())
         let (specs, concurrency) = suite.sessionSpecs(round: round)
-        sessions = specs.map { spec in
+        sessions = SessionTable(specs.map { spec in
             Session(
                 user: Int32(spec.slot.index), position: Int32(spec.strategy), schedule: PollSchedule(strategy: suite.strategies[round[spec.strategy]]),
                 random: SplitMix64(seed: suite.seed, key: "\(spec.slot.key)/\(spec.strategy)")
             )
-        }
+        })
         closedQueue = specs.indices.filter { specs[$0].slot.arrivalMillis == nil }.reversed().map(Int32.init)
         closedConcurrency = concurrency
         recorders = Array(repeating: StrategyRecorder(), count: round.count)
         lags = Array(repeating: Histograms.micros(), count: round.count)
         answers = Array(repeating: 0, count: round.count * Endpoint.allCases.count * Self.statuses.count)
-        for (index, spec) in specs.enumerated() {
-            if let arrival = spec.slot.arrivalMillis { events.insert(Event(at: start + arrival * 1_000, session: Int32(index))) }
-        }
+        arrivals = specs.enumerated().compactMap { index, spec in spec.slot.arrivalMillis.map { Event(at: start + $0 * 1_000, session: Int32(index)) } }.sorted()
     }
 
     /// Runs the round to its end; returns the model µs at which its last session ended.
+    /// - Parameter roundTrip: draws in model µs.
     mutating func run(roundTrip: inout RoundTripModel, budgets: inout ModelBudgets, faults: inout ModelFaults) -> Int64 {
         now = start
         last = start
         for _ in 0..<closedConcurrency { startNextClosed(at: start) }
-        while let event = events.popMin() {
+        var nextArrival = 0
+        while true {
+            let event: Event
+            if nextArrival < arrivals.count, events.peek().map({ arrivals[nextArrival] < $0 }) ?? true {
+                event = arrivals[nextArrival]
+                nextArrival += 1
+            } else if let due = events.popMin() {
+                event = due
+            } else {
+                break
+            }
             now = event.at
-            step(Int(event.session), rtt: modelMicros(roundTrip.nextNanos()), budgets: &budgets, faults: &faults)
+            step(Int(event.session), rtt: roundTrip.next(), budgets: &budgets, faults: &faults)
         }
         finishCounters()
         return last
     }
 
     private mutating func step(_ index: Int, rtt: Int64, budgets: inout ModelBudgets, faults: inout ModelFaults) {
-        var session = sessions[index]
-        defer { sessions[index] = session }
-        switch session.phase {
-        case .waiting, .creating: create(&session, index, rtt: rtt, budgets: &budgets, faults: &faults)
-        case .authorizing: authorize(&session, index, rtt: rtt)
-        case .polling: poll(&session, index, rtt: rtt, budgets: &budgets, faults: &faults)
-        case .timingOut: end(&session, .clientTimeout, at: now)
-        case .userinfo, .evidence: read(&session, index, rtt: rtt, budgets: &budgets)
+        let session = sessions.base + index  // changed in place: a session is too big to copy out and back per event
+        switch session.pointee.phase {
+        case .waiting, .creating: create(&session.pointee, index, rtt: rtt, budgets: &budgets, faults: &faults)
+        case .authorizing: authorize(&session.pointee, index, rtt: rtt)
+        case .polling: poll(&session.pointee, index, rtt: rtt, budgets: &budgets, faults: &faults)
+        case .timingOut: end(&session.pointee, .clientTimeout, at: now)
+        case .userinfo, .evidence: read(&session.pointee, index, rtt: rtt, budgets: &budgets)
         case .done: break
         }
     }
@@ -258,13 +279,13 @@ struct ModelLoop {
         guard status == 201 else {
             guard session.createAttempts <= suite.createRetries else { return end(&session, .error, at: received) }
             let backoff = Int64(1_000 << min(session.createAttempts - 1, 5))
-            events.insert(Event(at: received + max(backoff, retryAfter) * 1_000, session: Int32(index)))
+            events.push(Event(at: received + max(backoff, retryAfter) * 1_000, session: Int32(index)))
             return
         }
         session.createdMillis = now / 1_000
         if user.redirect {
             session.phase = .authorizing
-            events.insert(Event(at: received, session: Int32(index)))
+            events.push(Event(at: received, session: Int32(index)))
             return
         }
         let end = user.end(createdMillis: now / 1_000, openedMillis: nil, ttlMillis: ttlMillis)
@@ -286,10 +307,10 @@ struct ModelLoop {
         let returnAt = end.outcomeAt.flatMap { $0 < created + ttlMillis ? $0 * 1_000 + (now - session.createSent) / 2 : nil }
         if let returnAt, returnAt < session.deadline {
             session.phase = .polling
-            events.insert(Event(at: max(received, returnAt), session: Int32(index)))
+            events.push(Event(at: max(received, returnAt), session: Int32(index)))
         } else {
             session.phase = .timingOut  // the user never comes back, or not before the client gives up
-            events.insert(Event(at: max(received, session.deadline), session: Int32(index)))
+            events.push(Event(at: max(received, session.deadline), session: Int32(index)))
         }
     }
 
@@ -331,7 +352,7 @@ struct ModelLoop {
         switch session.terminalStatus {
         case .completed:
             session.phase = .userinfo
-            events.insert(Event(at: received, session: Int32(index)))
+            events.push(Event(at: received, session: Int32(index)))
         case .failed: end(&session, .failed, at: received)
         case .cancelled: end(&session, .cancelled, at: received)
         default: end(&session, .expired, at: received)
@@ -351,7 +372,7 @@ struct ModelLoop {
         }
         if session.phase == .userinfo {
             session.phase = .evidence
-            events.insert(Event(at: now + rtt, session: Int32(index)))
+            events.push(Event(at: now + rtt, session: Int32(index)))
         } else {
             end(&session, .completed, at: now + rtt)
         }
@@ -361,7 +382,7 @@ struct ModelLoop {
         let due = received + delayMillis * 1_000
         guard due <= session.deadline else { return end(&session, .clientTimeout, at: received) }
         session.phase = .polling
-        events.insert(Event(at: due, session: Int32(index)))
+        events.push(Event(at: due, session: Int32(index)))
     }
 
     private mutating func end(_ session: inout Session, _ outcome: SessionOutcome, at time: Int64) {
@@ -377,7 +398,7 @@ struct ModelLoop {
 
     private mutating func startNextClosed(at time: Int64) {
         guard let next = closedQueue.popLast() else { return }
-        events.insert(Event(at: time, session: next))
+        events.push(Event(at: time, session: next))
     }
 
     // MARK: Counting
@@ -430,4 +451,109 @@ struct ModelLoop {
     }
 
     private func modelMicros(_ wallNanos: Int64) -> Int64 { Int64((Double(wallNanos) * suite.timeScale / 1_000).rounded()) }
+}
+
+/// A timer: session `session` has something to do at model µs `at`. Ties go to the lower session index.
+struct Event: Comparable {
+    var at: Int64
+    var session: Int32
+    static func < (a: Event, b: Event) -> Bool { a.at < b.at || (a.at == b.at && a.session < b.session) }
+}
+
+/// The fast simulation's scheduler: a calendar queue. Events in the next few model seconds sit in
+/// one-millisecond buckets of a ring, each kept sorted (they hold a handful); later ones wait in a
+/// heap. A pop takes the earlier of the current bucket's first event and the heap's, so the order is
+/// exactly (time, session), as a single heap would give, at a near-constant cost per event.
+struct EventQueue {
+    private static let bucketMicros: Int64 = 1_000
+    private static let bucketCount = 4_096
+    /// Each bucket sorted latest first, so its next event is its last.
+    private var buckets = [[Event]](repeating: [], count: bucketCount)
+    /// The bucket holding the earliest ring time, and that time (a multiple of the bucket width).
+    private var cursor = 0
+    private var cursorStart: Int64 = 0
+    private var inRing = 0
+    private var later = EventHeap()
+
+    mutating func push(_ event: Event) {
+        if inRing == 0 { cursorStart = event.at - event.at % Self.bucketMicros }  // an empty ring starts wherever it is needed
+        let offset = (event.at - cursorStart) / Self.bucketMicros
+        guard offset >= 0, offset < Int64(Self.bucketCount) else { return later.push(event) }
+        let index = (cursor + Int(offset)) & (Self.bucketCount - 1)
+        buckets[index].append(event)
+        buckets[index].withUnsafeMutableBufferPointer { bucket in  // insertion sort: a bucket holds a handful
+            var position = bucket.count - 1
+            while position > 0, bucket[position - 1] < event {
+                bucket[position] = bucket[position - 1]
+                position -= 1
+            }
+            bucket[position] = event
+        }
+        inRing += 1
+    }
+
+    /// The earliest event, removed.
+    mutating func popMin() -> Event? {
+        guard let next = peek() else { return nil }
+        if let first = buckets[cursor].last, first == next {
+            inRing -= 1
+            buckets[cursor].removeLast()
+            return next
+        }
+        return later.popMin()
+    }
+
+    /// The earliest event, left in place.
+    mutating func peek() -> Event? {
+        guard inRing > 0 else { return later.min }
+        while buckets[cursor].isEmpty {
+            cursor = (cursor + 1) & (Self.bucketCount - 1)
+            cursorStart += Self.bucketMicros
+        }
+        guard let first = buckets[cursor].last, let other = later.min else { return buckets[cursor].last }
+        return first < other ? first : other
+    }
+}
+
+/// A 4-ary min-heap of events: the fast simulation's whole scheduler. Four children per node halve the
+/// levels a pop walks down, and the walk runs on the raw buffer, without bounds or uniqueness checks.
+struct EventHeap {
+    private var items: [Event] = []
+
+    var min: Event? { items.first }
+
+    mutating func push(_ event: Event) {
+        items.append(event)
+        items.withUnsafeMutableBufferPointer { heap in
+            var child = heap.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 4
+                guard event < heap[parent] else { break }
+                heap[child] = heap[parent]
+                child = parent
+            }
+            heap[child] = event
+        }
+    }
+
+    mutating func popMin() -> Event? {
+        guard let first = items.first else { return nil }
+        let last = items.removeLast()
+        guard !items.isEmpty else { return first }
+        items.withUnsafeMutableBufferPointer { heap in
+            let count = heap.count
+            var parent = 0
+            while true {
+                let firstChild = 4 * parent + 1
+                guard firstChild < count else { break }
+                var least = firstChild
+                for child in (firstChild + 1)..<Swift.min(firstChild + 4, count) where heap[child] < heap[least] { least = child }
+                guard heap[least] < last else { break }
+                heap[parent] = heap[least]
+                parent = least
+            }
+            heap[parent] = last
+        }
+        return first
+    }
 }

@@ -113,9 +113,14 @@ public enum HTMLReport {
 
     static func summaryTable(_ record: RunRecord) -> String {
         let (header, rows) = SummaryRows.table(record)
+        return sortableTable(id: "summary", header: header, rows: rows)
+    }
+
+    /// A table whose columns sort on a click (the page's script).
+    static func sortableTable(id: String, header: [String], rows: [[String]]) -> String {
         let head = "<thead><tr>" + header.map { "<th>\(SVG.escape($0))</th>" }.joined() + "</tr></thead>"
         let body = rows.map { "<tr>" + $0.map { "<td>\(SVG.escape($0))</td>" }.joined() + "</tr>" }.joined()
-        return "<table class=\"sortable\" id=\"summary\">\(head)<tbody>\(body)</tbody></table>"
+        return "<table class=\"sortable\" id=\"\(id)\">\(head)<tbody>\(body)</tbody></table>"
     }
 
     static func section(_ title: String, _ caption: String, _ svg: String) -> String {

@@ -79,6 +79,13 @@ public struct ResultWriter {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Writes other files (a sweep's, a plan's) into the directory, creating it; returns their names.
+    @discardableResult
+    public func write(_ files: [(name: String, data: Data)]) throws -> [String] {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return try files.map { try write($0.name, $0.data) }
+    }
+
     private func write(_ name: String, _ data: Data) throws -> String {
         let final = directory.appendingPathComponent(name)
         let temporary = directory.appendingPathComponent(".\(name).tmp-\(getpid())")

@@ -21,11 +21,17 @@ public struct Series: Sendable {
     public var points: [(x: Double, y: Double)]
     /// Drawn dashed (an overlay, such as 429s over requests).
     public var dashed: Bool
+    /// Drawn as separate dots, not joined (a scatter of measured points).
+    public var scatter: Bool
+    /// A tooltip per point (a scatter's points name what they measured); empty for none.
+    public var labels: [String]
 
-    public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false) {
+    public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false, scatter: Bool = false, labels: [String] = []) {
         self.name = name
         self.points = points
         self.dashed = dashed
+        self.scatter = scatter
+        self.labels = labels
     }
 }
 
@@ -68,12 +74,15 @@ public enum LineChart {
         // Series and legend.
         for (index, line) in series.enumerated() where !line.points.isEmpty {
             let color = colors?[index % (colors?.count ?? 1)] ?? Palette.color(index)
-            var attributes = [("d", SVG.path(line.points.map { (x($0.x), y($0.y)) })), ("class", "series"), ("stroke", color)]
-            if line.dashed { attributes.append(("stroke-dasharray", "5 4")) }
-            parts.append(SVG.element("path", attributes, SVG.element("title", [], SVG.escape(line.name))))
-            if line.points.count <= 2 {  // too short to see as a line: mark the points
-                for point in line.points {
-                    parts.append(SVG.element("circle", [("cx", SVG.number(x(point.x))), ("cy", SVG.number(y(point.y))), ("r", "3"), ("fill", color)]))
+            if !line.scatter {
+                var attributes = [("d", SVG.path(line.points.map { (x($0.x), y($0.y)) })), ("class", "series"), ("stroke", color)]
+                if line.dashed { attributes.append(("stroke-dasharray", "5 4")) }
+                parts.append(SVG.element("path", attributes, SVG.element("title", [], SVG.escape(line.name))))
+            }
+            if line.scatter || line.points.count <= 2 {  // a scatter, or too short to see as a line: mark the points
+                for (position, point) in line.points.enumerated() {
+                    let label = position < line.labels.count ? SVG.element("title", [], SVG.escape(line.labels[position])) : nil
+                    parts.append(SVG.element("circle", [("cx", SVG.number(x(point.x))), ("cy", SVG.number(y(point.y))), ("r", "3"), ("fill", color)], label))
                 }
             }
             let legendY = frame.plotY.lowerBound + 14 * Double(index) + 4

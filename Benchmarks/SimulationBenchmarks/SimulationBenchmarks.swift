@@ -1,0 +1,37 @@
+import Benchmark
+import PollBenchCore
+
+/// Speed of the fast simulation that `tune` and `plan` sweep with: simulated status polls per second
+/// of wall time on one core. Run with `swift package --allow-writing-to-package-directory benchmark --target SimulationBenchmarks`.
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .cpuTotal, .mallocCountTotal, polls], maxDuration: .seconds(10), maxIterations: 20)
+
+    Benchmark("fixed:1s, 20,000 sessions (smartid, 50/s)") { benchmark in
+        simulate(benchmark, strategy: .fixed(intervalMillis: 1_000), rateLimit: nil)
+    }
+    Benchmark("fixed:3s, 20,000 sessions, 40/s budget") { benchmark in
+        simulate(benchmark, strategy: .fixed(intervalMillis: 3_000), rateLimit: TokenBucket.Limit(rate: 40, burst: 40))
+    }
+    Benchmark("jitter:decorrelated,500ms,20s, 20,000 sessions") { benchmark in
+        simulate(benchmark, strategy: .jitter(.decorrelated, baseMillis: 500, capMillis: 20_000), rateLimit: nil)
+    }
+}
+
+/// Simulated status polls per wall second, in thousands.
+let polls = BenchmarkMetric.custom("simulated polls/s (k)", polarity: .prefersLarger, useScalingFactor: false)
+
+func simulate(_ benchmark: Benchmark, strategy: PollStrategy, rateLimit: TokenBucket.Limit?) {
+    var suite = Suite(name: "bench", description: "", workload: Workload(sessions: 20_000, arrival: .constant(perSecond: 50), providerMix: [("smartid", 1)], seed: 1))
+    suite.strategies = [strategy]
+    suite.rateLimit = rateLimit
+    let simulation = FastSimulation(suite: suite, roundTrip: .constant(.milliseconds(1)))
+    let started = ContinuousClock.now
+    benchmark.startMeasurement()
+    let results = simulation.run()
+    benchmark.stopMeasurement()
+    let elapsed = ContinuousClock.now - started
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let statusPolls = results[0].recorder.counters.byEndpoint["status"]?.values.reduce(0, +) ?? 0
+    benchmark.measurement(polls, Int(Double(statusPolls) / seconds / 1_000))
+    blackHole(results)
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// tune.html: a sweep's points as a scatter of requests per session against p99 detection lag, the
+/// Pareto frontier drawn through them, the recommendation and every point in a sortable table.
+public enum TuningReport {
+    /// The page; `caption` says what was swept on which workload.
+    public static func render(_ tuning: Tuning, title: String, caption: String) -> String {
+        var body = ["<h1>\(SVG.escape(title))</h1>", "<p class=\"meta\">\(SVG.escape(caption))</p>"]
+        body.append("<p><strong>\(SVG.escape(recommendation(tuning)))</strong></p>")
+        let frontier = tuning.frontier
+        var series = [
+            Series(name: "frontier", points: frontier.map { ($0.requestsPerSession, $0.lagP99 / 1_000) }),
+            Series(name: "within limit", points: [], scatter: true),
+            Series(name: "over the rate limit", points: [], scatter: true),
+        ]
+        for point in tuning.points {
+            let slot = point.overLimit ? 2 : 1
+            series[slot].points.append((point.requestsPerSession, point.lagP99 / 1_000))
+            series[slot].labels.append("\(point.strategy): \(HTMLReport.format(point.requestsPerSession)) requests, p99 \(HTMLReport.format(point.lagP99 / 1_000)) s")
+        }
+        if let target = tuning.targetP99, let low = tuning.points.map(\.requestsPerSession).min(), let high = tuning.points.map(\.requestsPerSession).max() {
+            series.append(Series(name: "target p99", points: [(low, target / 1_000), (high, target / 1_000)], dashed: true))
+        }
+        body.append(HTMLReport.section(
+            "Cost against detection lag",
+            "Each point is one strategy on the suite's workload, simulated: requests per session (cost) against p99 detection lag (model time). The line joins the Pareto frontier: no other point is both cheaper and faster.",
+            LineChart.render(series, title: "Requests per session against p99 detection lag", xLabel: "requests per session", yLabel: "p99 detection lag (s)",
+                             colors: [Palette.color(0), Palette.color(2), Palette.color(1), Palette.color(7)])
+        ))
+        body.append("<h2>All points</h2><p class=\"hint\">Click a column to sort.</p>" + table(tuning))
+        return HTMLReport.page(title: title, body: body.joined(separator: "\n"))
+    }
+
+    /// One sentence: the recommended strategy and its figures, or why there is none.
+    public static func recommendation(_ tuning: Tuning) -> String {
+        guard let target = tuning.targetP99 else { return "No --target-p99 given: the frontier is shown, nothing is recommended." }
+        guard let index = tuning.recommended else {
+            return "No strategy swept has p99 detection lag within \(DurationText.format(Int64(target)))" + (tuning.limitPerSecond == nil ? "." : " under the rate limit.")
+        }
+        let point = tuning.points[index]
+        return "Recommended: \(point.strategy), the cheapest with p99 detection lag within \(DurationText.format(Int64(target))): "
+            + "\(HTMLReport.format(point.requestsPerSession)) requests per session, p99 lag \(HTMLReport.format(point.lagP99 / 1_000)) s, "
+            + "\(HTMLReport.format(point.offeredPerSecond)) requests/s offered at the workload's arrival rate."
+    }
+
+    static func table(_ tuning: Tuning) -> String {
+        let header = ["strategy", "requests / session", "polls / session", "lag p50 (s)", "lag p99 (s)", "429 share", "client timeouts", "offered req/s", "marks"]
+        let rows = tuning.points.enumerated().map { index, p in
+            let marks = [p.onFrontier ? "frontier" : nil, p.overLimit ? "over limit" : nil, p.meetsTarget ? "meets target" : nil, index == tuning.recommended ? "recommended" : nil]
+            return [p.strategy, HTMLReport.format(p.requestsPerSession), HTMLReport.format(p.pollsPerSession), HTMLReport.format(p.lagP50 / 1_000), HTMLReport.format(p.lagP99 / 1_000),
+                    String(format: "%.1f%%", p.rateLimitedShare * 100), String(p.clientTimeouts), HTMLReport.format(p.offeredPerSecond), marks.compactMap { $0 }.joined(separator: ", ")]
+        }
+        return HTMLReport.sortableTable(id: "points", header: header, rows: rows)
+    }
+}

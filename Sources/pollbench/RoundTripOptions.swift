@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import PollBenchCore
+
+/// How long each request takes on the wire in a simulation: shared by simulate, tune and plan.
+struct RoundTripOptions: ParsableArguments {
+    @Option(help: "Every request's round trip, wall time (default 1ms), unless --round-trip-from is given.")
+    var roundTrip: String?
+
+    @Option(help: "A live run's directory: draw round trips from its measured status latency (its .hlog).")
+    var roundTripFrom: String?
+
+    /// The model the options describe, its draws seeded by `seed`.
+    func model(seed: UInt64) throws -> RoundTripModel {
+        if let roundTripFrom {
+            let contents: RunDirectory.Contents
+            do { contents = try RunDirectory.read(URL(fileURLWithPath: roundTripFrom)) } catch { throw CommandFailure(message: error.description) }
+            guard let strategy = contents.record.strategies.first.flatMap({ try? PollStrategy(parsing: $0.name) }),
+                  let text = try? String(contentsOf: URL(fileURLWithPath: roundTripFrom).appendingPathComponent("\(strategy.fileName).hlog"), encoding: .utf8),
+                  let latency = HistogramLog.read(text)?.first(where: { $0.tag == "status-latency-uncorrected" })?.histogram
+            else { throw CommandFailure(message: "\(roundTripFrom): no status latency to fit a round-trip model to") }
+            return .fitted(latency, seed: seed)
+        }
+        guard let millis = DurationText.milliseconds(roundTrip ?? "1ms"), millis >= 0 else { throw CommandFailure(message: "--round-trip: bad duration '\(roundTrip ?? "")'") }
+        return .constant(.milliseconds(millis))
+    }
+}

@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import PollBenchCore
+
+/// `pollbench tune`: sweeps strategy parameters over a suite's workload in simulation and recommends
+/// the cheapest setting that meets a lag target.
+struct TuneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tune",
+        abstract: "Sweep strategy parameters in simulation: the Pareto frontier of requests per session against p99 detection lag, and the cheapest setting that meets a target.",
+        discussion: """
+        Sweeps: fixed:interval=0.5s..10s/20, exp:initial=0.5s..4s/8,multiplier=1.5..3/4,max=30s, \
+        jitter:form=full|equal|decorrelated,base=1s,cap=10s..60s/6, grpc:initial=1s,multiplier=1.2..2/5. \
+        The workload is the suite's (or the flags'), as for 'pollbench run'. The recommendation is checked \
+        with the engine simulation. Writes tune.csv, tune.json and tune.html to the run directory. \
+        Exit codes: 0 done, 1 no swept setting meets --target-p99, 2 bad usage.
+        """
+    )
+
+    @OptionGroup var run: RunCommand
+    @OptionGroup var roundTrip: RoundTripOptions
+
+    @Option(name: .customLong("sweep"), help: "Strategies to try, repeatable (default fixed:interval=0.5s..10s/20).")
+    var sweeps: [String] = []
+
+    @Option(help: "Recommend the cheapest setting whose p99 detection lag is within this (model time), e.g. 4s.")
+    var targetP99: String?
+
+    @Option(help: "The provider's rate limit, e.g. 40/s or 2400/min: settings that would offer more at the workload's arrival rate are marked (default: the suite's sandbox limit).")
+    var rateLimit: String?
+
+    @Flag(inversion: .prefixedNo, help: "Check the recommendation with the engine simulation (default on).")
+    var check = true
+
+    func run() async throws {
+        do {
+            guard run.strategies.isEmpty else { throw CommandFailure(message: "tune sweeps strategies: give --sweep instead of --strategy") }
+            var settings = try run.settings(suite: try run.suite.map(SuiteFiles.load))
+            guard settings.target == nil else { throw CommandFailure(message: "tune simulates the sandbox's model; drop --target") }
+            settings.name = run.name ?? "tune"
+            let strategies = try sweepStrategies()
+            let target = try targetP99.map { text -> Double in
+                guard let millis = DurationText.milliseconds(text), millis > 0 else { throw CommandFailure(message: "--target-p99: bad duration '\(text)'") }
+                return Double(millis)
+            }
+            let limit = try rateLimit.map { text -> Double in
+                guard let rate = RateText.perSecond(text) else { throw CommandFailure(message: "--rate-limit: expected a rate such as 40/s or 2400/min, got '\(text)'") }
+                return rate
+            } ?? settings.suite.rateLimit?.rate
+            let model = try roundTrip.model(seed: settings.seed)
+
+            let started = ContinuousClock.now
+            let points = await Tuning.simulate(strategies, suite: settings.suite, roundTrip: model)
+            let tuning = Tuning(points: points, targetP99: target, limitPerSecond: limit)
+            let elapsed = ContinuousClock.now - started
+            let caption = "\(settings.suite.workload.sessions) sessions per point, \(settings.suite.workload.arrival.name), seed \(settings.seed)"
+                + (limit.map { ", rate limit \(Figures.number($0))/s" } ?? "") + "; \(points.count) points simulated in \(Figures.seconds(elapsed))"
+            Console.out("tune: \(caption)")
+            Console.out(frontierTable(tuning))
+            Console.out(TuningReport.recommendation(tuning))
+            if check, let index = tuning.recommended, let strategy = strategies.first(where: { $0.name == tuning.points[index].strategy }) {
+                Console.out(engineCheck(strategy, point: tuning.points[index], suite: settings.suite, model: model))
+            }
+            let directory = ResultWriter.directory(root: settings.output, name: settings.name, startedMillis: WallClock.nowMillis())
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let json = TuneFile(workload: caption, targetP99Millis: target, rateLimitPerSecond: limit, recommended: tuning.recommended.map { tuning.points[$0].strategy }, points: tuning.points)
+            do {
+                try ResultWriter(directory: directory).write([
+                    ("tune.csv", Data(tuning.csv().utf8)),
+                    ("tune.json", try encoder.encode(json)),
+                    ("tune.html", Data(TuningReport.render(tuning, title: "pollbench tune: \(settings.name)", caption: caption).utf8)),
+                ])
+            } catch {
+                throw CommandFailure(message: "cannot write results to \(directory.path): \(error.localizedDescription)")
+            }
+            Console.out("results: \(directory.path)")
+            if target != nil, tuning.recommended == nil { throw ExitCode(1) }
+        } catch let failure as CommandFailure {
+            Console.error(failure.message)
+            throw ExitCode(failure.exitCode)
+        }
+    }
+
+    private func sweepStrategies() throws -> [PollStrategy] {
+        var strategies: [PollStrategy] = []
+        for text in sweeps.isEmpty ? ["fixed:interval=0.5s..10s/20"] : sweeps {
+            do {
+                strategies += try StrategySweep(parsing: text).strategies.filter { !strategies.contains($0) }
+            } catch {
+                throw CommandFailure(message: error.description)
+            }
+        }
+        guard strategies.count <= StrategySweep.maximumCount else { throw CommandFailure(message: "the sweeps name \(strategies.count) strategies; at most \(StrategySweep.maximumCount)") }
+        return strategies
+    }
+
+    /// The frontier, cheapest first, as a terminal table.
+    private func frontierTable(_ tuning: Tuning) -> String {
+        var lines = ["Pareto frontier (\(tuning.frontier.count) of \(tuning.points.count) points):",
+                     "strategy".padding(toLength: 34, withPad: " ", startingAt: 0) + "  req/session   lag p50   lag p99    429s   offered req/s"]
+        for point in tuning.frontier {
+            var line = point.strategy.padding(toLength: 34, withPad: " ", startingAt: 0)
+            line += String(format: "  %11.1f  %7.2fs  %7.2fs  %5.1f%%  %14.1f", point.requestsPerSession, point.lagP50 / 1_000, point.lagP99 / 1_000, point.rateLimitedShare * 100, point.offeredPerSecond)
+            if point.overLimit { line += "  over the limit" }
+            if let index = tuning.recommended, tuning.points[index] == point { line += "  ← recommended" }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The recommendation simulated again by the real engine through the sandbox's documents.
+    private func engineCheck(_ strategy: PollStrategy, point: TuningPoint, suite: Suite, model: RoundTripModel) -> String {
+        var single = suite
+        single.strategies = [strategy]
+        single.mixed = false
+        single.checks = []
+        guard let summary = Simulation(suite: single, roundTrip: model, name: "tune-check").run().record.strategies.first else { return "engine check: no result" }
+        return String(format: "engine check (full simulation through the sandbox's documents): p99 lag %.2fs (fast %.2fs), %.1f requests per session (fast %.1f)",
+                      summary.detectionLag.p99 / 1_000, point.lagP99 / 1_000, summary.requestsPerSession, point.requestsPerSession)
+    }
+}
+
+/// tune.json (schema `pollbench.tune/1`).
+struct TuneFile: Encodable {
+    var schema = "pollbench.tune/1"
+    var workload: String
+    var targetP99Millis: Double?
+    var rateLimitPerSecond: Double?
+    var recommended: String?
+    var points: [TuningPoint]
+}
+
+/// Numbers as the CLI prints them.
+enum Figures {
+    static func number(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value) }
+    static func seconds(_ duration: Duration) -> String {
+        String(format: "%.2f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+    }
+}
