@@ -56,9 +56,11 @@ public struct LogNormal: Sendable, Equatable, Codable {
         self.p95 = p95
     }
 
+    /// The log's standard deviation: the 95th percentile is 1.645 σ above the median on the log scale.
+    var sigma: Double { median > 0 && p95 > median ? log(p95 / median) / 1.644_853_626_951_472_2 : 0 }
+
     /// One sample, drawn with the Box-Muller transform.
     public func sample(_ random: inout SplitMix64) -> Double {
-        let sigma = median > 0 && p95 > median ? log(p95 / median) / 1.644_853_626_951_472_2 : 0
         let u1 = max(random.nextUnit(), .leastNonzeroMagnitude)
         let u2 = random.nextUnit()
         let normal = (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
