@@ -127,7 +127,9 @@ struct PlanCommand: AsyncParsableCommand {
             scenario.clientTimeoutMillis = try duration(clientTimeout, "--client-timeout") ?? base?.clientTimeoutMillis ?? 300_000
             scenario.createRetries = base?.createRetries ?? 3
             scenario.seed = seed ?? base?.seed ?? 1
-            guard let allowed = Self.share(max429) else { throw CommandFailure(message: "--max-429: expected a share such as 1% or 0.01, got '\(max429)'") }
+            let allowed: Double
+            do throws(ThresholdError) { allowed = try Threshold.fraction(max429) } catch { throw CommandFailure(message: "--max-429: \(error.problem)") }
+            guard allowed <= 1 else { throw CommandFailure(message: "--max-429: a share from 0 to 100%") }
             return (scenario, allowed)
         } catch let error as StrategySyntaxError {
             throw CommandFailure(message: error.description)
@@ -140,11 +142,5 @@ struct PlanCommand: AsyncParsableCommand {
         guard let text else { return nil }
         guard let millis = DurationText.milliseconds(text), millis >= 1_000, millis <= 86_400_000 else { throw CommandFailure(message: "\(flag): bad duration '\(text)' (1s to 24h)") }
         return millis
-    }
-
-    /// `1%` or `0.01` as a fraction in [0, 1].
-    static func share(_ text: String) -> Double? {
-        let value = text.hasSuffix("%") ? Double(text.dropLast()).map { $0 / 100 } : Double(text)
-        return value.flatMap { (0...1).contains($0) ? $0 : nil }
     }
 }

@@ -7,17 +7,19 @@ struct RoundTripOptions: ParsableArguments {
     @Option(help: "Every request's round trip, wall time (default 1ms), unless --round-trip-from is given.")
     var roundTrip: String?
 
-    @Option(help: "A live run's directory: draw round trips from its measured status latency (its .hlog).")
+    @Option(help: "A live run's directory: draw round trips from its measured status latency from the intended send time (its .hlog), the harness's own slip included.")
     var roundTripFrom: String?
 
-    /// The model the options describe, its draws seeded by `seed`.
+    /// The model the options describe, its draws seeded by `seed`. A fitted model takes the latency from
+    /// the intended send time: every poll of a live run is that late, and a simulation whose polls are
+    /// not drifts away from the live run's poll phases.
     func model(seed: UInt64) throws -> RoundTripModel {
         if let roundTripFrom {
             let contents: RunDirectory.Contents
             do { contents = try RunDirectory.read(URL(fileURLWithPath: roundTripFrom)) } catch { throw CommandFailure(message: error.description) }
             guard let strategy = contents.record.strategies.first.flatMap({ try? PollStrategy(parsing: $0.name) }),
                   let text = try? String(contentsOf: URL(fileURLWithPath: roundTripFrom).appendingPathComponent("\(strategy.fileName).hlog"), encoding: .utf8),
-                  let latency = HistogramLog.read(text)?.first(where: { $0.tag == "status-latency-uncorrected" })?.histogram
+                  let latency = HistogramLog.read(text)?.first(where: { $0.tag == "status-latency" })?.histogram
             else { throw CommandFailure(message: "\(roundTripFrom): no status latency to fit a round-trip model to") }
             return .fitted(latency, seed: seed)
         }

@@ -14,11 +14,23 @@ struct SimulateCommand: AsyncParsableCommand {
 
     @OptionGroup var roundTrip: RoundTripOptions
 
+    @Option(help: "A live run of the same suite: print the differences in mean polls per session and detection lag p50 and p90 per strategy, exit 1 beyond --tolerance. Round trips are fitted from it unless given.")
+    var checkAgainst: String?
+
+    @Option(help: "With --check-against: the largest difference that counts as agreeing, e.g. 5% (default).")
+    var tolerance = "5%"
+
     func run() async throws {
         do {
             var settings = try run.settings(suite: try run.suite.map(SuiteFiles.load))
             guard settings.target == nil else { throw CommandFailure(message: "simulate runs against the sandbox's model; drop --target") }
-            let model = try roundTrip.model(seed: settings.seed)
+            // Read first, so that a bad path or tolerance fails before the work.
+            let live = try checkAgainst.map { try RunFiles.record($0, output: settings.output).0 }
+            let fraction: Double
+            do throws(ThresholdError) { fraction = try Threshold.fraction(tolerance) } catch { throw CommandFailure(message: "--tolerance: \(error.problem)") }
+            var options = roundTrip
+            if let checkAgainst, options.roundTrip == nil, options.roundTripFrom == nil { options.roundTripFrom = checkAgainst }
+            let model = try options.model(seed: settings.seed)
             settings.name = run.name ?? "simulate"
             let (record, results) = Simulation(suite: settings.suite, roundTrip: model, name: settings.name).run()
             let directory = ResultWriter.directory(root: settings.output, name: settings.name, startedMillis: WallClock.nowMillis())
@@ -29,6 +41,11 @@ struct SimulateCommand: AsyncParsableCommand {
             }
             Console.out(TerminalTable.render(record))
             Console.out("results: \(directory.path) (simulated)")
+            if let live {
+                let check = AgreementCheck(live: live, simulated: record, tolerance: fraction)
+                Console.out(check.text())
+                if !check.agrees { throw ExitCode(1) }
+            }
             if !record.thresholdsPassed { throw ExitCode(1) }
         } catch let failure as CommandFailure {
             Console.error(failure.message)

@@ -103,7 +103,7 @@ struct TuningTests {
 struct CapacityPlanTests {
     static let scenario = PlanScenario(arrivalPerSecond: 2, providerMix: Workload.defaultMix, strategy: .fixed(intervalMillis: 3_000), rateLimit: TokenBucket.Limit(rate: 40, burst: 40))
 
-    @Test("fixed interval, uniform completion times: mean polls (M+1)/2 and mean lag P/2 + RTT, the closed forms")
+    @Test("fixed interval, uniform completion times: mean polls (M+1)/2 and mean lag P/2 + RTT/2, the closed forms")
     func closedForm() {
         let rtt: Int64 = 50_000, interval: Int64 = 3_000_000, periods = 20
         var scenario = Self.scenario
@@ -122,7 +122,7 @@ struct CapacityPlanTests {
             lag += Double(path.lag ?? 0)
         }
         #expect(abs(polls / Double(n) - Double(periods + 1) / 2) < 0.001)
-        #expect(abs(lag / Double(n) - (period / 2 + Double(rtt))) < 100)
+        #expect(abs(lag / Double(n) - (period / 2 + Double(rtt) / 2)) < 100)
     }
 
     @Test("a completed session costs a create, its polls, userinfo and evidence; a session nobody ends times out")
@@ -131,10 +131,10 @@ struct CapacityPlanTests {
         var random = SplitMix64(seed: 1)
         let times = analysis.pollTimes(&random)
         let done = analysis.polledPath(terminal: 7_000_000, completed: true, pollTimes: times)
-        #expect(done.polls == 3 && done.requests == 6 && done.lag == 9_003_000 + 1_000 - 7_000_000)
+        #expect(done.polls == 3 && done.requests == 6 && done.lag == 9_003_000 + 500 - 7_000_000)
         let never = analysis.polledPath(terminal: 400_000_000, completed: false, pollTimes: times)
         #expect(never.lag == nil && never.polls == times.count && never.requests == 1 + times.count)
-        #expect(analysis.redirectPath(outcome: 20_000_000, completed: true) == .init(polls: 1, requests: 5, lifetime: 20_000_500 + 3_000, lag: 1_500))
+        #expect(analysis.redirectPath(outcome: 20_000_000, completed: true) == .init(polls: 1, requests: 5, lifetime: 20_001_000 + 2_000, lag: 1_000))
         #expect(analysis.redirectPath(outcome: nil, completed: false).lag == nil)
     }
 

@@ -3,8 +3,8 @@ import HeapModule
 import Histogram
 
 /// A transport loop in virtual time: no sockets and no sleeping. Each request is answered by the
-/// in-process ``SandboxService`` at the virtual instant it is submitted and completes one round trip
-/// later; the clock jumps from event to event. The engine cannot tell it from the libcurl loop.
+/// in-process ``SandboxService`` half a round trip after it is submitted and completes one round trip
+/// after; the clock jumps from event to event. The engine cannot tell it from the libcurl loop.
 public final class VirtualTimeLoop: TransportLoop {
     private struct Completion: Comparable {
         var at: Int64
@@ -66,6 +66,8 @@ public final class VirtualTimeLoop: TransportLoop {
     public func submit(_ request: HTTPRequest, tag: Int) {
         let path = request.url.firstRange(of: "://").flatMap { scheme in request.url[scheme.upperBound...].firstIndex(of: "/") }
             .map { String(request.url[$0...]) } ?? request.url
+        let roundTripNanos = roundTrip.next()
+        // The service sees the request halfway through its round trip, as it would over a network.
         let answer = service.handle(
             SandboxRequest(
                 method: request.method.rawValue, path: path,
@@ -73,9 +75,9 @@ public final class VirtualTimeLoop: TransportLoop {
                 workloadKey: request.headers.first { $0.name == "X-Pollbench-Key" }?.value,
                 body: request.body ?? []
             ),
-            now: clock.modelMicros(atNanos: nowNanos) / 1_000
+            now: clock.modelMicros(atNanos: nowNanos + roundTripNanos / 2) / 1_000
         )
-        var completesAt = nowNanos + roundTrip.next() + answer.delay.components.seconds * 1_000_000_000 + answer.delay.components.attoseconds / 1_000_000_000
+        var completesAt = nowNanos + roundTripNanos + answer.delay.components.seconds * 1_000_000_000 + answer.delay.components.attoseconds / 1_000_000_000
         let result: HTTPResult
         switch answer.delivery {
         case .closeMidResponse:

@@ -91,7 +91,9 @@ public struct CapacityAnalysis: Sendable {
         return times
     }
 
-    /// A polled (QR or push) session whose status turns terminal at `terminal` µs after creation.
+    /// A polled (QR or push) session whose status turns terminal at `terminal` µs after creation. The
+    /// service sees each request half a round trip after it is sent, so the create and every poll are
+    /// seen equally late: a poll sent at `t` after the create finds the status as it is at `t` after creation.
     public func polledPath(terminal: Int64, completed: Bool, pollTimes: [Int64]) -> Path {
         var low = 0, high = pollTimes.count  // the first poll at or after the terminal instant
         while low < high {
@@ -104,17 +106,17 @@ public struct CapacityAnalysis: Sendable {
         }
         let seen = pollTimes[low] + roundTripMicros
         let reads = completed ? 2 : 0
-        return Path(polls: low + 1, requests: 1 + low + 1 + reads, lifetime: seen + Int64(reads) * roundTripMicros, lag: seen - terminal)
+        return Path(polls: low + 1, requests: 1 + low + 1 + reads, lifetime: seen + Int64(reads) * roundTripMicros, lag: seen - roundTripMicros / 2 - terminal)
     }
 
-    /// A redirect session: the page opens one round trip after the create, the client reads the
-    /// status when the user returns (at `outcome` µs after creation; nil: never, or after expiry).
+    /// A redirect session: the client reads the status when the user returns (at `outcome` µs after the
+    /// create was sent; nil: never, or after expiry).
     public func redirectPath(outcome: Int64?, completed: Bool) -> Path {
         let timeout = scenario.clientTimeoutMillis * 1_000
-        guard let outcome, outcome + roundTripMicros / 2 < timeout else {
+        guard let outcome, outcome < timeout else {
             return Path(polls: 0, requests: 2, lifetime: max(2 * roundTripMicros, timeout), lag: nil)
         }
-        let seen = max(2 * roundTripMicros, outcome + roundTripMicros / 2) + roundTripMicros
+        let seen = max(2 * roundTripMicros, outcome) + roundTripMicros
         let reads = completed ? 2 : 0
         return Path(polls: 1, requests: 3 + reads, lifetime: seen + Int64(reads) * roundTripMicros, lag: seen - outcome)
     }
@@ -142,7 +144,7 @@ public struct CapacityAnalysis: Sendable {
                         for times in schedules {
                             let path: Path
                             if provider.flowType == .redirect {
-                                let end = roundTripMicros + f + c
+                                let end = roundTripMicros * 3 / 2 + f + c  // the page is seen opening 1.5 round trips after the create is sent
                                 path = redirectPath(outcome: outcome.ends && end < ttl ? end : nil, completed: outcome.completed)
                             } else {
                                 let end = outcome.ends ? min(f + c, ttl) : ttl

@@ -255,8 +255,9 @@ struct ModelLoop {
             answer(session, .create, 403)  // a provider the sandbox does not offer (400002): not retried
             return end(&session, .error, at: now + rtt)
         }
+        let atService = now + rtt / 2  // the service sees a request halfway through its round trip
         var status = 201, retryAfter: Int64 = 0, delay: Int64 = 0
-        if let wait = budgets.take(.create, atMicros: now) {
+        if let wait = budgets.take(.create, atMicros: atService) {
             status = 429
             retryAfter = wait
             rateLimited(session)
@@ -271,7 +272,7 @@ struct ModelLoop {
                 answer(session, .create, 201)
                 recorders[Int(session.position)].counters.malformedBodies += 1
                 return end(&session, .error, at: now + rtt + delay)
-            case .normal: if faults.outage(user.providerID, elapsedMicros: now - start) { status = 503 }
+            case .normal: if faults.outage(user.providerID, elapsedMicros: atService - start) { status = 503 }
             }
         }
         answer(session, .create, status)
@@ -282,13 +283,13 @@ struct ModelLoop {
             events.push(Event(at: received + max(backoff, retryAfter) * 1_000, session: Int32(index)))
             return
         }
-        session.createdMillis = now / 1_000
+        session.createdMillis = atService / 1_000
         if user.redirect {
             session.phase = .authorizing
             events.push(Event(at: received, session: Int32(index)))
             return
         }
-        let end = user.end(createdMillis: now / 1_000, openedMillis: nil, ttlMillis: ttlMillis)
+        let end = user.end(createdMillis: atService / 1_000, openedMillis: nil, ttlMillis: ttlMillis)
         session.terminalAt = end.at * 1_000
         session.terminalStatus = end.status
         schedule(&session, index, delayMillis: session.schedule.firstDelay(&session.random), after: received)
@@ -299,12 +300,13 @@ struct ModelLoop {
         request(session)
         answer(session, .authorize, 200)
         guard let user = users[Int(session.user)], let created = session.createdMillis else { return end(&session, .error, at: now) }
-        let end = user.end(createdMillis: created, openedMillis: now / 1_000, ttlMillis: ttlMillis)
+        let end = user.end(createdMillis: created, openedMillis: (now + rtt / 2) / 1_000, ttlMillis: ttlMillis)
         session.terminalAt = end.at * 1_000
         session.terminalStatus = end.status
         let received = now + rtt
-        // The engine moves the service's returnAt onto its own clock by half the create round trip.
-        let returnAt = end.outcomeAt.flatMap { $0 < created + ttlMillis ? $0 * 1_000 + (now - session.createSent) / 2 : nil }
+        // The engine moves the service's returnAt onto its own clock with the offset the create's round trip shows.
+        let offset = created * 1_000 - (session.createSent + now) / 2
+        let returnAt = end.outcomeAt.flatMap { $0 < created + ttlMillis ? $0 * 1_000 - offset : nil }
         if let returnAt, returnAt < session.deadline {
             session.phase = .polling
             events.push(Event(at: max(received, returnAt), session: Int32(index)))
@@ -319,7 +321,8 @@ struct ModelLoop {
         session.polls += 1
         var outcome = PollSchedule.Outcome.notYet
         var received = now + rtt
-        if let wait = budgets.take(.status, atMicros: now) {
+        let atService = now + rtt / 2
+        if let wait = budgets.take(.status, atMicros: atService) {
             rateLimited(session)
             answer(session, .status, 429)
             recorders[Int(session.position)].counters.retryAfterWaitMillis += wait
@@ -340,7 +343,7 @@ struct ModelLoop {
                 outcome = .failed
             case .normal:
                 answer(session, .status, 200)
-                if now >= session.terminalAt { return seen(&session, index, at: received) }
+                if atService >= session.terminalAt { return seen(&session, index, at: received) }
             }
         }
         schedule(&session, index, delayMillis: session.schedule.nextDelay(after: outcome, &session.random), after: received)
@@ -364,7 +367,7 @@ struct ModelLoop {
         let endpoint: SandboxEndpoint = session.phase == .userinfo ? .userinfo : .evidence
         let counted: Endpoint = session.phase == .userinfo ? .userinfo : .evidence
         request(session)
-        if budgets.take(endpoint, atMicros: now) != nil {
+        if budgets.take(endpoint, atMicros: now + rtt / 2) != nil {
             rateLimited(session)
             answer(session, counted, 429)
         } else {
