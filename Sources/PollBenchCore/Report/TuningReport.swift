@@ -18,14 +18,21 @@ public enum TuningReport {
             series[slot].points.append((point.requestsPerSession, point.lagP99 / 1_000))
             series[slot].labels.append("\(point.strategy): \(HTMLReport.format(point.requestsPerSession)) requests, p99 \(HTMLReport.format(point.lagP99 / 1_000)) s")
         }
+        if let index = tuning.recommended {
+            let point = tuning.points[index]
+            series.append(Series(name: "recommended", points: [(point.requestsPerSession, point.lagP99 / 1_000)], scatter: true, labels: ["recommended: \(point.strategy)"]))
+        }
         if let target = tuning.targetP99, let low = tuning.points.map(\.requestsPerSession).min(), let high = tuning.points.map(\.requestsPerSession).max() {
             series.append(Series(name: "target p99", points: [(low, target / 1_000), (high, target / 1_000)], dashed: true))
         }
+        var frame = ChartFrame()
+        frame.legendOnRight = true
+        let colors = ["frontier": Palette.color(0), "within limit": Palette.color(2), "over the rate limit": Palette.color(1), "recommended": Palette.color(4)]
         body.append(HTMLReport.section(
             "Cost against detection lag",
             "Each point is one strategy on the suite's workload, simulated: requests per session (cost) against p99 detection lag (model time). The line joins the Pareto frontier: no other point is both cheaper and faster.",
             LineChart.render(series, title: "Requests per session against p99 detection lag", xLabel: "requests per session", yLabel: "p99 detection lag (s)",
-                             colors: [Palette.color(0), Palette.color(2), Palette.color(1), Palette.color(7)])
+                             frame: frame, colors: series.map { colors[$0.name] ?? Palette.color(7) })
         ))
         body.append("<h2>All points</h2><p class=\"hint\">Click a column to sort.</p>" + table(tuning))
         return HTMLReport.page(title: title, body: body.joined(separator: "\n"))

@@ -8,6 +8,8 @@ public struct ChartFrame: Sendable, Equatable {
     public var right = 16.0
     public var top = 16.0
     public var bottom = 44.0
+    /// The legend in the plot's top right corner instead of its top left (where a scatter's points crowd).
+    public var legendOnRight = false
 
     public init() {}
 
@@ -86,8 +88,9 @@ public enum LineChart {
                 }
             }
             let legendY = frame.plotY.lowerBound + 14 * Double(index) + 4
-            parts.append(SVG.element("rect", [("x", SVG.number(frame.plotX.lowerBound + 10)), ("y", SVG.number(legendY)), ("width", "10"), ("height", "3"), ("fill", color)]))
-            parts.append(SVG.text(line.name, x: frame.plotX.lowerBound + 26, y: legendY + 5, anchor: "start", className: "legend"))
+            let keyX = frame.legendOnRight ? frame.plotX.upperBound - 20 : frame.plotX.lowerBound + 10
+            parts.append(SVG.element("rect", [("x", SVG.number(keyX)), ("y", SVG.number(legendY)), ("width", "10"), ("height", "3"), ("fill", color)]))
+            parts.append(SVG.text(line.name, x: frame.legendOnRight ? keyX - 6 : keyX + 16, y: legendY + 5, anchor: frame.legendOnRight ? "end" : "start", className: "legend"))
         }
         return svg(title: title, frame: frame, parts.joined())
     }
