@@ -30,7 +30,7 @@ struct StrategySweepTests {
         ("jitter:form=full|sideways", "FORM"), ("exp:initial=1ms..1h/100,multiplier=1..10/100", "at most"),
     ])
     func errors(text: String, fragment: String) {
-        #expect(throws: StrategySweepError.self) { try StrategySweep(parsing: text) }
+        #expect(throws: StrategySyntaxError.self) { try StrategySweep(parsing: text) }
         do {
             _ = try StrategySweep(parsing: text)
         } catch {

@@ -36,15 +36,15 @@ public struct StrategySweep: Sendable, Equatable {
     private static let aliases = ["x": "multiplier", "j": "jitter", "exponential": "exp"]
 
     /// Parses a sweep.
-    /// - Throws: ``StrategySweepError`` naming what is wrong.
-    public init(parsing text: String) throws(StrategySweepError) {
+    /// - Throws: ``StrategySyntaxError`` with the sweep's text and what is wrong.
+    public init(parsing text: String) throws(StrategySyntaxError) {
         guard let colon = text.firstIndex(of: ":") else {
-            throw StrategySweepError(text, "expected KIND:PARAMETER=VALUES,…, e.g. fixed:interval=0.5s..10s/20")
+            throw StrategySyntaxError(text, "expected KIND:PARAMETER=VALUES,…, e.g. fixed:interval=0.5s..10s/20")
         }
         let given = text[..<colon].lowercased().trimmingSpaces()
         let kind = Self.aliases[given] ?? given
         guard let names = Self.parameters[kind], let defaults = Self.defaults[kind] else {
-            throw StrategySweepError(text, "unknown strategy '\(given)' (known: fixed, exp, jitter, grpc)")
+            throw StrategySyntaxError(text, "unknown strategy '\(given)' (known: fixed, exp, jitter, grpc)")
         }
         var values = defaults.mapValues { [$0] }
         var varying: [String] = []
@@ -52,7 +52,7 @@ public struct StrategySweep: Sendable, Equatable {
             let pair = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingSpaces() }
             let name = Self.aliases[pair[0].lowercased()] ?? pair[0].lowercased()
             guard pair.count == 2, names.contains(name) else {
-                throw StrategySweepError(text, "'\(part)': expected PARAMETER=VALUES with PARAMETER one of \(names.joined(separator: ", "))")
+                throw StrategySyntaxError(text, "'\(part)': expected PARAMETER=VALUES with PARAMETER one of \(names.joined(separator: ", "))")
             }
             values[name] = try Self.values(pair[1], numeric: name == "multiplier" || name == "jitter", in: text)
             if values[name, default: []].count > 1 { varying.append(name) }
@@ -61,7 +61,7 @@ public struct StrategySweep: Sendable, Equatable {
         for name in names {
             texts = texts.flatMap { prefix in values[name, default: []].map { prefix + Self.render(kind, name, $0) } }
         }
-        guard texts.count <= Self.maximumCount else { throw StrategySweepError(text, "names \(texts.count) strategies; at most \(Self.maximumCount)") }
+        guard texts.count <= Self.maximumCount else { throw StrategySyntaxError(text, "names \(texts.count) strategies; at most \(Self.maximumCount)") }
         var seen = Set<PollStrategy>()
         var strategies: [PollStrategy] = []
         for spelled in texts {
@@ -69,7 +69,7 @@ public struct StrategySweep: Sendable, Equatable {
                 let strategy = try PollStrategy(parsing: "\(kind):\(spelled.dropFirst())")
                 if seen.insert(strategy).inserted { strategies.append(strategy) }
             } catch {
-                throw StrategySweepError(text, error.problem)
+                throw StrategySyntaxError(text, error.problem)
             }
         }
         self.strategies = strategies
@@ -87,20 +87,20 @@ public struct StrategySweep: Sendable, Equatable {
     }
 
     /// The values of `LOW..HIGH/COUNT`, `A|B|C` or a single value, as strategy syntax.
-    private static func values(_ text: String, numeric: Bool, in whole: String) throws(StrategySweepError) -> [String] {
+    private static func values(_ text: String, numeric: Bool, in whole: String) throws(StrategySyntaxError) -> [String] {
         if text.contains("|") { return text.split(separator: "|").map { String($0).trimmingSpaces() } }
         guard let dots = text.range(of: "..") else { return [text] }
         let low = String(text[..<dots.lowerBound]), rest = text[dots.upperBound...]
         guard let slash = rest.firstIndex(of: "/"), let count = Int(rest[rest.index(after: slash)...]), (1...1_000).contains(count) else {
-            throw StrategySweepError(whole, "range '\(text)': expected LOW..HIGH/COUNT with COUNT from 1 to 1000")
+            throw StrategySyntaxError(whole, "range '\(text)': expected LOW..HIGH/COUNT with COUNT from 1 to 1000")
         }
         let high = String(rest[..<slash])
         if numeric {
-            guard let a = Double(low), let b = Double(high), a <= b else { throw StrategySweepError(whole, "range '\(text)': expected numbers LOW <= HIGH") }
+            guard let a = Double(low), let b = Double(high), a <= b else { throw StrategySyntaxError(whole, "range '\(text)': expected numbers LOW <= HIGH") }
             return spaced(a, b, count).map { String(($0 * 1_000).rounded() / 1_000) }
         }
         guard let a = DurationText.milliseconds(low), let b = DurationText.milliseconds(high), a <= b else {
-            throw StrategySweepError(whole, "range '\(text)': expected durations LOW <= HIGH, e.g. 0.5s..10s/20")
+            throw StrategySyntaxError(whole, "range '\(text)': expected durations LOW <= HIGH, e.g. 0.5s..10s/20")
         }
         return spaced(Double(a), Double(b), count).map { "\(Int64($0.rounded()))ms" }
     }
@@ -108,17 +108,4 @@ public struct StrategySweep: Sendable, Equatable {
     private static func spaced(_ low: Double, _ high: Double, _ count: Int) -> [Double] {
         count == 1 ? [low] : (0..<count).map { low + (high - low) * Double($0) / Double(count - 1) }
     }
-}
-
-/// A sweep that does not parse, with the text and what is wrong.
-public struct StrategySweepError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let text: String
-    public let problem: String
-
-    init(_ text: String, _ problem: String) {
-        self.text = text
-        self.problem = problem
-    }
-
-    public var description: String { "sweep '\(text)': \(problem)" }
 }
