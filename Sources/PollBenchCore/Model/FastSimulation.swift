@@ -2,7 +2,7 @@ import Histogram
 
 /// A suite's workload and strategies against the sandbox's behaviour model, simulated at the level of
 /// the model: no HTTP documents, no JSON, no sockets and no sleeping. Each session is a small state
-/// machine on one event heap; users come from the same ``UserPlan`` as the sandbox's (same seed, same
+/// machine driven by one event queue; users come from the same ``UserPlan`` as the sandbox's (same seed, same
 /// workload keys), the lifecycle from the same rule, budgets from the same ``TokenBucket``, and each
 /// strategy from the same ``PollSchedule`` with the same per-session generator as the engine. It is what
 /// ``Simulation`` computes, without the documents in between, so `tune` and `plan` can sweep many
@@ -88,7 +88,7 @@ struct ModelBudgets {
         let millis = micros / 1_000
         var wait = overall?.take(at: millis)
         if wait == nil, let index = SandboxEndpoint.allCases.firstIndex(of: endpoint) { wait = endpoints[index]?.take(at: millis) }
-        return wait.map { max(1, ($0 + 999) / 1_000) * 1_000 }
+        return wait.map { TokenBucket.retryAfterSeconds(waitMillis: $0) * 1_000 }
     }
 }
 

@@ -118,7 +118,7 @@ public final class SandboxService: Sendable {
             guard let client = authenticate(request.authorization) else { return error(.invalidCredentials, request, now) }
             if let waitMillis = takeToken(client: client.id, endpoint: endpoint, now: now) {
                 var response = error(.rateLimited, request, now)
-                response.headers.append(("Retry-After", String(max(1, (waitMillis + 999) / 1_000))))
+                response.headers.append(("Retry-After", String(TokenBucket.retryAfterSeconds(waitMillis: waitMillis))))
                 state.withLock { $0.truth.rateLimited += 1 }
                 return response
             }

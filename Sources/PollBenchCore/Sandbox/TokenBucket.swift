@@ -43,4 +43,9 @@ public struct TokenBucket: Sendable {
         let missing = Self.unit - microTokens
         return (missing + microTokensPerMilli - 1) / microTokensPerMilli
     }
+
+    /// The `Retry-After` seconds a 429 carries for a wait of `waitMillis`: rounded up, at least one.
+    public static func retryAfterSeconds(waitMillis: Int64) -> Int64 {
+        max(1, (waitMillis + 999) / 1_000)
+    }
 }
