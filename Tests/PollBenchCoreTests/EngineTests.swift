@@ -196,6 +196,40 @@ struct EngineTests {
         #expect(recorder.sessions.isEmpty || recorder.outcomes[.interrupted] == recorder.sessions.count)
         #expect(run.loop.log.count <= 1)
     }
+
+    /// Stops the run the moment a userinfo read goes out, so that its answer arrives for an interrupted session.
+    final class StopAtUserinfo: TransportLoopDriver {
+        let engine: PollingEngine
+        let stop: StopSignal
+        let loop: VirtualTimeLoop
+
+        init(_ run: VirtualRun, stop: StopSignal) {
+            engine = run.engine
+            loop = run.loop
+            self.stop = stop
+        }
+
+        func loopDidStart(_ loop: any TransportLoop) { engine.loopDidStart(loop) }
+        func turn(_ loop: any TransportLoop) -> LoopTurn { engine.turn(loop) }
+        func requestDidFinish(tag: Int, result: HTTPResult, loop: any TransportLoop) {
+            engine.requestDidFinish(tag: tag, result: result, loop: loop)
+            if self.loop.log.last?.path.hasSuffix("/userinfo") == true { stop.request() }
+        }
+    }
+
+    @Test("an answer that arrives after the interrupt counts under the endpoint it was sent to")
+    func answerAfterInterrupt() throws {
+        let stop = StopSignal()
+        let run = try VirtualRun(strategies: ["fixed:1s"], workload: Workload(sessions: 40, arrival: .constant(perSecond: 4), providerMix: [("smartid", 1)], seed: 3), stop: stop)
+        run.loop.run(StopAtUserinfo(run, stop: stop))
+        let recorder = run.engine.recorders[0]
+        let truth = run.service.groundTruth(now: .max / 2)
+        #expect(stop.isRequested && truth.total(.userinfo) == 1)
+        #expect(recorder.outcomes[.interrupted, default: 0] > 0)
+        for endpoint in ["create", "status", "userinfo", "evidence"] {
+            #expect(recorder.counters.byEndpoint[endpoint] ?? [:] == truth.responses[endpoint] ?? [:], "\(endpoint)")
+        }
+    }
 }
 
 @Suite("The request-rate cap")

@@ -76,6 +76,9 @@ public final class PollingEngine: TransportLoopDriver {
         var deadlineMicros: Int64 = .max
         var intendedNanos: Int64 = 0
         var sentNanos: Int64 = 0
+        /// The endpoint of the request in flight, named when it is sent: an interrupt may end the
+        /// session before the answer comes, and the answer must still count where it belongs.
+        var inFlight = Endpoint.create
         var result: SessionResult
     }
 
@@ -161,7 +164,7 @@ public final class PollingEngine: TransportLoopDriver {
     public func requestDidFinish(tag: Int, result: HTTPResult, loop: any TransportLoop) {
         let nowNanos = wallNanos()
         var session = sessions[tag]
-        let endpoint = endpointInFlight(session.phase)
+        let endpoint = session.inFlight
         let fields = Self.documentFields(result)  // parsed once, for the counts and for the session's next step
         record(endpoint, result, fields: fields, session: session, at: nowNanos)
         guard session.phase != .done else { return }  // interrupted while in flight
@@ -372,6 +375,7 @@ public final class PollingEngine: TransportLoopDriver {
             trace("→ \(method.rawValue) \(url) [\(session.spec.slot.key)]" + (credentials && configuration.credentials != nil ? " Authorization: Basic [redacted]" : ""))
         }
         session.intendedNanos = intended
+        session.inFlight = endpointInFlight(session.phase)
         var headers = [HTTPHeader("X-Pollbench-Key", session.spec.slot.key)]
         if body != nil { headers.append(HTTPHeader("Content-Type", "application/json")) }
         let request = HTTPRequest(
