@@ -130,11 +130,3 @@ struct TuneFile: Encodable {
     var recommended: String?
     var points: [TuningPoint]
 }
-
-/// Numbers as the CLI prints them.
-enum Figures {
-    static func number(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value) }
-    static func seconds(_ duration: Duration) -> String {
-        String(format: "%.2f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
-    }
-}

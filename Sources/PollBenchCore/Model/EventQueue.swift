@@ -1,0 +1,104 @@
+/// A timer: session `session` has something to do at model µs `at`. Ties go to the lower session index.
+struct Event: Comparable {
+    var at: Int64
+    var session: Int32
+    static func < (a: Event, b: Event) -> Bool { a.at < b.at || (a.at == b.at && a.session < b.session) }
+}
+
+/// The fast simulation's scheduler: a calendar queue. Events in the next few model seconds sit in
+/// one-millisecond buckets of a ring, each kept sorted (they hold a handful); later ones wait in a
+/// heap. A pop takes the earlier of the current bucket's first event and the heap's, so the order is
+/// exactly (time, session), as a single heap would give, at a near-constant cost per event.
+struct EventQueue {
+    private static let bucketMicros: Int64 = 1_000
+    private static let bucketCount = 4_096
+    /// Each bucket sorted latest first, so its next event is its last.
+    private var buckets = [[Event]](repeating: [], count: bucketCount)
+    /// The bucket holding the earliest ring time, and that time (a multiple of the bucket width).
+    private var cursor = 0
+    private var cursorStart: Int64 = 0
+    private var inRing = 0
+    private var later = EventHeap()
+
+    mutating func push(_ event: Event) {
+        if inRing == 0 { cursorStart = event.at - event.at % Self.bucketMicros }  // an empty ring starts wherever it is needed
+        let offset = (event.at - cursorStart) / Self.bucketMicros
+        guard offset >= 0, offset < Int64(Self.bucketCount) else { return later.push(event) }
+        let index = (cursor + Int(offset)) & (Self.bucketCount - 1)
+        buckets[index].append(event)
+        buckets[index].withUnsafeMutableBufferPointer { bucket in  // insertion sort: a bucket holds a handful
+            var position = bucket.count - 1
+            while position > 0, bucket[position - 1] < event {
+                bucket[position] = bucket[position - 1]
+                position -= 1
+            }
+            bucket[position] = event
+        }
+        inRing += 1
+    }
+
+    /// The earliest event, removed.
+    mutating func popMin() -> Event? {
+        guard let next = peek() else { return nil }
+        if let first = buckets[cursor].last, first == next {
+            inRing -= 1
+            buckets[cursor].removeLast()
+            return next
+        }
+        return later.popMin()
+    }
+
+    /// The earliest event, left in place.
+    mutating func peek() -> Event? {
+        guard inRing > 0 else { return later.min }
+        while buckets[cursor].isEmpty {
+            cursor = (cursor + 1) & (Self.bucketCount - 1)
+            cursorStart += Self.bucketMicros
+        }
+        guard let first = buckets[cursor].last, let other = later.min else { return buckets[cursor].last }
+        return first < other ? first : other
+    }
+}
+
+/// A 4-ary min-heap of events: the fast simulation's whole scheduler. Four children per node halve the
+/// levels a pop walks down, and the walk runs on the raw buffer, without bounds or uniqueness checks.
+struct EventHeap {
+    private var items: [Event] = []
+
+    var min: Event? { items.first }
+
+    mutating func push(_ event: Event) {
+        items.append(event)
+        items.withUnsafeMutableBufferPointer { heap in
+            var child = heap.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 4
+                guard event < heap[parent] else { break }
+                heap[child] = heap[parent]
+                child = parent
+            }
+            heap[child] = event
+        }
+    }
+
+    mutating func popMin() -> Event? {
+        guard let first = items.first else { return nil }
+        let last = items.removeLast()
+        guard !items.isEmpty else { return first }
+        items.withUnsafeMutableBufferPointer { heap in
+            let count = heap.count
+            var parent = 0
+            while true {
+                let firstChild = 4 * parent + 1
+                guard firstChild < count else { break }
+                var least = firstChild
+                for child in (firstChild + 1)..<Swift.min(firstChild + 4, count) where heap[child] < heap[least] { least = child }
+                guard heap[least] < last else { break }
+                heap[parent] = heap[least]
+                parent = least
+            }
+            heap[parent] = last
+        }
+        return first
+    }
+}
