@@ -73,13 +73,14 @@ struct PlannedUser: Sendable {
 /// The run's client budget in the sandbox: overall and per endpoint, as ``SandboxService`` keeps them.
 struct ModelBudgets {
     private var overall: TokenBucket?
-    private var endpoints: [TokenBucket?]
+    /// Only the endpoints that have a budget: a handful at most, searched without hashing.
+    private var endpoints: [(endpoint: SandboxEndpoint, bucket: TokenBucket)]
     let any: Bool
 
     init(suite: Suite) {
         overall = suite.rateLimit.map { TokenBucket($0, now: 0) }
-        endpoints = SandboxEndpoint.allCases.map { endpoint in suite.endpointLimits[endpoint.rawValue].map { TokenBucket($0, now: 0) } }
-        any = overall != nil || endpoints.contains { $0 != nil }
+        endpoints = SandboxEndpoint.allCases.compactMap { endpoint in suite.endpointLimits[endpoint.rawValue].map { (endpoint, TokenBucket($0, now: 0)) } }
+        any = overall != nil || !endpoints.isEmpty
     }
 
     /// Nil when a request to `endpoint` at model µs `micros` may go; else the `Retry-After` the sandbox would send, in ms.
@@ -87,7 +88,7 @@ struct ModelBudgets {
         guard any else { return nil }
         let millis = micros / 1_000
         var wait = overall?.take(at: millis)
-        if wait == nil, let index = SandboxEndpoint.allCases.firstIndex(of: endpoint) { wait = endpoints[index]?.take(at: millis) }
+        if wait == nil, let index = endpoints.firstIndex(where: { $0.endpoint == endpoint }) { wait = endpoints[index].bucket.take(at: millis) }
         return wait.map { TokenBucket.retryAfterSeconds(waitMillis: $0) * 1_000 }
     }
 }
@@ -202,7 +203,7 @@ struct ModelLoop {
         closedConcurrency = concurrency
         recorders = Array(repeating: StrategyRecorder(), count: round.count)
         lags = Array(repeating: Histograms.micros(), count: round.count)
-        answers = Array(repeating: 0, count: round.count * Endpoint.allCases.count * Self.statuses.count)
+        answers = Array(repeating: 0, count: round.count * Self.endpointCount * Self.statuses.count)
         arrivals = specs.enumerated().compactMap { index, spec in spec.slot.arrivalMillis.map { Event(at: start + $0 * 1_000, session: Int32(index)) } }.sorted()
     }
 
@@ -250,7 +251,6 @@ struct ModelLoop {
         }
         session.createAttempts += 1
         session.createSent = now
-        request(session)
         guard let user = users[Int(session.user)] else {
             answer(session, .create, 403)  // a provider the sandbox does not offer (400002): not retried
             return end(&session, .error, at: now + rtt)
@@ -260,7 +260,6 @@ struct ModelLoop {
         if let wait = budgets.take(.create, atMicros: atService) {
             status = 429
             retryAfter = wait
-            rateLimited(session)
         } else {
             let fault = faults.draw()
             delay = modelMicros(fault.delayNanos)
@@ -297,7 +296,6 @@ struct ModelLoop {
 
     /// The browser opens the authorization page; the client reads the status when the user comes back.
     private mutating func authorize(_ session: inout Session, _ index: Int, rtt: Int64) {
-        request(session)
         answer(session, .authorize, 200)
         guard let user = users[Int(session.user)], let created = session.createdMillis else { return end(&session, .error, at: now) }
         let end = user.end(createdMillis: created, openedMillis: (now + rtt / 2) / 1_000, ttlMillis: ttlMillis)
@@ -317,13 +315,11 @@ struct ModelLoop {
     }
 
     private mutating func poll(_ session: inout Session, _ index: Int, rtt: Int64, budgets: inout ModelBudgets, faults: inout ModelFaults) {
-        request(session)
         session.polls += 1
         var outcome = PollSchedule.Outcome.notYet
         var received = now + rtt
         let atService = now + rtt / 2
         if let wait = budgets.take(.status, atMicros: atService) {
-            rateLimited(session)
             answer(session, .status, 429)
             recorders[Int(session.position)].counters.retryAfterWaitMillis += wait
             outcome = .retryAfter(millis: wait)
@@ -366,13 +362,7 @@ struct ModelLoop {
     private mutating func read(_ session: inout Session, _ index: Int, rtt: Int64, budgets: inout ModelBudgets) {
         let endpoint: SandboxEndpoint = session.phase == .userinfo ? .userinfo : .evidence
         let counted: Endpoint = session.phase == .userinfo ? .userinfo : .evidence
-        request(session)
-        if budgets.take(endpoint, atMicros: now + rtt / 2) != nil {
-            rateLimited(session)
-            answer(session, counted, 429)
-        } else {
-            answer(session, counted, 200)
-        }
+        answer(session, counted, budgets.take(endpoint, atMicros: now + rtt / 2) == nil ? 200 : 429)
         if session.phase == .userinfo {
             session.phase = .evidence
             events.push(Event(at: now + rtt, session: Int32(index)))
@@ -406,23 +396,18 @@ struct ModelLoop {
 
     // MARK: Counting
 
-    private mutating func request(_ session: Session) {
-        let position = Int(session.position)
-        recorders[position].counters.requests += 1
-        recorders[position].seconds[bucket(session, at: now)].requests += 1
-    }
-
-    private mutating func rateLimited(_ session: Session) {
-        let position = Int(session.position)
-        recorders[position].counters.rateLimited += 1
-        recorders[position].seconds[bucket(session, at: now)].rateLimited += 1
-    }
-
+    /// Counts one request sent now and its answer (`status` 0: the connection was cut), in the
+    /// table and in the current second. The totals are read off the table at the end.
     private mutating func answer(_ session: Session, _ endpoint: Endpoint, _ status: Int) {
         let column = Self.statuses.firstIndex(of: status) ?? 0
-        let row = Int(session.position) * Endpoint.allCases.count + Self.endpointIndex(endpoint)
+        let row = Int(session.position) * Self.endpointCount + Self.endpointIndex(endpoint)
         answers[row * Self.statuses.count + column] += 1
+        let second = bucket(session, at: now)
+        recorders[Int(session.position)].seconds[second].requests += 1
+        if status == 429 { recorders[Int(session.position)].seconds[second].rateLimited += 1 }
     }
+
+    private static let endpointCount = Endpoint.allCases.count
 
     private static func endpointIndex(_ endpoint: Endpoint) -> Int {
         switch endpoint {
@@ -442,13 +427,15 @@ struct ModelLoop {
     private mutating func finishCounters() {
         for position in recorders.indices {
             for endpoint in Endpoint.allCases {
-                let row = (position * Endpoint.allCases.count + Self.endpointIndex(endpoint)) * Self.statuses.count
+                let row = (position * Self.endpointCount + Self.endpointIndex(endpoint)) * Self.statuses.count
                 var byStatus: [String: Int] = [:]
                 for (column, status) in Self.statuses.enumerated() where answers[row + column] > 0 {
                     byStatus[status == 0 ? "transport:closed" : String(status)] = answers[row + column]
                 }
                 if !byStatus.isEmpty { recorders[position].counters.byEndpoint[endpoint.rawValue] = byStatus }
                 if let closed = byStatus["transport:closed"] { recorders[position].counters.transportErrors["closed", default: 0] += closed }
+                recorders[position].counters.requests += byStatus.values.reduce(0, +)
+                recorders[position].counters.rateLimited += byStatus["429"] ?? 0
             }
         }
     }
