@@ -111,6 +111,14 @@ public struct SecondBucket: Sendable, Codable, Equatable {
     }
 }
 
+extension Collection<SecondBucket> {
+    /// The 99th percentile of requests in one of these seconds: the peak, outliers aside.
+    public var peakRequestsPerSecond: Double {
+        let sorted = map(\.requests).sorted()
+        return sorted.isEmpty ? 0 : Double(sorted[Swift.min(sorted.count - 1, Int(Double(sorted.count) * 0.99))])
+    }
+}
+
 /// Everything measured for one strategy (on one worker, or merged over all of them).
 public struct StrategyRecorder: Sendable {
     /// Request latency by endpoint, from the intended send time (coordinated omission corrected), wall µs.

@@ -138,23 +138,25 @@ public struct CapacityAnalysis: Sendable {
             let rest = quantiles.map { Int64((behaviour.completion.quantile($0) * 1e6).rounded()) }
             let outcomes: [(completed: Bool, ends: Bool, share: Double)] = [(true, true, behaviour.completed), (false, true, behaviour.failed + behaviour.cancelled), (false, false, behaviour.abandoned)]
             for outcome in outcomes where outcome.share > 0 {
-                let weight = share / mixTotal * outcome.share / Double(first.count * rest.count * schedules.count)
+                let weight = share / mixTotal * outcome.share / Double(first.count * rest.count)
                 for f in first {
                     for c in rest {
-                        for times in schedules {
-                            let path: Path
-                            if provider.flowType == .redirect {
-                                let end = roundTripMicros * 3 / 2 + f + c  // the page is seen opening 1.5 round trips after the create is sent
-                                path = redirectPath(outcome: outcome.ends && end < ttl ? end : nil, completed: outcome.completed)
-                            } else {
-                                let end = outcome.ends ? min(f + c, ttl) : ttl
-                                path = polledPath(terminal: end, completed: outcome.completed && f + c < ttl, pollTimes: times)
-                            }
-                            totals.weight += weight
-                            totals.polls += weight * Double(path.polls)
-                            totals.requests += weight * Double(path.requests)
-                            totals.lifetime += weight * Double(path.lifetime)
-                            if let lag = path.lag { lags.append((Double(lag), weight)) }
+                        // A redirect session reads its status once, whatever the schedule; a polled one follows each schedule.
+                        let paths: [Path]
+                        if provider.flowType == .redirect {
+                            let end = roundTripMicros * 3 / 2 + f + c  // the page is seen opening 1.5 round trips after the create is sent
+                            paths = [redirectPath(outcome: outcome.ends && end < ttl ? end : nil, completed: outcome.completed)]
+                        } else {
+                            let end = outcome.ends ? min(f + c, ttl) : ttl
+                            paths = schedules.map { polledPath(terminal: end, completed: outcome.completed && f + c < ttl, pollTimes: $0) }
+                        }
+                        let each = weight / Double(paths.count)
+                        for path in paths {
+                            totals.weight += each
+                            totals.polls += each * Double(path.polls)
+                            totals.requests += each * Double(path.requests)
+                            totals.lifetime += each * Double(path.lifetime)
+                            if let lag = path.lag { lags.append((Double(lag), each)) }
                         }
                     }
                 }

@@ -42,24 +42,25 @@ public struct CapacitySimulation: Sendable {
         let lastArrival = Int(Double(suite.workload.sessions) / scenario.arrivalPerSecond)
         let from = min(Int(scenario.clientTimeoutMillis / 1_000), lastArrival / 3)
         let window = from..<max(from + 1, min(lastArrival, seconds.count))
-        var active = 0, activeSum = 0, requests: [Int] = [], limited = 0
+        var active = 0, activeSum = 0
+        var steady: [SecondBucket] = []
         for (second, bucket) in seconds.enumerated() {
             active += bucket.started - bucket.ended
             guard window.contains(second) else { continue }
             activeSum += active
-            requests.append(bucket.requests)
-            limited += bucket.rateLimited
+            steady.append(bucket)
         }
-        let total = requests.reduce(0, +)
-        requests.sort()
+        let total = steady.reduce(0) { $0 + $1.requests }, limited = steady.reduce(0) { $0 + $1.rateLimited }
+        let length = Double(max(1, steady.count))
+        let concurrency = Double(activeSum) / length
         return PlanFigures(
-            concurrentSessions: Double(activeSum) / Double(max(1, requests.count)),
-            requestsPerSecond: Double(total) / Double(max(1, requests.count)),
-            peakRequestsPerSecond: requests.isEmpty ? 0 : Double(requests[min(requests.count - 1, Int(Double(requests.count) * 0.99))]),
+            concurrentSessions: concurrency,
+            requestsPerSecond: Double(total) / length,
+            peakRequestsPerSecond: steady.peakRequestsPerSecond,
             rateLimitedShare: total == 0 ? 0 : Double(limited) / Double(total),
             requestsPerSession: summary.requestsPerSession,
             pollsPerSession: summary.pollsPerSession.mean,
-            sessionSeconds: Double(activeSum) / Double(max(1, requests.count)) / scenario.arrivalPerSecond,  // Little's law read backwards
+            sessionSeconds: concurrency / scenario.arrivalPerSecond,  // Little's law read backwards
             lagP50Millis: summary.detectionLag.p50,
             lagP99Millis: summary.detectionLag.p99
         )

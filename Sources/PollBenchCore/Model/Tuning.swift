@@ -37,10 +37,9 @@ public struct TuningPoint: Sendable, Equatable, Codable {
         lagP99 = summary.detectionLag.p99
         rateLimitedShare = summary.requests == 0 ? 0 : Double(summary.rateLimited) / Double(summary.requests)
         clientTimeouts = summary.outcomes[SessionOutcome.clientTimeout.rawValue] ?? 0
-        let perSecond = result.recorder.seconds.map(\.requests).sorted()
-        peakPerSecond = perSecond.isEmpty ? 0 : Double(perSecond[min(perSecond.count - 1, Int(Double(perSecond.count) * 0.99))])
-        offeredPerSecond = arrivalPerSecond.map { $0 * summary.requestsPerSession }
-            ?? (perSecond.isEmpty ? 0 : Double(summary.requests) / Double(perSecond.count))
+        peakPerSecond = result.recorder.seconds.peakRequestsPerSecond
+        let seconds = result.recorder.seconds.count
+        offeredPerSecond = arrivalPerSecond.map { $0 * summary.requestsPerSession } ?? (seconds == 0 ? 0 : Double(summary.requests) / Double(seconds))
     }
 }
 
@@ -62,8 +61,10 @@ public struct Tuning: Sendable {
     ///   - limitPerSecond: the provider's rate limit, requests per model second.
     public init(points: [TuningPoint], targetP99: Double?, limitPerSecond: Double?) {
         var marked = points
+        // Cheaper first; between equally cheap points, the faster one.
+        let cheaper = { (a: Int, b: Int) in (marked[a].requestsPerSession, marked[a].lagP99) < (marked[b].requestsPerSession, marked[b].lagP99) }
         var best = Double.infinity
-        for index in marked.indices.sorted(by: { (marked[$0].requestsPerSession, marked[$0].lagP99) < (marked[$1].requestsPerSession, marked[$1].lagP99) }) {
+        for index in marked.indices.sorted(by: cheaper) {
             if marked[index].lagP99 < best {
                 marked[index].onFrontier = true
                 best = marked[index].lagP99
@@ -77,7 +78,7 @@ public struct Tuning: Sendable {
         let allowance = fewestTimeouts + max(1, (marked.map(\.sessions).max() ?? 0) / 200)
         recommended = marked.indices
             .filter { marked[$0].meetsTarget && !marked[$0].overLimit && marked[$0].clientTimeouts <= allowance }
-            .min { (marked[$0].requestsPerSession, marked[$0].lagP99) < (marked[$1].requestsPerSession, marked[$1].lagP99) }
+            .min(by: cheaper)
         self.points = marked
         self.targetP99 = targetP99
         self.limitPerSecond = limitPerSecond
