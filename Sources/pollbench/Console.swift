@@ -12,11 +12,3 @@ enum Console {
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
     }
 }
-
-/// Numbers as the CLI prints them.
-enum Figures {
-    static func number(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value) }
-    static func seconds(_ duration: Duration) -> String {
-        String(format: "%.2f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
-    }
-}

@@ -60,11 +60,7 @@ struct LiveRun {
         )
         let (record, results) = settings.suite.record(info: info, recorders: recorders, truth: truth)
         let directory = ResultWriter.directory(root: settings.output, name: settings.name, startedMillis: startedMillis)
-        do {
-            try ResultWriter(directory: directory).writeAll(record: record, results: results, startEpochSeconds: Double(startedMillis) / 1_000)
-        } catch {
-            throw CommandFailure(message: "cannot write results to \(directory.path): \(error.localizedDescription)")
-        }
+        try ResultFiles.write(into: directory) { try $0.writeAll(record: record, results: results, startEpochSeconds: Double(startedMillis) / 1_000) }
         Console.out(TerminalTable.render(record))
         Console.out("results: \(directory.path)" + (record.run.partial ? " (partial: the run was stopped early)" : ""))
         try Self.checkReachable(record)

@@ -65,19 +65,15 @@ struct PlanCommand: AsyncParsableCommand {
             let roundTripMicros = model.medianNanos / 1_000
             let started = ContinuousClock.now
             let analytic = CapacityAnalysis(scenario: scenario, roundTripMicros: roundTripMicros).figures()
-            var simulated = CapacitySimulation(scenario: scenario, roundTrip: model).figures()
-            simulated.largestArrivalPerSecond = CapacitySimulation(scenario: scenario, roundTrip: model)
-                .largestRate(maxRateLimitedShare: allowed, around: analytic.largestArrivalPerSecond ?? scenario.arrivalPerSecond)
+            let simulation = CapacitySimulation(scenario: scenario, roundTrip: model)
+            var simulated = simulation.figures()
+            simulated.largestArrivalPerSecond = simulation.largestRate(maxRateLimitedShare: allowed, around: analytic.largestArrivalPerSecond ?? scenario.arrivalPerSecond)
             let elapsed = ContinuousClock.now - started
             let report = PlanReport(scenario: scenario, analytic: analytic, simulated: simulated, maxRateLimitedShare: allowed)
-            Console.out(report.text() + "\n(simulated in \(Figures.seconds(elapsed)))")
+            Console.out(report.text() + "\n(simulated in \(secondsText(elapsed)))")
             let directory = ResultWriter.directory(root: output, name: name, startedMillis: WallClock.nowMillis())
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            do {
-                try ResultWriter(directory: directory).write([("plan.json", try encoder.encode(report.file())), ("plan.md", Data(report.markdown().utf8))])
-            } catch {
-                throw CommandFailure(message: "cannot write results to \(directory.path): \(error.localizedDescription)")
+            try ResultFiles.write(into: directory) { writer in
+                try writer.write([("plan.json", try ResultWriter.json(report.file())), ("plan.md", Data(report.markdown().utf8))])
             }
             Console.out("results: \(directory.path)")
             if !report.fits { throw ExitCode(1) }
@@ -94,8 +90,7 @@ struct PlanCommand: AsyncParsableCommand {
             let arrival: Double
             if let rate {
                 guard daily == nil else { throw CommandFailure(message: "give --rate or --daily, not both") }
-                guard let perSecond = RateText.perSecond(rate) else { throw CommandFailure(message: "--rate: expected a rate such as 2/s or 120/min, got '\(rate)'") }
-                arrival = perSecond
+                arrival = try FlagValues.rate(rate, flag: "--rate")
             } else if let daily {
                 guard daily > 0, peakFactor >= 1, peakFactor <= 24 else { throw CommandFailure(message: "--daily must be above 0 and --peak-factor 1...24") }
                 arrival = daily / 86_400 * peakFactor
@@ -113,10 +108,7 @@ struct PlanCommand: AsyncParsableCommand {
                 throw CommandFailure(message: "--providers: unknown provider '\(unknown.id)' (known: \(known.sorted().joined(separator: ", ")))")
             }
             let chosen = try strategy.map { try PollStrategy(parsing: $0) } ?? base?.strategies.first ?? .fixed(intervalMillis: 3_000)
-            let limitRate = try rateLimit.map { text -> Double in
-                guard let perSecond = RateText.perSecond(text) else { throw CommandFailure(message: "--rate-limit: expected a rate such as 40/s or 2400/min, got '\(text)'") }
-                return perSecond
-            } ?? base?.rateLimit?.rate
+            let limitRate = try rateLimit.map { try FlagValues.rate($0, flag: "--rate-limit") } ?? base?.rateLimit?.rate
             guard let limitRate else { throw CommandFailure(message: "plan needs the provider's rate limit: --rate-limit (e.g. 40/s)") }
             if let burst, burst < 1 { throw CommandFailure(message: "--burst must be at least 1") }
             var scenario = PlanScenario(
@@ -127,8 +119,7 @@ struct PlanCommand: AsyncParsableCommand {
             scenario.clientTimeoutMillis = try duration(clientTimeout, "--client-timeout") ?? base?.clientTimeoutMillis ?? 300_000
             scenario.createRetries = base?.createRetries ?? 3
             scenario.seed = seed ?? base?.seed ?? 1
-            let allowed: Double
-            do throws(ThresholdError) { allowed = try Threshold.fraction(max429) } catch { throw CommandFailure(message: "--max-429: \(error.problem)") }
+            let allowed = try FlagValues.fraction(max429, flag: "--max-429")
             guard allowed <= 1 else { throw CommandFailure(message: "--max-429: a share from 0 to 100%") }
             return (scenario, allowed)
         } catch let error as StrategySyntaxError {

@@ -26,19 +26,14 @@ struct SimulateCommand: AsyncParsableCommand {
             guard settings.target == nil else { throw CommandFailure(message: "simulate runs against the sandbox's model; drop --target") }
             // Read first, so that a bad path or tolerance fails before the work.
             let live = try checkAgainst.map { try RunFiles.record($0, output: settings.output).0 }
-            let fraction: Double
-            do throws(ThresholdError) { fraction = try Threshold.fraction(tolerance) } catch { throw CommandFailure(message: "--tolerance: \(error.problem)") }
+            let fraction = try FlagValues.fraction(tolerance, flag: "--tolerance")
             var options = roundTrip
             if let checkAgainst, options.roundTrip == nil, options.roundTripFrom == nil { options.roundTripFrom = checkAgainst }
             let model = try options.model(seed: settings.seed)
             settings.name = run.name ?? "simulate"
             let (record, results) = Simulation(suite: settings.suite, roundTrip: model, name: settings.name).run()
             let directory = ResultWriter.directory(root: settings.output, name: settings.name, startedMillis: WallClock.nowMillis())
-            do {
-                try ResultWriter(directory: directory).writeAll(record: record, results: results, startEpochSeconds: Double(WallClock.nowMillis()) / 1_000)
-            } catch {
-                throw CommandFailure(message: "cannot write results to \(directory.path): \(error.localizedDescription)")
-            }
+            try ResultFiles.write(into: directory) { try $0.writeAll(record: record, results: results, startEpochSeconds: Double(WallClock.nowMillis()) / 1_000) }
             Console.out(TerminalTable.render(record))
             Console.out("results: \(directory.path) (simulated)")
             if let live {

@@ -157,7 +157,7 @@ struct CompareCommand: ParsableCommand {
             let (newRecord, newFile) = try RunFiles.record(new, output: output)
             var fraction = newRecord.compareTolerance ?? 0.05
             if let tolerance {
-                do throws(ThresholdError) { fraction = try Threshold.fraction(tolerance) } catch { throw CommandFailure(message: "--tolerance: \(error.problem)") }
+                fraction = try FlagValues.fraction(tolerance, flag: "--tolerance")
             }
             let comparison = RunComparison(base: baseRecord, new: newRecord, tolerance: fraction)
             guard !comparison.rows.isEmpty else { throw CommandFailure(message: "the two runs have no strategy in common") }

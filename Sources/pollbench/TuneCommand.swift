@@ -43,10 +43,7 @@ struct TuneCommand: AsyncParsableCommand {
                 guard let millis = DurationText.milliseconds(text), millis > 0 else { throw CommandFailure(message: "--target-p99: bad duration '\(text)'") }
                 return Double(millis)
             }
-            let limit = try rateLimit.map { text -> Double in
-                guard let rate = RateText.perSecond(text) else { throw CommandFailure(message: "--rate-limit: expected a rate such as 40/s or 2400/min, got '\(text)'") }
-                return rate
-            } ?? settings.suite.rateLimit?.rate
+            let limit = try rateLimit.map { try FlagValues.rate($0, flag: "--rate-limit") } ?? settings.suite.rateLimit?.rate
             let model = try roundTrip.model(seed: settings.seed)
 
             let started = ContinuousClock.now
@@ -54,7 +51,7 @@ struct TuneCommand: AsyncParsableCommand {
             let tuning = Tuning(points: points, targetP99: target, limitPerSecond: limit)
             let elapsed = ContinuousClock.now - started
             let caption = "\(settings.suite.workload.sessions) sessions per point, \(settings.suite.workload.arrival.name), seed \(settings.seed)"
-                + (limit.map { ", rate limit \(Figures.number($0))/s" } ?? "") + "; \(points.count) points simulated in \(Figures.seconds(elapsed))"
+                + (limit.map { ", rate limit \(NumberText.short($0))/s" } ?? "") + "; \(points.count) points simulated in \(secondsText(elapsed))"
             Console.out("tune: \(caption)")
             Console.out(frontierTable(tuning))
             Console.out(TuningReport.recommendation(tuning))
@@ -62,17 +59,13 @@ struct TuneCommand: AsyncParsableCommand {
                 Console.out(engineCheck(strategy, point: tuning.points[index], suite: settings.suite, model: model))
             }
             let directory = ResultWriter.directory(root: settings.output, name: settings.name, startedMillis: WallClock.nowMillis())
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let json = TuneFile(workload: caption, targetP99Millis: target, rateLimitPerSecond: limit, recommended: tuning.recommended.map { tuning.points[$0].strategy }, points: tuning.points)
-            do {
-                try ResultWriter(directory: directory).write([
+            try ResultFiles.write(into: directory) { writer in
+                try writer.write([
                     ("tune.csv", Data(tuning.csv().utf8)),
-                    ("tune.json", try encoder.encode(json)),
+                    ("tune.json", try ResultWriter.json(json)),
                     ("tune.html", Data(TuningReport.render(tuning, title: "pollbench tune: \(settings.name)", caption: caption).utf8)),
                 ])
-            } catch {
-                throw CommandFailure(message: "cannot write results to \(directory.path): \(error.localizedDescription)")
             }
             Console.out("results: \(directory.path)")
             if target != nil, tuning.recommended == nil { throw ExitCode(1) }

@@ -59,7 +59,7 @@ public enum HTMLReport {
             + lagCurves(new.series).map { Series(name: "new · \($0.name)", points: $0.points) }
         let colors = base.series.indices.map(Palette.color) + new.series.indices.map(Palette.color)
         let rows = comparison.rows.map { row in
-            "<tr class=\"\(row.verdict.rawValue)\"><td>\(SVG.escape(row.strategy))</td><td>\(SVG.escape(row.metric))</td><td>\(format(row.base))</td><td>\(format(row.new))</td><td>\(row.change.map { String(format: "%+.1f%%", $0 * 100) } ?? "–")</td><td>\(row.verdict.rawValue)</td></tr>"
+            "<tr class=\"\(row.verdict.rawValue)\"><td>\(SVG.escape(row.strategy))</td><td>\(SVG.escape(row.metric))</td><td>\(NumberText.short(row.base))</td><td>\(NumberText.short(row.new))</td><td>\(row.change.map { String(format: "%+.1f%%", $0 * 100) } ?? "–")</td><td>\(row.verdict.rawValue)</td></tr>"
         }
         let body = [
             "<h1>pollbench: \(SVG.escape(new.name)) vs \(SVG.escape(base.name))</h1>",
@@ -125,10 +125,6 @@ public enum HTMLReport {
 
     static func section(_ title: String, _ caption: String, _ svg: String) -> String {
         "<h2>\(SVG.escape(title))</h2><figure>\(svg)<figcaption>\(SVG.escape(caption))</figcaption></figure>"
-    }
-
-    static func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e12 ? String(Int(value)) : String(format: "%.2f", value)
     }
 
     static func page(title: String, body: String) -> String {

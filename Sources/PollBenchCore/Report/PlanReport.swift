@@ -21,9 +21,9 @@ public struct PlanReport: Sendable {
 
     /// What was asked, in one line.
     public var question: String {
-        let mix = scenario.providerMix.map { "\($0.id)=\(Self.number($0.weight))" }.joined(separator: ",")
-        let limit = scenario.rateLimit.map { "\(Self.number($0.rate))/s (burst \($0.burst))" } ?? "none"
-        return "\(scenario.strategy.name) at \(Self.number(scenario.arrivalPerSecond))/s (\(Self.number(scenario.arrivalPerSecond * 60)) verifications/min), providers \(mix), rate limit \(limit)"
+        let mix = scenario.providerMix.map { "\($0.id)=\(NumberText.short($0.weight))" }.joined(separator: ",")
+        let limit = scenario.rateLimit.map { "\(NumberText.short($0.rate))/s (burst \($0.burst))" } ?? "none"
+        return "\(scenario.strategy.name) at \(NumberText.short(scenario.arrivalPerSecond))/s (\(NumberText.short(scenario.arrivalPerSecond * 60)) verifications/min), providers \(mix), rate limit \(limit)"
     }
 
     /// The rows: what, formulas, simulation.
@@ -89,10 +89,6 @@ public struct PlanReport: Sendable {
         PlanFile(question: question, strategy: scenario.strategy.name, arrivalPerSecond: scenario.arrivalPerSecond,
                  rateLimitPerSecond: scenario.rateLimit?.rate, burst: scenario.rateLimit?.burst, maxRateLimitedShare: maxRateLimitedShare,
                  analytic: analytic, simulated: simulated, fits: fits)
-    }
-
-    private static func number(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e12 ? String(Int(value)) : String(format: "%.3g", value)
     }
 }
 

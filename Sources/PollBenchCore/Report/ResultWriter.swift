@@ -21,9 +21,7 @@ public struct ResultWriter {
     @discardableResult
     public func writeAll(record: RunRecord, results: [StrategyResult], startEpochSeconds: Double) throws -> [String] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        var written = [try write("summary.json", encoder.encode(record))]
+        var written = [try write("summary.json", Self.json(record))]
         written.append(try write("summary.md", Data(SummaryMarkdown.render(record).utf8)))
         for result in results {
             let exports = Self.exports(result).filter { $0.1.totalCount > 0 }
@@ -77,6 +75,13 @@ public struct ResultWriter {
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `value` as pretty JSON with sorted keys, as every pollbench JSON file is written.
+    public static func json(_ value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(value)
     }
 
     /// Writes other files (a sweep's, a plan's) into the directory, creating it; returns their names.

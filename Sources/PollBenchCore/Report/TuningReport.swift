@@ -16,7 +16,7 @@ public enum TuningReport {
         for point in tuning.points {
             let slot = point.overLimit ? 2 : 1
             series[slot].points.append((point.requestsPerSession, point.lagP99 / 1_000))
-            series[slot].labels.append("\(point.strategy): \(HTMLReport.format(point.requestsPerSession)) requests, p99 \(HTMLReport.format(point.lagP99 / 1_000)) s")
+            series[slot].labels.append("\(point.strategy): \(NumberText.short(point.requestsPerSession)) requests, p99 \(NumberText.short(point.lagP99 / 1_000)) s")
         }
         if let index = tuning.recommended {
             let point = tuning.points[index]
@@ -46,16 +46,16 @@ public enum TuningReport {
         }
         let point = tuning.points[index]
         return "Recommended: \(point.strategy), the cheapest with p99 detection lag within \(DurationText.format(Int64(target))): "
-            + "\(HTMLReport.format(point.requestsPerSession)) requests per session, p99 lag \(HTMLReport.format(point.lagP99 / 1_000)) s, "
-            + "\(HTMLReport.format(point.offeredPerSecond)) requests/s offered at the workload's arrival rate."
+            + "\(NumberText.short(point.requestsPerSession)) requests per session, p99 lag \(NumberText.short(point.lagP99 / 1_000)) s, "
+            + "\(NumberText.short(point.offeredPerSecond)) requests/s offered at the workload's arrival rate."
     }
 
     static func table(_ tuning: Tuning) -> String {
         let header = ["strategy", "requests / session", "polls / session", "lag p50 (s)", "lag p99 (s)", "429 share", "client timeouts", "offered req/s", "marks"]
         let rows = tuning.points.enumerated().map { index, p in
             let marks = [p.onFrontier ? "frontier" : nil, p.overLimit ? "over limit" : nil, p.meetsTarget ? "meets target" : nil, index == tuning.recommended ? "recommended" : nil]
-            return [p.strategy, HTMLReport.format(p.requestsPerSession), HTMLReport.format(p.pollsPerSession), HTMLReport.format(p.lagP50 / 1_000), HTMLReport.format(p.lagP99 / 1_000),
-                    String(format: "%.1f%%", p.rateLimitedShare * 100), String(p.clientTimeouts), HTMLReport.format(p.offeredPerSecond), marks.compactMap { $0 }.joined(separator: ", ")]
+            return [p.strategy, NumberText.short(p.requestsPerSession), NumberText.short(p.pollsPerSession), NumberText.short(p.lagP50 / 1_000), NumberText.short(p.lagP99 / 1_000),
+                    String(format: "%.1f%%", p.rateLimitedShare * 100), String(p.clientTimeouts), NumberText.short(p.offeredPerSecond), marks.compactMap { $0 }.joined(separator: ", ")]
         }
         return HTMLReport.sortableTable(id: "points", header: header, rows: rows)
     }

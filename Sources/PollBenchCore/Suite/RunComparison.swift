@@ -89,7 +89,7 @@ public struct RunComparison: Sendable {
     }
 
     private static func number(_ value: Double, _ unit: String) -> String {
-        let text = value == value.rounded() && abs(value) < 1e12 ? String(Int(value)) : String(format: "%.2f", value)
+        let text = NumberText.short(value)
         return unit.isEmpty ? text : "\(text) \(unit)"
     }
 
