@@ -4,6 +4,13 @@ import Testing
 
 @Suite("pollbench tune and plan, end to end", .serialized)
 struct ModelCLITests {
+    /// Bad input: exit 2 and one `error:` line that names `fragment`.
+    static func expectUsageError(_ arguments: [String], _ fragment: String, output: URL) throws {
+        let result = try CLI.run(arguments + ["--output", output.path])
+        #expect(result.status == 2, "\(arguments)")
+        #expect(result.stderr.hasPrefix("error: ") && result.stderr.contains(fragment) && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+    }
+
     @Test("tune: the cheapest fixed interval within a 4 s p99, the frontier, the engine's agreement and the files")
     func tune() throws {
         let output = try CLI.temporaryDirectory()
@@ -34,9 +41,7 @@ struct ModelCLITests {
         #expect(none.status == 1 && none.stdout.contains("No strategy swept has p99 detection lag within 1s"))
         for (arguments, fragment) in [(["tune", "--sweep", "fixed:every=1s"], "PARAMETER one of interval"), (["tune", "--strategy", "fixed:3s"], "give --sweep"),
                                       (["tune", "--target-p99", "soon"], "--target-p99"), (["tune", "--rate-limit", "lots"], "--rate-limit")] {
-            let result = try CLI.run(arguments + ["--output", output.path])
-            #expect(result.status == 2, "\(arguments)")
-            #expect(result.stderr.hasPrefix("error: ") && result.stderr.contains(fragment) && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+            try Self.expectUsageError(arguments, fragment, output: output)
         }
     }
 
@@ -67,9 +72,7 @@ struct ModelCLITests {
                                       (["plan", "--rate", "fast", "--rate-limit", "40/s"], "--rate"), (["plan", "--rate", "2/s", "--daily", "9", "--rate-limit", "4"], "not both"),
                                       (["plan", "--rate", "2/s", "--rate-limit", "40/s", "--providers", "nope"], "unknown provider"),
                                       (["plan", "--rate", "2/s", "--rate-limit", "40/s", "--max-429", "200%"], "--max-429")] {
-            let result = try CLI.run(arguments + ["--output", output.path])
-            #expect(result.status == 2, "\(arguments)")
-            #expect(result.stderr.hasPrefix("error: ") && result.stderr.contains(fragment) && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+            try Self.expectUsageError(arguments, fragment, output: output)
         }
     }
 
