@@ -19,7 +19,8 @@ final class SignalHandlers {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler {
-                handler(count.value.add(1, ordering: .relaxed).newValue)
+                // Signals that came before the handler ran arrive together: take each in turn.
+                for _ in 0..<max(1, source.data) { handler(count.value.add(1, ordering: .relaxed).newValue) }
             }
             source.resume()
             return source
@@ -40,6 +41,7 @@ final class SignalHandlers {
                 FileHandle.standardError.write(Data("\ninterrupted: stopping and writing partial results (again to quit at once)\n".utf8))
                 stop.request()
             } else {
+                FileHandle.standardError.write(Data("interrupted again: exiting at once, without results\n".utf8))
                 _exit(130)
             }
         }

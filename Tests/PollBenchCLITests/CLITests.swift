@@ -248,12 +248,12 @@ struct TargetOutageTests {
 
 @Suite("Interrupts and refused targets", .serialized)
 struct InterruptTests {
-    func startRun(_ output: URL, extra: [String] = []) throws -> Process {
+    func startRun(_ output: URL, extra: [String] = [], standardError: Any = FileHandle.nullDevice) throws -> Process {
         let process = Process()
         process.executableURL = CLI.binary
         process.arguments = ["run", "--sessions", "2000", "--arrival", "constant:5", "--time-scale", "5", "--output", output.path, "--name", "stopped"] + extra
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = standardError
         try process.run()
         return process
     }
@@ -279,16 +279,43 @@ struct InterruptTests {
         #expect(leftovers.isEmpty)
     }
 
-    @Test("a second signal exits at once")
+    /// The first signal also exits 130, after writing results: the second is told apart by its own line
+    /// and by the results it does not write. Signals sent back to back can merge into one, so the second
+    /// goes only once the first has been taken; every answer is held 4 s (injected latency), so the run
+    /// is still waiting for its requests in flight when it comes.
+    @Test("a second signal exits at once, without results")
     func secondSignal() throws {
         let output = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: output) }
-        let process = try startRun(output)
+        let suite = output.appendingPathComponent("slow.yaml")
+        try """
+            name: slow
+            description: every answer held 4 s
+            workload: {sessions: 200, arrival: "constant:20"}
+            strategies: [fixed:3s]
+            sandbox:
+              faults:
+                latency: {rate: 1, median: 4s, p95: 4s}
+            """.write(to: suite, atomically: true, encoding: .utf8)
+        let errors = Pipe()
+        let process = try startRun(output, extra: ["--suite", suite.path], standardError: errors)
         Thread.sleep(forTimeInterval: 2)
         kill(process.processIdentifier, SIGTERM)
+        var stderr = ""
+        let deadline = Date().addingTimeInterval(30)
+        while !stderr.contains("interrupted: stopping"), Date() < deadline {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            stderr += String(decoding: chunk, as: UTF8.self)
+        }
         kill(process.processIdentifier, SIGTERM)
+        stderr += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)
+        #expect(stderr.contains("interrupted: stopping and writing partial results"))
+        #expect(stderr.contains("interrupted again: exiting at once, without results"), "\(stderr)")
+        let directories = try FileManager.default.contentsOfDirectory(atPath: output.path)
+        #expect(!directories.contains { FileManager.default.fileExists(atPath: output.appendingPathComponent("\($0)/summary.json").path) })
     }
 
     @Test("wrong credentials and a TLS failure: exit 3 with the reason", arguments: [("http", "401"), ("https", "transport:tls")])
