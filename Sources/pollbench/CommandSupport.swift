@@ -29,5 +29,5 @@ enum ResultFiles {
 
 /// A wall-clock duration as the CLI prints it: `1.75 s`.
 func secondsText(_ duration: Duration) -> String {
-    String(format: "%.2f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+    String(format: "%.2f s", duration.inSeconds)
 }

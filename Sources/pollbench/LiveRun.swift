@@ -40,11 +40,22 @@ struct LiveRun {
         let board = ProgressBoard()
         let progress = ProgressLine(board: board, total: settings.workload.sessions * settings.strategies.count)
         var recorders = Array(repeating: [StrategyRecorder](), count: settings.strategies.count)
+        let runStart = clock.nanos(since: started)
+        var timelines = Array(
+            repeating: IntervalTimeline(offsetSeconds: 0, originModelMicros: clock.modelMicros(atNanos: runStart), modelMicrosPerInterval: 1e6 * clock.scale),
+            count: settings.strategies.count
+        )
         for round in settings.suite.rounds where !stop.isRequested {
-            let perWorker = try runRound(round, baseURL: baseURL, credentials: credentials, clock: clock, board: board, stop: stop)
-            for workerRecorders in perWorker {
-                for (position, strategy) in round.enumerated() { recorders[strategy].append(workerRecorders[position]) }
+            // Every worker's intervals start together, when the round does.
+            let roundStart = clock.nanos(since: .now)
+            let perWorker = try runRound(round, baseURL: baseURL, credentials: credentials, clock: clock, intervalOrigin: roundStart, board: board, stop: stop)
+            for worker in perWorker {
+                for (position, strategy) in round.enumerated() {
+                    recorders[strategy].append(worker.recorders[position])
+                    timelines[strategy] = worker.timeline
+                }
             }
+            for strategy in round { timelines[strategy].offsetSeconds = Double(roundStart - runStart) / 1e9 }
         }
         await progress.finish()
 
@@ -55,10 +66,10 @@ struct LiveRun {
         }
         let elapsed = ContinuousClock.now - started
         let info = settings.suite.runInfo(
-            name: settings.name, startedAt: startedMillis, wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            name: settings.name, startedAt: startedMillis, wallSeconds: elapsed.inSeconds,
             simulated: false, target: settings.target?.baseURL ?? "embedded", partial: stop.isRequested
         )
-        let (record, results) = settings.suite.record(info: info, recorders: recorders, truth: truth)
+        let (record, results) = settings.suite.record(info: info, recorders: recorders, timelines: timelines, truth: truth)
         let directory = ResultWriter.directory(root: settings.output, name: settings.name, startedMillis: startedMillis)
         try ResultFiles.write(into: directory) { try $0.writeAll(record: record, results: results, startEpochSeconds: Double(startedMillis) / 1_000) }
         Console.out(TerminalTable.render(record))
@@ -67,10 +78,11 @@ struct LiveRun {
         return Outcome(record: record, interrupted: interrupts.signalled)
     }
 
-    /// Runs one round's strategies at once on every worker; returns each worker's recorders in the round's order.
+    /// Runs one round's strategies at once on every worker; returns each worker's recorders in the round's
+    /// order, and where its intervals sit (offset from the run's start still to be set).
     private func runRound(
-        _ round: [Int], baseURL: String, credentials: BasicCredentials, clock: ModelClock, board: ProgressBoard, stop: StopSignal
-    ) throws -> [[StrategyRecorder]] {
+        _ round: [Int], baseURL: String, credentials: BasicCredentials, clock: ModelClock, intervalOrigin: Int64, board: ProgressBoard, stop: StopSignal
+    ) throws -> [(recorders: [StrategyRecorder], timeline: IntervalTimeline)] {
         var configuration = settings.suite.engineConfiguration(round: round, baseURL: baseURL, credentials: credentials, workers: settings.workers)
         if settings.trace {
             configuration.trace = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
@@ -84,9 +96,12 @@ struct LiveRun {
                 makeDriver: { worker in
                     let mine = specs.enumerated().filter { $0.offset % workers == worker }.map(\.element)
                     let share = concurrency / workers + (worker < concurrency % workers ? 1 : 0)
-                    return PollingEngine(configuration: engineConfiguration, sessions: mine, clock: clock, closedConcurrency: share, progress: board, stop: stop)
+                    return PollingEngine(
+                        configuration: engineConfiguration, sessions: mine, clock: clock, closedConcurrency: share, intervalOriginNanos: intervalOrigin,
+                        progress: board, stop: stop
+                    )
                 },
-                collect: { $0.recorders }
+                collect: { ($0.recorders, $0.timeline(offsetSeconds: 0)) }
             )
         } catch {
             throw CommandFailure(message: "cannot start the libcurl transport: \(error)", exitCode: 3)

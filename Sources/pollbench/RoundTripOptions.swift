@@ -17,9 +17,7 @@ struct RoundTripOptions: ParsableArguments {
         if let roundTripFrom {
             let contents: RunDirectory.Contents
             do { contents = try RunDirectory.read(URL(fileURLWithPath: roundTripFrom)) } catch { throw CommandFailure(message: error.description) }
-            guard let strategy = contents.record.strategies.first.flatMap({ try? PollStrategy(parsing: $0.name) }),
-                  let text = try? String(contentsOf: URL(fileURLWithPath: roundTripFrom).appendingPathComponent("\(strategy.fileName).hlog"), encoding: .utf8),
-                  let latency = HistogramLog.read(text)?.first(where: { $0.tag == "status-latency" })?.histogram
+            guard let latency = contents.series.first?.histogram(.latency(.status, corrected: true)), latency.totalCount > 0
             else { throw CommandFailure(message: "\(roundTripFrom): no status latency to fit a round-trip model to") }
             return .fitted(latency, seed: seed)
         }

@@ -20,6 +20,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "With --check-against: the largest difference that counts as agreeing, e.g. 5% (default).")
     var tolerance = "5%"
 
+    @Flag(help: "Run the fast simulation (the one behind tune and plan: no HTTP documents, no latency or slip) with the usual outputs. With a fixed round trip its counts and detection lag equal the engine simulation's.")
+    var fast = false
+
     func run() async throws {
         do {
             var settings = try run.settings(suite: try run.suite.map(SuiteFiles.load))
@@ -31,9 +34,12 @@ struct SimulateCommand: AsyncParsableCommand {
             if let checkAgainst, options.roundTrip == nil, options.roundTripFrom == nil { options.roundTripFrom = checkAgainst }
             let model = try options.model(seed: settings.seed)
             settings.name = run.name ?? "simulate"
-            let (record, results) = Simulation(suite: settings.suite, roundTrip: model, name: settings.name).run()
+            let (record, results) = fast
+                ? FastSimulation(suite: settings.suite, roundTrip: model, keepsIntervals: true).record(name: settings.name)
+                : Simulation(suite: settings.suite, roundTrip: model, name: settings.name).run()
             let directory = ResultWriter.directory(root: settings.output, name: settings.name, startedMillis: WallClock.nowMillis())
-            try ResultFiles.write(into: directory) { try $0.writeAll(record: record, results: results, startEpochSeconds: Double(WallClock.nowMillis()) / 1_000) }
+            // A simulation's intervals are model seconds: its logs start when the simulated service does.
+            try ResultFiles.write(into: directory) { try $0.writeAll(record: record, results: results, startEpochSeconds: Double(Simulation.startMillis) / 1_000) }
             Console.out(TerminalTable.render(record))
             Console.out("results: \(directory.path) (simulated)")
             if let live {

@@ -54,13 +54,13 @@ struct ReportCLITests {
         let screenshot = output.appendingPathComponent("report.png")
         let common = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--enable-logging=stderr", "--v=0", "--user-data-dir=\(output.path)/profile"]
 
-        let shot = try Self.chromium(common + ["--window-size=1100,2600", "--screenshot=\(screenshot.path)", report.absoluteString])
+        let shot = try Self.chromium(common + ["--window-size=1100,4200", "--screenshot=\(screenshot.path)", report.absoluteString])
         let png = try Data(contentsOf: screenshot)
         #expect(png.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
         #expect(png.count > 40_000, "a \(png.count)-byte screenshot is too small to hold the charts")  // a blank page is a few KB
 
         let dom = try Self.chromium(common + ["--dump-dom", report.absoluteString])
-        #expect(dom.stdout.components(separatedBy: "<svg").count - 1 == 4)
+        #expect(dom.stdout.components(separatedBy: "<svg").count - 1 == 7)
         #expect(dom.stdout.contains("id=\"summary\""))
         for log in [shot.stderr, dom.stderr] {
             #expect(!log.contains("CONSOLE") && !log.contains("Uncaught"), "\(log)")

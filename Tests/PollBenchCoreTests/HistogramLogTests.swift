@@ -22,6 +22,44 @@ struct HistogramLogTests {
         #expect(reader.offset == bytes.count && bytes.count <= 9)
     }
 
+    @Test("a growing histogram (one interval's) survives encoding, values past its declared range included")
+    func growing() throws {
+        var histogram = Histograms.growing()
+        for value in [UInt64(1), 5, 900, 2_047, 2_048, 70_000, 3_000_000] { _ = histogram.record(value) }
+        let decoded = try #require(HistogramLog.decodeCompressed([UInt8](HistogramLog.compressedEncoding(histogram))))
+        #expect(decoded.totalCount == 7)
+        #expect(decoded.recordedValues().map(\.value) == histogram.recordedValues().map(\.value))
+    }
+
+    /// A run's log holds every value once, in the interval it was recorded: the intervals add up to the
+    /// whole run's histogram of each metric, and they sit on absolute time, one round after the other.
+    @Test("a run's .hlog: per-interval histograms that add up to the run's totals, on absolute time")
+    func runLog() throws {
+        var suite = Suite(name: "log", description: "", workload: Workload(sessions: 60, arrival: .constant(perSecond: 3), seed: 2))
+        suite.strategies = [.fixed(intervalMillis: 2_000), .exponential(initialMillis: 1_000, multiplier: 2, maxMillis: 30_000)]
+        let (record, results) = Simulation(suite: suite, roundTrip: .constant(.milliseconds(1)), name: "log").run()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pollbench-hlog-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try ResultWriter(directory: directory).writeAll(record: record, results: results, startEpochSeconds: Double(Simulation.startMillis) / 1_000)
+        var previousStart = -1.0
+        for result in results {
+            let text = try String(contentsOf: directory.appendingPathComponent("\(result.strategy.fileName).hlog"), encoding: .utf8)
+            #expect(text.contains("#[BaseTime: \(String(format: "%.3f", Double(Simulation.startMillis) / 1_000)) (seconds since epoch)]"))
+            let entries = try #require(HistogramLog.read(text))
+            let totals = HistogramLog.totals(entries)
+            for metric in Metric.all where result.recorder.histogram(metric).totalCount > 0 {
+                #expect(totals[metric.tag] == result.recorder.histogram(metric), "\(metric.tag)")
+                #expect(entries.filter { $0.tag == metric.tag }.count > 1, "\(metric.tag): one interval only")
+            }
+            let starts = entries.map(\.startSeconds)
+            #expect(starts.min()! > previousStart)  // the second strategy's round follows the first's
+            previousStart = starts.max()!
+            // A window holds exactly the intervals that start in it.
+            let window = HistogramLog.totals(entries, window: (starts.min()! + 5)..<(starts.min()! + 10))
+            #expect(window["status-latency"]?.totalCount == entries.filter { $0.tag == "status-latency" && (starts.min()! + 5)..<(starts.min()! + 10) ~= $0.startSeconds }.reduce(0) { $0 + $1.histogram.totalCount })
+        }
+    }
+
     @Test("a V2-encoded histogram decodes to an equal one")
     func encoding() throws {
         let histogram = sample(seed: 1, count: 10_000)

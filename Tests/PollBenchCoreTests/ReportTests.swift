@@ -67,14 +67,16 @@ struct ReportTests {
         run.run()
         var lag = Histograms.micros()
         for micros in stride(from: 100_000, to: 3_000_000, by: 50_000) { _ = lag.record(UInt64(micros)) }
-        let series = record.strategies.map { ReportSeries(name: $0.name, detectionLag: lag, pollsPerSession: run.engine.recorders[0].pollsPerSession, seconds: run.engine.recorders[0].seconds) }
+        let result = StrategyResult(strategy: .fixed(intervalMillis: 3_000), recorder: run.engine.recorders[0], timeline: run.engine.timeline(offsetSeconds: 0))
+        let entries = HistogramLog.entries(result) + [HistogramLog.Entry(tag: "detection-lag", startSeconds: 0, lengthSeconds: 1, histogram: lag)]
+        let series = record.strategies.map { ReportSeries(name: $0.name, entries: entries, seconds: result.recorder.seconds) }
         let html = HTMLReport.render(record, series: series)
 
         #expect(html.hasPrefix("<!doctype html>"))
         // Self-contained: no stylesheet, script or image from anywhere (the SVG namespace is the only URL).
         #expect(!html.contains("<link") && !html.contains("src=") && !html.contains("@import"))
         let documents = SVGInspection.documents(html)
-        #expect(documents.count == 4)
+        #expect(documents.count == 7)
         let frame = ChartFrame()
         for svg in documents {
             #expect(SVGInspection.isWellFormed(svg))
@@ -83,6 +85,11 @@ struct ReportTests {
             }
         }
         #expect(SVGInspection.seriesPoints(documents[0]).count > 10)
+        // Cost against speed: one point per strategy. Over time: p50 and p99 in every interval that had status polls.
+        #expect(documents[1].components(separatedBy: "<circle").count - 1 == record.strategies.count)
+        let polledIntervals = result.recorder.intervalHistograms(.latency(.status, corrected: true)).count
+        #expect(polledIntervals > 10 && SVGInspection.seriesPoints(documents[2]).count == 2 * record.strategies.count * polledIntervals)
+        #expect(SVGInspection.seriesPoints(documents[3]).count > 0)
 
         // At a glance: the soonest and the cheapest strategy, named from the summary's own numbers.
         let soonest = try #require(record.strategies.min { $0.detectionLag.p50 < $1.detectionLag.p50 })
@@ -109,7 +116,7 @@ struct ReportTests {
         new.strategies[0].detectionLag.p90 *= 2
         var lag = Histograms.micros()
         _ = lag.record(1_000_000)
-        let series = base.strategies.map { ReportSeries(name: $0.name, detectionLag: lag, pollsPerSession: Histograms.counts(), seconds: []) }
+        let series = base.strategies.map { ReportSeries(name: $0.name, entries: [HistogramLog.Entry(tag: "detection-lag", startSeconds: 0, lengthSeconds: 1, histogram: lag)], seconds: []) }
         let html = HTMLReport.comparison(RunComparison(base: base, new: new, tolerance: 0.05), base: ("base", series), new: ("new", series))
         #expect(html.contains("base · fixed:3s") && html.contains("new · fixed:3s"))
         #expect(html.contains("<tr class=\"regressed\"><td>fixed:3s</td><td>detection lag p90</td>"))

@@ -15,7 +15,7 @@ enum SampleRecord {
         let terminals = Dictionary(uniqueKeysWithValues: run.service.sessionRecords(now: .max / 2).compactMap { r in r.terminalAt.map { (r.verificationId, $0) } })
         return RunRecordBuilder(info: info).build(
             strategies: try strategies.map { try PollStrategy(parsing: $0) }, recorders: run.engine.recorders.map { [$0] },
-            truth: (terminals, run.service.groundTruth(now: .max / 2))
+            timelines: strategies.map { _ in run.engine.timeline(offsetSeconds: 0) }, truth: (terminals, run.service.groundTruth(now: .max / 2))
         ).record
     }
 }
@@ -144,11 +144,9 @@ struct SuiteFileTests {
         }
     }
 
-    @Test("every shipped suite reads", arguments: ["smoke", "release", "rate-limit", "capacity"])
+    @Test("every shipped suite reads", arguments: ["smoke", "release", "rate-limit", "capacity", "faults"])
     func shipped(name: String) throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Benchmarks/suites/\(name).yaml")
-        let suite = try SuiteReader.parse(String(contentsOf: url, encoding: .utf8), file: url.path)
+        let suite = try ShippedSuite.load(name)
         #expect(suite.name == name)
         #expect(!suite.description.isEmpty)
         #expect(!suite.checks.isEmpty)
@@ -199,5 +197,14 @@ struct RunComparisonTests {
         #expect(text.contains("| fixed:3s | detection lag p99 |"))
         #expect(text.contains("In one run only: exp:1s,x2,max30s, jitter:full,1s,30s"))
         #expect(text.contains("tolerance 10%"))
+    }
+}
+
+/// The suites shipped in `Benchmarks/suites`.
+enum ShippedSuite {
+    static func load(_ name: String) throws -> Suite {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Benchmarks/suites/\(name).yaml")
+        return try SuiteReader.parse(String(contentsOf: url, encoding: .utf8), file: url.path)
     }
 }

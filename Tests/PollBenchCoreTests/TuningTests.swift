@@ -42,7 +42,9 @@ struct StrategySweepTests {
 @Suite("Tuning: frontier, limits and recommendation")
 struct TuningTests {
     static func point(_ name: String, requests: Double, p99: Double, offered: Double = 1, timeouts: Int = 0) -> TuningPoint {
-        var result = StrategyResult(strategy: .fixed(intervalMillis: 1_000), recorder: StrategyRecorder(), detectionLag: Histograms.micros())
+        var result = StrategyResult(
+            strategy: .fixed(intervalMillis: 1_000), recorder: StrategyRecorder(), timeline: IntervalTimeline(offsetSeconds: 0, originModelMicros: 0, modelMicrosPerInterval: 1e6)
+        )
         result.recorder.outcomes[.completed] = 100
         var point = TuningPoint(result, arrivalPerSecond: 1)
         point.strategy = name

@@ -24,23 +24,33 @@ public struct Simulation {
         let service = SandboxService(configuration: suite.sandboxConfiguration(client: credentials), startMillis: Self.startMillis)
         let clock = ModelClock(startMillis: Self.startMillis, scale: suite.timeScale, origin: ContinuousClock.Instant.now)
         var recorders = Array(repeating: [StrategyRecorder](), count: suite.strategies.count)
+        var timelines = Array(repeating: IntervalTimeline(offsetSeconds: 0, originModelMicros: Self.startMillis * 1_000, modelMicrosPerInterval: 1e6), count: suite.strategies.count)
         var elapsed = Duration.zero
         var model = roundTrip
+        // An interval of the record is a model second.
+        let intervalNanos = Int64((1e9 / suite.timeScale).rounded())
         for round in suite.rounds {
             let configuration = suite.engineConfiguration(round: round, baseURL: "http://sandbox.simulated/api/v1", credentials: credentials)
             let (specs, concurrency) = suite.sessionSpecs(round: round)
             let loop = VirtualTimeLoop(service: service, clock: clock, roundTrip: model, start: elapsed)
-            let engine = PollingEngine(configuration: configuration, sessions: specs, clock: clock, closedConcurrency: concurrency, now: { loop.now })
+            let engine = PollingEngine(
+                configuration: configuration, sessions: specs, clock: clock, closedConcurrency: concurrency, intervalNanos: intervalNanos, now: { loop.now }
+            )
+            let roundStart = elapsed
             elapsed = loop.run(engine)
             model = loop.roundTripModel
-            for (position, strategy) in round.enumerated() { recorders[strategy].append(engine.recorders[position]) }
+            let timeline = engine.timeline(offsetSeconds: Double(clock.modelMicros(atNanos: roundStart.inNanoseconds) - Self.startMillis * 1_000) / 1e6)
+            for (position, strategy) in round.enumerated() {
+                recorders[strategy].append(engine.recorders[position])
+                timelines[strategy] = timeline
+            }
         }
         let wall = ContinuousClock.now - started
         let info = suite.runInfo(
-            name: name, startedAt: WallClock.nowMillis(), wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18,
+            name: name, startedAt: WallClock.nowMillis(), wallSeconds: wall.inSeconds,
             simulated: true, target: "embedded (simulated)", partial: false
         )
-        return suite.record(info: info, recorders: recorders, truth: service.truth(now: Int64.max / 4))
+        return suite.record(info: info, recorders: recorders, timelines: timelines, truth: service.truth(now: Int64.max / 4))
     }
 }
 

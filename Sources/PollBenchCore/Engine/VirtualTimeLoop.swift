@@ -46,7 +46,7 @@ public final class VirtualTimeLoop: TransportLoop {
         self.service = service
         self.clock = clock
         self.roundTrip = roundTrip
-        nowNanos = start.components.seconds * 1_000_000_000 + start.components.attoseconds / 1_000_000_000
+        nowNanos = start.inNanoseconds
         self.keepLog = keepLog
     }
 
@@ -77,11 +77,11 @@ public final class VirtualTimeLoop: TransportLoop {
             ),
             now: clock.modelMicros(atNanos: nowNanos + roundTripNanos / 2) / 1_000
         )
-        var completesAt = nowNanos + roundTripNanos + answer.delay.components.seconds * 1_000_000_000 + answer.delay.components.attoseconds / 1_000_000_000
+        var completesAt = nowNanos + roundTripNanos + answer.delay.inNanoseconds
         let result: HTTPResult
         switch answer.delivery {
         case .closeMidResponse:
-            result = .failure(TransportError(kind: .truncated, message: "connection closed mid-response (simulated)"))
+            result = .failure(TransportError(kind: InjectedFault.cutConnectionError, message: "connection closed mid-response (simulated)"))
         case .drip(let millis):
             completesAt += Int64(millis) * 1_000_000
             result = .success(Self.response(answer))
@@ -135,7 +135,7 @@ public struct RoundTripModel: Sendable {
 
     /// Every round trip takes `duration`.
     public static func constant(_ duration: Duration) -> RoundTripModel {
-        RoundTripModel(samples: [duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000], seed: 0)
+        RoundTripModel(samples: [duration.inNanoseconds], seed: 0)
     }
 
     /// Round trips drawn from a latency histogram (µs), as a live run measured it.

@@ -36,7 +36,7 @@ public struct CapacitySimulation: Sendable {
     public func figures() -> PlanFigures {
         let suite = Self.suite(scenario)
         let result = FastSimulation(suite: suite, roundTrip: roundTrip).run()[0]
-        let summary = RunRecordBuilder.summary(result.strategy, result.recorder, lag: result.detectionLag, lagUnknown: 0)
+        let summary = RunRecordBuilder.summary(result.strategy, result.recorder, lagUnknown: 0)
         let seconds = result.recorder.seconds
         // Steady state: after one client timeout (every session alive then started after the run did) until the last arrival.
         let lastArrival = Int(Double(suite.workload.sessions) / scenario.arrivalPerSecond)

@@ -1,14 +1,36 @@
-/// A timer: session `session` has something to do at model µs `at`. Ties go to the lower session index.
+/// Session `session` has something to do at model µs `at`: take an answer, or a timer. Events at the
+/// same time go in the order the engine's transport loop takes them: answers first, in the order their
+/// requests were sent, then timers by session index. So shared state (a budget, a fault stream) sees
+/// simultaneous requests in the same order in both simulations.
 struct Event: Comparable {
     var at: Int64
+    /// Answers: the request's sequence number; timers: above every sequence number, by session.
+    var order: Int64
     var session: Int32
-    static func < (a: Event, b: Event) -> Bool { a.at < b.at || (a.at == b.at && a.session < b.session) }
+
+    /// A timer (or an arrival).
+    init(at: Int64, session: Int32) {
+        self.init(at: at, order: Int64(1) << 62 | Int64(session), session: session)
+    }
+
+    /// The answer to the `sequence`-th request sent.
+    static func answer(at: Int64, sequence: Int64, session: Int32) -> Event {
+        Event(at: at, order: sequence, session: session)
+    }
+
+    private init(at: Int64, order: Int64, session: Int32) {
+        self.at = at
+        self.order = order
+        self.session = session
+    }
+
+    static func < (a: Event, b: Event) -> Bool { a.at < b.at || (a.at == b.at && a.order < b.order) }
 }
 
 /// The fast simulation's scheduler: a calendar queue. Events in the next few model seconds sit in
 /// one-millisecond buckets of a ring, each kept sorted (they hold a handful); later ones wait in a
 /// heap. A pop takes the earlier of the current bucket's first event and the heap's, so the order is
-/// exactly (time, session), as a single heap would give, at a near-constant cost per event.
+/// exactly ``Event``'s, as a single heap would give, at a near-constant cost per event.
 struct EventQueue {
     private static let bucketMicros: Int64 = 1_000
     private static let bucketCount = 4_096

@@ -27,7 +27,7 @@ public struct TuningPoint: Sendable, Equatable, Codable {
 
     /// The figures of one simulated strategy; `arrivalPerSecond` is the workload's open arrival rate (nil: closed).
     public init(_ result: StrategyResult, arrivalPerSecond: Double?) {
-        let summary = RunRecordBuilder.summary(result.strategy, result.recorder, lag: result.detectionLag, lagUnknown: 0)
+        let summary = RunRecordBuilder.summary(result.strategy, result.recorder, lagUnknown: 0)
         strategy = summary.name
         sessions = summary.sessions
         requestsPerSession = summary.requestsPerSession

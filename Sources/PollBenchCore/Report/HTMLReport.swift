@@ -1,23 +1,37 @@
 import Foundation
 import Histogram
 
-/// What the report draws for one strategy, beyond summary.json: its histograms and time series.
+/// What the reports draw for one strategy, beyond summary.json: its interval log (every metric's
+/// histogram per interval, as its `.hlog` holds it) and its per-interval counts (timeseries.csv). Whole-run
+/// histograms are the intervals added, so no percentile is ever computed from percentiles.
 public struct ReportSeries: Sendable {
     public var name: String
-    /// Detection lag, µs (model time).
-    public var detectionLag: Histogram<UInt64>
-    public var pollsPerSession: Histogram<UInt64>
+    public var entries: [HistogramLog.Entry]
     public var seconds: [SecondBucket]
+    /// Each tag's intervals added up.
+    public let totals: [String: Histogram<UInt64>]
 
-    public init(name: String, detectionLag: Histogram<UInt64>, pollsPerSession: Histogram<UInt64>, seconds: [SecondBucket]) {
+    public init(name: String, entries: [HistogramLog.Entry], seconds: [SecondBucket]) {
         self.name = name
-        self.detectionLag = detectionLag
-        self.pollsPerSession = pollsPerSession
+        self.entries = entries
         self.seconds = seconds
+        totals = HistogramLog.totals(entries)
     }
 
     public init(_ result: StrategyResult) {
-        self.init(name: result.strategy.name, detectionLag: result.detectionLag, pollsPerSession: result.recorder.pollsPerSession, seconds: result.recorder.seconds)
+        self.init(name: result.strategy.name, entries: HistogramLog.entries(result), seconds: result.recorder.seconds)
+    }
+
+    /// The metric's histogram over the whole run.
+    public func histogram(_ metric: Metric) -> Histogram<UInt64> {
+        totals[metric.tag] ?? metric.histogram()
+    }
+
+    /// The metric's median and 99th percentile in each interval (ms, or counts), by its start (seconds from the run's start).
+    public func overTime(_ metric: Metric) -> [(seconds: Double, p50: Double, p99: Double)] {
+        entries.filter { $0.tag == metric.tag && $0.histogram.totalCount > 0 }.map { entry in
+            (entry.startSeconds, Double(entry.histogram.valueAtPercentile(50)) / metric.divisor, Double(entry.histogram.valueAtPercentile(99)) / metric.divisor)
+        }
     }
 }
 
@@ -40,7 +54,19 @@ public enum HTMLReport {
         body.append("<p>" + SVG.escape(SummaryRows.groundTruthLine(record)) + "</p>")
         body.append(section("Detection lag by percentile", "How long after the service finished each strategy noticed, on HdrHistogram's percentile axis (model time).",
                             LineChart.render(lagCurves(series), title: "Detection lag percentiles", xLabel: "percentile", yLabel: "detection lag (s)", xKind: .log10, xTicks: Ticks.percentiles)))
-        body.append(section("Requests per second", "Requests sent per wall second of each strategy's run; dashed: 429 responses.",
+        body.append(section("Cost against speed", "Each strategy's requests per session against its p99 detection lag: down and to the left is better; the trade-off at a glance.",
+                            costAgainstSpeed(record)))
+        for (metric, title, what) in [(Metric.latency(.status, corrected: true), "Status latency over time", "status latency from the intended send time"),
+                                      (Metric.scheduleSlip, "Schedule slip over time", "how late each request went out against its schedule")] {
+            let lines = series.flatMap { s in
+                let points = s.overTime(metric)
+                return [Series(name: "\(s.name) p99", points: points.map { ($0.seconds, $0.p99) }), Series(name: "\(s.name) p50", points: points.map { ($0.seconds, $0.p50) }, dashed: true)]
+            }
+            body.append(section(title, "Per interval of the run (\(run.simulated ? "a model second" : "a wall second")), \(what): solid p99, dashed p50.",
+                                LineChart.render(lines, title: title, xLabel: "seconds from the run's start", yLabel: "ms",
+                                                 colors: series.indices.flatMap { [Palette.color($0), Palette.color($0)] })))
+        }
+        body.append(section("Requests per second", "Requests sent per interval of each strategy's run; dashed: 429 responses.",
                             LineChart.render(series.flatMap(rateSeries), title: "Requests per second", xLabel: "second of the run", yLabel: "requests / s",
                                              colors: series.indices.flatMap { [Palette.color($0), Palette.color($0)] })))
         body.append(section("Polls per session", "Share of sessions by the number of status polls they needed.",
@@ -71,12 +97,21 @@ public enum HTMLReport {
         return page(title: "pollbench: \(new.name) vs \(base.name)", body: body.joined(separator: "\n"))
     }
 
+    /// One point per strategy: requests per session against p99 detection lag (s).
+    static func costAgainstSpeed(_ record: RunRecord) -> String {
+        let ran = record.strategies.filter { $0.sessions > 0 }
+        let points = ran.map { Series(name: $0.name, points: [($0.requestsPerSession, $0.detectionLag.p99 / 1_000)], scatter: true,
+                                      labels: ["\($0.name): \(NumberText.short($0.requestsPerSession)) requests per session, p99 lag \(NumberText.short($0.detectionLag.p99 / 1_000)) s"]) }
+        return LineChart.render(points, title: "Cost against speed", xLabel: "requests per session", yLabel: "p99 detection lag (s)")
+    }
+
     /// One curve per strategy: x = 1/(1−p) (capped at 99.99 %), y = lag in seconds.
     static func lagCurves(_ series: [ReportSeries]) -> [Series] {
         series.map { s in
             var points: [(x: Double, y: Double)] = []
-            if s.detectionLag.totalCount > 0 {
-                for step in s.detectionLag.percentiles(ticksPerHalfDistance: 5) {
+            let lag = s.histogram(.detectionLag)
+            if lag.totalCount > 0 {
+                for step in lag.percentiles(ticksPerHalfDistance: 5) {
                     let p = step.percentileLevelIteratedTo / 100
                     points.append((min(10_000, 1 / max(1e-4, 1 - p)), Double(step.value) / 1e6))
                 }
@@ -91,8 +126,9 @@ public enum HTMLReport {
     }
 
     static func pollShare(_ s: ReportSeries) -> Series {
-        let total = Double(max(1, s.pollsPerSession.totalCount))
-        return Series(name: s.name, points: s.pollsPerSession.recordedValues().map { (Double($0.value), Double($0.count) * 100 / total) })
+        let polls = s.histogram(.pollsPerSession)
+        let total = Double(max(1, polls.totalCount))
+        return Series(name: s.name, points: polls.recordedValues().map { (Double($0.value), Double($0.count) * 100 / total) })
     }
 
     /// Which strategy noticed sooner, and which asked less: the page's first answer.
@@ -164,46 +200,5 @@ public enum HTMLReport {
         </script>
         </body></html>
         """
-    }
-}
-
-/// Reads back what a run directory holds for its report: summary.json, each strategy's .hlog and timeseries.csv.
-public enum RunDirectory {
-    public struct Contents {
-        public var record: RunRecord
-        public var series: [ReportSeries]
-    }
-
-    public struct ReadError: Error, CustomStringConvertible {
-        public let description: String
-    }
-
-    public static func read(_ directory: URL) throws(ReadError) -> Contents {
-        let summary = directory.appendingPathComponent("summary.json")
-        guard let data = FileManager.default.contents(atPath: summary.path) else { throw ReadError(description: "\(summary.path): cannot read the file") }
-        let record: RunRecord
-        do { record = try JSONDecoder().decode(RunRecord.self, from: data) } catch { throw ReadError(description: "\(summary.path): not a pollbench summary (\(error))") }
-        let timeseries = (try? String(contentsOf: directory.appendingPathComponent("timeseries.csv"), encoding: .utf8)) ?? ""
-        var seconds: [String: [SecondBucket]] = [:]
-        for line in timeseries.split(separator: "\n").dropFirst() {
-            // "name",second,requests,http_429,started,ended,active — the quoted name may hold commas.
-            guard line.first == "\"", let close = line.dropFirst().firstIndex(of: "\"") else { continue }
-            let name = String(line[line.index(after: line.startIndex)..<close])
-            let numbers = line[line.index(after: close)...].split(separator: ",").compactMap { Int($0) }
-            guard numbers.count == 6 else { continue }
-            seconds[name, default: []].append(SecondBucket(requests: numbers[1], rateLimited: numbers[2], started: numbers[3], ended: numbers[4]))
-        }
-        var series: [ReportSeries] = []
-        for summary in record.strategies {
-            guard let strategy = try? PollStrategy(parsing: summary.name) else { continue }
-            let log = directory.appendingPathComponent("\(strategy.fileName).hlog")
-            let entries = (try? String(contentsOf: log, encoding: .utf8)).flatMap(HistogramLog.read) ?? []
-            func histogram(_ tag: String, _ empty: Histogram<UInt64>) -> Histogram<UInt64> { entries.first { $0.tag == tag }?.histogram ?? empty }
-            series.append(ReportSeries(
-                name: summary.name, detectionLag: histogram("detection-lag", Histograms.micros()),
-                pollsPerSession: histogram("polls-per-session", Histograms.counts()), seconds: seconds[summary.name] ?? []
-            ))
-        }
-        return Contents(record: record, series: series)
     }
 }

@@ -4,10 +4,12 @@ import Histogram
 
 /// HdrHistogram's interval log (format version 1.3): one line per histogram, tagged, each histogram in
 /// the V2 compressed encoding (ZigZag LEB128 counts, zlib-deflated, base64), as HdrHistogram's own
-/// tools (HistogramLogProcessor, hdr-plot, the Java, Go, Python and JS readers) read it.
+/// tools (HistogramLogProcessor, hdr-plot, the Java, Go, Python and JS readers) read it. A run writes one
+/// line per metric and interval, on absolute time: `StartTime` and `BaseTime` are the run's start, and
+/// each line's timestamp counts seconds from it, so logs of several runs or shards line up by time.
 public enum HistogramLog {
     /// One tagged histogram of the log.
-    public struct Entry {
+    public struct Entry: Sendable {
         public var tag: String
         /// Seconds from the log's start time.
         public var startSeconds: Double
@@ -27,11 +29,12 @@ public enum HistogramLog {
     /// Interval_Max is written as the maximum divided by this (µs recorded, ms shown).
     static let maxValueUnitRatio = 1_000.0
 
-    /// The log text, with `startEpochSeconds` as its start time.
+    /// The log text, with `startEpochSeconds` as its start and base time.
     public static func write(_ entries: [Entry], startEpochSeconds: Double) -> String {
         var lines = [
             "#[Histogram log format version 1.3]",
             String(format: "#[StartTime: %.3f (seconds since epoch), %@]", startEpochSeconds, ISO8601Millis.format(Int64(startEpochSeconds * 1_000))),
+            String(format: "#[BaseTime: %.3f (seconds since epoch)]", startEpochSeconds),
             "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"",
         ]
         for entry in entries {
@@ -39,6 +42,27 @@ public enum HistogramLog {
             lines.append(String(format: "Tag=%@,%.3f,%.3f,%.3f,", entry.tag, entry.startSeconds, entry.lengthSeconds, Double(entry.histogram.max) / maxValueUnitRatio) + encoded)
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A strategy's entries: each metric's histogram per interval, in time order.
+    public static func entries(_ result: StrategyResult) -> [Entry] {
+        var entries: [Entry] = []
+        for metric in Metric.all {
+            for (interval, histogram) in result.recorder.intervalHistograms(metric) {
+                entries.append(Entry(tag: metric.tag, startSeconds: result.timeline.offsetSeconds + Double(interval), lengthSeconds: 1, histogram: histogram))
+            }
+        }
+        return entries.sorted { ($0.startSeconds, Metric(tag: $0.tag)?.index ?? 0) < ($1.startSeconds, Metric(tag: $1.tag)?.index ?? 0) }
+    }
+
+    /// Each tag's histogram over the whole log (or the entries starting in `window`, seconds from its start):
+    /// the intervals added, so that every percentile comes from the full distribution.
+    public static func totals(_ entries: [Entry], window: Range<Double>? = nil) -> [String: Histogram<UInt64>] {
+        var totals: [String: Histogram<UInt64>] = [:]
+        for entry in entries where window?.contains(entry.startSeconds) ?? true {
+            totals[entry.tag, default: Metric(tag: entry.tag)?.histogram() ?? Histograms.growing()].add(entry.histogram)
+        }
+        return totals
     }
 
     /// The entries of a log; nil when a histogram line does not decode.
@@ -58,35 +82,59 @@ public enum HistogramLog {
 
     // MARK: V2 encoding
 
-    /// The histogram's counts, index by index up to its highest recorded value.
-    static func counts(_ histogram: Histogram<UInt64>) -> [UInt64] {
-        guard histogram.totalCount > 0 else { return [] }
-        var counts: [UInt64] = []
-        var seen: UInt64 = 0
-        for value in histogram.allValues() {
-            counts.append(value.count)
-            seen += value.count
-            if seen == histogram.totalCount { break }
+    /// HdrHistogram's layout of the counts array for a histogram's resolution: which index a value counts
+    /// under, and the value an index stands for (the same arithmetic as the library's own).
+    struct CountsLayout {
+        let unitMagnitude: Int
+        let subBucketHalfCountMagnitude: Int
+        let subBucketHalfCount: Int
+        let subBucketMask: UInt64
+        let leadingZeroCountBase: Int
+
+        init(lowestDiscernibleValue: UInt64, digits: SignificantDigits) {
+            let largestWithUnitResolution = 2 * Double.pow(10, Int(digits.rawValue))
+            unitMagnitude = Int(Double.log2(Double(lowestDiscernibleValue)))
+            let subBucketCountMagnitude = Int(Double.log2(largestWithUnitResolution).rounded(.up))
+            subBucketHalfCountMagnitude = max(subBucketCountMagnitude, 1) - 1
+            subBucketHalfCount = (1 << subBucketCountMagnitude) / 2
+            subBucketMask = UInt64((1 << subBucketCountMagnitude) - 1) << unitMagnitude
+            leadingZeroCountBase = 64 - unitMagnitude - subBucketCountMagnitude
         }
-        return counts
+
+        func index(of value: UInt64) -> Int {
+            let bucket = leadingZeroCountBase - (value | subBucketMask).leadingZeroBitCount
+            let subBucket = Int(value >> (bucket + unitMagnitude))
+            return ((bucket + 1) << subBucketHalfCountMagnitude) + (subBucket - subBucketHalfCount)
+        }
+
+        func value(at index: Int) -> UInt64 {
+            var bucket = (index >> subBucketHalfCountMagnitude) - 1
+            var subBucket = (index & (subBucketHalfCount - 1)) + subBucketHalfCount
+            if bucket < 0 {
+                subBucket -= subBucketHalfCount
+                bucket = 0
+            }
+            return UInt64(subBucket) << (bucket + unitMagnitude)
+        }
     }
 
+    static func layout(_ histogram: Histogram<UInt64>) -> CountsLayout {
+        CountsLayout(lowestDiscernibleValue: histogram.lowestDiscernibleValue, digits: histogram.numberOfSignificantValueDigits)
+    }
+
+    /// The V2 encoding: the header, then the counts index by index up to the highest recorded one, a run of
+    /// zeros written as its negative length. Built from the recorded values alone, so its cost follows
+    /// what was recorded, not the histogram's range.
     static func encoding(_ histogram: Histogram<UInt64>) -> [UInt8] {
         var payload: [UInt8] = []
-        let counts = counts(histogram)
-        var index = 0
-        while index < counts.count {
-            let count = counts[index]
-            index += 1
-            var zeros = 0
-            if count == 0 {
-                zeros = 1
-                while index < counts.count, counts[index] == 0 {
-                    zeros += 1
-                    index += 1
-                }
-            }
-            ZigZag.put(zeros > 1 ? -Int64(zeros) : Int64(count), into: &payload)
+        let layout = layout(histogram)
+        var next = 0  // the next index to write
+        for value in histogram.recordedValues() {
+            let index = layout.index(of: value.value)
+            let zeros = index - next
+            if zeros == 1 { ZigZag.put(0, into: &payload) } else if zeros > 1 { ZigZag.put(-Int64(zeros), into: &payload) }
+            ZigZag.put(Int64(value.count), into: &payload)
+            next = index + 1
         }
         var out: [UInt8] = []
         BigEndian.put(encodingCookie, into: &out)
@@ -94,7 +142,8 @@ public enum HistogramLog {
         BigEndian.put(Int32(0), into: &out)  // normalizing index offset
         BigEndian.put(Int32(histogram.numberOfSignificantValueDigits.rawValue), into: &out)
         BigEndian.put(Int64(histogram.lowestDiscernibleValue), into: &out)
-        BigEndian.put(Int64(histogram.highestTrackableValue), into: &out)
+        // A growing histogram keeps its first, small range until a value needs more: a reader must see one that covers its values.
+        BigEndian.put(Int64(max(histogram.highestTrackableValue, histogram.max)), into: &out)
         BigEndian.put(Int64(bitPattern: Double(1).bitPattern), into: &out)  // integer-to-double conversion ratio
         return out + payload
     }
@@ -138,20 +187,22 @@ public enum HistogramLog {
               let significant = SignificantDigits(rawValue: Int8(clamping: digits)), lowest >= 1, highest >= 2 * lowest
         else { return nil }
         var histogram = Histogram<UInt64>(lowestDiscernibleValue: UInt64(lowest), highestTrackableValue: UInt64(highest), numberOfSignificantValueDigits: significant)
-        var counts: [UInt64] = []
+        histogram.autoResize = true  // writers differ in the range they declare; the counts say what is there
+        let layout = layout(histogram)
         let end = reader.offset + Int(payload)
+        var index = 0
         while reader.offset < end {
             guard let word = ZigZag.get(&reader) else { return nil }
-            if word < 0 { counts += Array(repeating: 0, count: Int(-word)) } else { counts.append(UInt64(word)) }
-        }
-        // Pair each index with its value by walking the same index order the encoder used.
-        var index = 0
-        for value in histogram.allValues() {
-            guard index < counts.count else { break }
-            if counts[index] > 0 { _ = histogram.record(value.value, count: counts[index]) }
+            if word < 0 {
+                index += Int(-word)
+                continue
+            }
+            if word > 0 {
+                guard histogram.record(layout.value(at: index), count: UInt64(word)) else { return nil }
+            }
             index += 1
         }
-        return index == counts.count ? histogram : nil
+        return histogram
     }
 }
 

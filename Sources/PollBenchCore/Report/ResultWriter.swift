@@ -17,53 +17,45 @@ public struct ResultWriter {
         return URL(fileURLWithPath: root).appendingPathComponent("\(stamp)Z-\(safe)")
     }
 
-    /// Writes summary.json, summary.md, the .hgrm files, one .hlog per strategy, timeseries.csv and report.html; returns the files written.
+    /// Writes summary.json, one .hlog per strategy (every metric per interval), timeseries.csv, and what
+    /// derives from them: summary.md, the .hgrm files and report.html. Returns the files written.
     @discardableResult
     public func writeAll(record: RunRecord, results: [StrategyResult], startEpochSeconds: Double) throws -> [String] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var written = [try write("summary.json", Self.json(record))]
-        written.append(try write("summary.md", Data(SummaryMarkdown.render(record).utf8)))
-        for result in results {
-            let exports = Self.exports(result).filter { $0.1.totalCount > 0 }
-            for (metric, histogram, divisor) in exports {
-                var text = ""
-                histogram.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: divisor)
-                written.append(try write("\(result.strategy.fileName)-\(metric).hgrm", Data(text.utf8)))
-            }
-            let entries = exports.map { HistogramLog.Entry(tag: $0.0, startSeconds: 0, lengthSeconds: record.run.wallSeconds, histogram: $0.1) }
-            written.append(try write("\(result.strategy.fileName).hlog", Data(HistogramLog.write(entries, startEpochSeconds: startEpochSeconds).utf8)))
+        let series = results.map(ReportSeries.init)
+        for (result, series) in zip(results, series) {
+            written.append(try write("\(result.strategy.fileName).hlog", Data(HistogramLog.write(series.entries, startEpochSeconds: startEpochSeconds).utf8)))
         }
         written.append(try write("timeseries.csv", Data(Self.timeseries(results).utf8)))
-        written.append(try write("report.html", Data(HTMLReport.render(record, series: results.map(ReportSeries.init)).utf8)))
+        return written + (try writeDerived(record, series))
+    }
+
+    /// Rewrites every file that derives from summary.json, the .hlog files and timeseries.csv (`pollbench report`).
+    public func rebuildReport() throws -> [String] {
+        let contents = try RunDirectory.read(directory)
+        return try writeDerived(contents.record, contents.series)
+    }
+
+    /// summary.md, each strategy's .hgrm files (its whole-run histograms: the intervals added) and report.html.
+    private func writeDerived(_ record: RunRecord, _ series: [ReportSeries]) throws -> [String] {
+        var written = [try write("summary.md", Data(SummaryMarkdown.render(record).utf8))]
+        for strategy in series {
+            guard let fileName = (try? PollStrategy(parsing: strategy.name))?.fileName else { continue }
+            for metric in Metric.all {
+                let histogram = strategy.histogram(metric)
+                guard histogram.totalCount > 0 else { continue }
+                var text = ""
+                histogram.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: metric.divisor)
+                written.append(try write("\(fileName)-\(metric.tag).hgrm", Data(text.utf8)))
+            }
+        }
+        written.append(try write("report.html", Data(HTMLReport.render(record, series: series).utf8)))
         return written
     }
 
-    /// Rewrites report.html and summary.md from what the directory holds (`pollbench report`).
-    public func rebuildReport() throws -> [String] {
-        let contents = try RunDirectory.read(directory)
-        return [
-            try write("summary.md", Data(SummaryMarkdown.render(contents.record).utf8)),
-            try write("report.html", Data(HTMLReport.render(contents.record, series: contents.series).utf8)),
-        ]
-    }
-
-    /// The histograms exported (as .hgrm, with the divisor that turns their µs into the file's unit, ms;
-    /// and tagged by metric in the .hlog, in µs).
-    static func exports(_ result: StrategyResult) -> [(String, Histogram<UInt64>, Double)] {
-        var list: [(String, Histogram<UInt64>, Double)] = [
-            ("detection-lag", result.detectionLag, 1_000),
-            ("time-to-result", result.recorder.timeToResult, 1_000),
-            ("polls-per-session", result.recorder.pollsPerSession, 1),
-            ("schedule-slip", result.recorder.slip, 1_000),
-        ]
-        for endpoint in Endpoint.allCases {
-            if let histogram = result.recorder.latencyFromIntended[endpoint] { list.append(("\(endpoint.rawValue)-latency", histogram, 1_000)) }
-            if let histogram = result.recorder.latencyFromSent[endpoint] { list.append(("\(endpoint.rawValue)-latency-uncorrected", histogram, 1_000)) }
-        }
-        return list
-    }
-
-    /// One row per strategy and wall second: requests, 429s, sessions started and ended, sessions active.
+    /// One row per strategy and interval (a wall second live, a model second simulated): requests, 429s,
+    /// sessions started and ended, sessions active.
     static func timeseries(_ results: [StrategyResult]) -> String {
         var lines = ["strategy,second,requests,http_429,started,ended,active"]
         for result in results {

@@ -1,11 +1,20 @@
 import Histogram
 
-/// One strategy's merged measurements with the histograms that writers export.
+/// One strategy's merged measurements, detection lag included, and where its intervals sit in time:
+/// what writers export.
 public struct StrategyResult: Sendable {
     public var strategy: PollStrategy
     public var recorder: StrategyRecorder
-    /// Detection lag, model µs, built once terminal times are known.
-    public var detectionLag: Histogram<UInt64>
+    public var timeline: IntervalTimeline
+
+    public init(strategy: PollStrategy, recorder: StrategyRecorder, timeline: IntervalTimeline) {
+        self.strategy = strategy
+        self.recorder = recorder
+        self.timeline = timeline
+    }
+
+    /// Detection lag, model µs.
+    public var detectionLag: Histogram<UInt64> { recorder.histogram(.detectionLag) }
 }
 
 /// Turns engine recorders into a ``RunRecord``: merges workers, computes detection lag from the
@@ -20,43 +29,51 @@ public struct RunRecordBuilder {
 
     /// - Parameters:
     ///   - recorders: per strategy, the recorders of every worker.
+    ///   - timelines: per strategy, where its intervals sit in time.
     ///   - truth: the embedded sandbox's terminal times (model ms) by verification id, and its counts; nil for a remote target.
     public func build(
-        strategies: [PollStrategy], recorders: [[StrategyRecorder]], truth: (terminals: [String: Int64], counts: GroundTruth)?
+        strategies: [PollStrategy], recorders: [[StrategyRecorder]], timelines: [IntervalTimeline], truth: (terminals: [String: Int64], counts: GroundTruth)?
     ) -> (record: RunRecord, results: [StrategyResult]) {
         let merged = recorders.map { workers in workers.reduce(into: StrategyRecorder()) { $0.merge($1) } }
         let offset = Self.clockOffset(merged.flatMap(\.sessions), exact: truth != nil)
         var results: [StrategyResult] = []
-        var summaries: [StrategySummary] = []
-        for (strategy, recorder) in zip(strategies, merged) {
-            var lag = Histograms.micros()
+        var lagUnknown: [Int] = []
+        for (index, (strategy, merged)) in zip(strategies, merged).enumerated() {
+            var recorder = merged
+            var lags: [(interval: Int, micros: UInt64)] = []
             var unknown = 0
             for session in recorder.sessions {
                 guard let seen = session.terminalSeenMicros else { continue }
                 let serviceMillis = session.verificationID.flatMap { truth?.terminals[$0] } ?? session.serviceTerminalMillis
                 guard let serviceMillis else { unknown += 1; continue }
                 let serviceInClientMicros = Double(serviceMillis * 1_000) - (offset?.offsetMillis ?? 0) * 1_000
-                _ = lag.record(UInt64(max(0, (Double(seen) - serviceInClientMicros).rounded())))
+                lags.append((timelines[index].interval(atModelMicros: seen), DetectionLag.micros(seenMicros: seen, serviceMicros: serviceInClientMicros)))
             }
-            results.append(StrategyResult(strategy: strategy, recorder: recorder, detectionLag: lag))
-            summaries.append(Self.summary(strategy, recorder, lag: lag, lagUnknown: unknown))
+            recorder.setDetectionLag(lags)
+            results.append(StrategyResult(strategy: strategy, recorder: recorder, timeline: timelines[index]))
+            lagUnknown.append(unknown)
         }
-        var differences: [String] = []
-        if let truth {
-            differences = Self.compare(merged.map(\.counters), with: truth.counts)
-        }
-        var record = RunRecord(
-            run: info, strategies: summaries, clockOffset: offset, groundTruthChecked: truth != nil, groundTruthDifferences: differences
-        )
-        record.sandboxFaults = truth?.counts.faults ?? [:]
-        return (record, results)
+        return (record(results, clockOffset: offset, lagUnknown: lagUnknown, truth: truth?.counts), results)
     }
 
-    static func summary(_ strategy: PollStrategy, _ recorder: StrategyRecorder, lag: Histogram<UInt64>, lagUnknown: Int) -> StrategySummary {
+    /// The record of finished results: each strategy summarised, the counts checked against the
+    /// sandbox's where it is known.
+    public func record(_ results: [StrategyResult], clockOffset: ClockOffset?, lagUnknown: [Int]? = nil, truth: GroundTruth?) -> RunRecord {
+        let summaries = results.enumerated().map { index, result in Self.summary(result.strategy, result.recorder, lagUnknown: lagUnknown?[index] ?? 0) }
+        var record = RunRecord(
+            run: info, strategies: summaries, clockOffset: clockOffset, groundTruthChecked: truth != nil,
+            groundTruthDifferences: truth.map { Self.compare(results.map(\.recorder.counters), with: $0) } ?? []
+        )
+        record.sandboxFaults = truth?.faults ?? [:]
+        return record
+    }
+
+    static func summary(_ strategy: PollStrategy, _ recorder: StrategyRecorder, lagUnknown: Int) -> StrategySummary {
         let sessions = recorder.outcomes.values.reduce(0, +)  // every session ends in exactly one outcome
         var latency: [String: EndpointLatency] = [:]
         for endpoint in Endpoint.allCases {
-            guard let intended = recorder.latencyFromIntended[endpoint], let sent = recorder.latencyFromSent[endpoint] else { continue }
+            let intended = recorder.histogram(.latency(endpoint, corrected: true)), sent = recorder.histogram(.latency(endpoint, corrected: false))
+            guard intended.totalCount > 0 else { continue }
             latency[endpoint.rawValue] = EndpointLatency(
                 fromIntended: Distribution(intended, unit: "wall-ms", divisor: 1_000), fromSent: Distribution(sent, unit: "wall-ms", divisor: 1_000)
             )
@@ -64,9 +81,9 @@ public struct RunRecordBuilder {
         return StrategySummary(
             name: strategy.name, sessions: sessions,
             outcomes: Dictionary(uniqueKeysWithValues: SessionOutcome.allCases.map { ($0.rawValue, recorder.outcomes[$0] ?? 0) }),
-            detectionLag: Distribution(lag, unit: "model-ms", divisor: 1_000), detectionLagUnknown: lagUnknown,
-            timeToResult: Distribution(recorder.timeToResult, unit: "model-ms", divisor: 1_000),
-            pollsPerSession: Distribution(recorder.pollsPerSession, unit: "count", divisor: 1),
+            detectionLag: Distribution(recorder.histogram(.detectionLag), unit: "model-ms", divisor: 1_000), detectionLagUnknown: lagUnknown,
+            timeToResult: Distribution(recorder.histogram(.timeToResult), unit: "model-ms", divisor: 1_000),
+            pollsPerSession: Distribution(recorder.histogram(.pollsPerSession), unit: "count", divisor: 1),
             requests: recorder.counters.requests,
             requestsPerSession: sessions == 0 ? 0 : Double(recorder.counters.requests) / Double(sessions),
             rateLimited: recorder.counters.rateLimited,
@@ -74,7 +91,7 @@ public struct RunRecordBuilder {
             responses: recorder.counters.byEndpoint, apiErrorCodes: recorder.counters.apiErrorCodes,
             transportErrors: recorder.counters.transportErrors, malformedBodies: recorder.counters.malformedBodies,
             unknownStatuses: recorder.counters.unknownStatuses, latency: latency,
-            scheduleSlip: Distribution(recorder.slip, unit: "wall-ms", divisor: 1_000)
+            scheduleSlip: Distribution(recorder.histogram(.scheduleSlip), unit: "wall-ms", divisor: 1_000)
         )
     }
 
@@ -113,5 +130,14 @@ public struct RunRecordBuilder {
         guard let best = samples.min(by: { $0.halfTrip < $1.halfTrip }) else { return nil }
         return exact ? ClockOffset(offsetMillis: 0, uncertaintyMillis: 0, exact: true)
             : ClockOffset(offsetMillis: best.offset, uncertaintyMillis: best.halfTrip, exact: false)
+    }
+}
+
+/// Detection lag: when the client saw a terminal status minus when the service reached it, on the
+/// client's clock, never below zero.
+public enum DetectionLag {
+    /// The lag in µs of a terminal status seen at `seenMicros` and reached at `serviceMicros` (both model µs).
+    public static func micros(seenMicros: Int64, serviceMicros: Double) -> UInt64 {
+        UInt64(max(0, (Double(seenMicros) - serviceMicros).rounded()))
     }
 }

@@ -64,6 +64,15 @@ public enum APIError: Error, Sendable, Equatable {
         }
     }
 
+    /// The `code` as a client counts it from the envelope: the number or the string; nil where it is null.
+    public var countedCode: String? {
+        switch codeJSON {
+        case "null": nil
+        case let code where code.hasPrefix("\""): String(code.dropFirst().dropLast())
+        case let code: code
+        }
+    }
+
     /// The `detail` field.
     public var detail: String {
         switch self {

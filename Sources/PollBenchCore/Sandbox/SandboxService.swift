@@ -37,50 +37,40 @@ public struct SandboxResponse: Sendable {
     }
 }
 
-/// The simulated verification service: routing, auth, budgets, lifecycle, faults and ground truth.
-/// Pure and clock-free: every call takes the model time `now`, so tests drive it with a mock clock and
-/// the live server and the simulator share it. Thread safe.
+/// The simulated verification service: routing, auth, the API's documents and ground truth, over the
+/// behaviour of ``ServiceRules`` (lifecycle, budgets, faults, outages). Pure and clock-free: every call
+/// takes the model time `now`, so tests drive it with a mock clock and the live server and the engine
+/// simulation share it. Thread safe.
 public final class SandboxService: Sendable {
     public let configuration: SandboxConfiguration
-    private let startMillis: Int64
+    public let rules: ServiceRules
     private let providersByID: [String: Provider]
     /// Each client's exact `Authorization` value, so a request is checked without decoding base64.
     private let expectedAuthorization: [(header: [UInt8], client: SandboxConfiguration.Client)]
     private let state: Mutex<State>
     private let originURL = Mutex("http://127.0.0.1")
 
-    private struct ClientState {
-        let client: SandboxConfiguration.Client
-        var overall: TokenBucket?
-        var endpoints: [SandboxEndpoint: TokenBucket]
-    }
-
     private struct State {
         var sessions: [String: VerificationSession] = [:]
         var evictionQueue: Deque<(evictAt: Int64, id: String)> = []
-        var clients: [String: ClientState] = [:]
+        var budgets: [String: ClientBudget] = [:]
+        /// Fault streams by workload key (or client, for requests without one); kept only when faults are configured.
+        var faultStreams: [String: SplitMix64] = [:]
         var created = 0
-        var requestCount: UInt64 = 0
         var truth = GroundTruth()
     }
 
     /// Creates a service whose model time starts at `startMillis`.
     public init(configuration: SandboxConfiguration, startMillis: Int64) {
         self.configuration = configuration
-        self.startMillis = startMillis
+        rules = ServiceRules(configuration: configuration, startMillis: startMillis)
         providersByID = Dictionary(configuration.providers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         expectedAuthorization = configuration.clients.map { client in
             (Array(("Basic " + Data("\(client.id):\(client.secret)".utf8).base64EncodedString()).utf8), client)
         }
         var initial = State()
         for client in configuration.clients {
-            initial.clients[client.id] = ClientState(
-                client: client,
-                overall: client.rateLimit.map { TokenBucket($0, now: startMillis) },
-                endpoints: Dictionary(uniqueKeysWithValues: client.endpointLimits.compactMap { name, limit in
-                    SandboxEndpoint(rawValue: name).map { ($0, TokenBucket(limit, now: startMillis)) }
-                })
-            )
+            initial.budgets[client.id] = ClientBudget(rateLimit: client.rateLimit, endpointLimits: client.endpointLimits, now: startMillis)
         }
         state = Mutex(initial)
     }
@@ -96,11 +86,8 @@ public final class SandboxService: Sendable {
     /// Answers one request at model time `now`.
     public func handle(_ request: SandboxRequest, now: Int64) -> SandboxResponse {
         let route = Route(method: request.method, path: request.path)
-        var response = respond(route, request, now: now)
+        let response = respond(route, request, now: now)
         state.withLock { $0.truth.count(route.endpoint, status: response.status) }
-        if case .api = route.kind, response.status < 500 || response.status == 503 {
-            applyDeliveryFaults(&response)
-        }
         return response
     }
 
@@ -116,19 +103,29 @@ public final class SandboxService: Sendable {
             return authorize(id, request, now: now)
         case .api(let endpoint, let id):
             guard let client = authenticate(request.authorization) else { return error(.invalidCredentials, request, now) }
-            if let waitMillis = takeToken(client: client.id, endpoint: endpoint, now: now) {
+            let fault: InjectedFault
+            switch admit(endpoint, client: client.id, key: request.workloadKey, now: now) {
+            case .rateLimited(let seconds):
                 var response = error(.rateLimited, request, now)
-                response.headers.append(("Retry-After", String(TokenBucket.retryAfterSeconds(waitMillis: waitMillis))))
+                response.headers.append(("Retry-After", String(seconds)))
                 state.withLock { $0.truth.rateLimited += 1 }
                 return response
+            case .admitted(let drawn):
+                fault = drawn
             }
-            if let injected = injectedServerError(request, now: now) { return injected }
+            if let status = fault.serverErrorStatus {
+                state.withLock { $0.truth.faults[FaultKind.serverError.rawValue, default: 0] += 1 }
+                return error(.internalError(status), request, now)
+            }
+            var response: SandboxResponse
             switch endpoint {
-            case .create: return create(client, request, now: now)
-            case .status, .userinfo, .evidence, .cancel: return session(endpoint, id ?? "", client: client, request, now: now)
-            case .providers: return providers(now: now)
-            case .authorize, .unknown: return error(.routeNotFound(request.path), request, now)
+            case .create: response = create(client, request, now: now)
+            case .status, .userinfo, .evidence, .cancel: response = session(endpoint, id ?? "", client: client, request, now: now)
+            case .providers: response = providers(now: now)
+            case .authorize, .unknown: response = error(.routeNotFound(request.path), request, now)
             }
+            apply(fault, to: &response)
+            return response
         }
     }
 
@@ -145,11 +142,10 @@ public final class SandboxService: Sendable {
         guard let provider = providersByID[providerID], client.enabledProviders?.contains(providerID) ?? true else {
             return error(.providerNotEnabled(providerID), request, now)
         }
-        if inOutage(provider, now: now) {
+        if rules.inOutage(provider.id, at: now) {
             state.withLock { $0.truth.faults[FaultKind.outage.rawValue, default: 0] += 1 }
             return error(.providerUnavailable(providerID), request, now)
         }
-        let ttl = Int64((configuration.ttlSeconds * 1_000).rounded())
         let graceMillis = Int64((configuration.graceSeconds * 1_000).rounded())
         let session: VerificationSession = state.withLock { state in
             evictExpired(&state, now: now)
@@ -158,9 +154,9 @@ public final class SandboxService: Sendable {
             var ids = SplitMix64(seed: configuration.seed, key: "id#\(state.created)")
             var id = String(format8: ids.next()) + String(format8: ids.next())
             while state.sessions[id] != nil { id = String(format8: ids.next()) + String(format8: ids.next()) }
-            let plan = UserPlan(seed: configuration.seed, key: key, behaviour: provider.behaviour)
             let session = VerificationSession(
-                id: id, clientID: client.id, key: key, provider: provider, createdAt: now, ttlMillis: ttl, plan: plan,
+                id: id, clientID: client.id, key: key, provider: provider,
+                lifecycle: rules.lifecycle(plan: rules.plan(key: key, provider: provider), provider: provider, createdAt: now),
                 redirectUri: fields["redirectUri"] as? String
             )
             state.sessions[id] = session
@@ -195,7 +191,7 @@ public final class SandboxService: Sendable {
     }
 
     private func providers(now: Int64) -> SandboxResponse {
-        SandboxResponse(status: 200, json: SessionDocuments.providers(configuration.providers) { !inOutage($0, now: now) })
+        SandboxResponse(status: 200, json: SessionDocuments.providers(configuration.providers) { !rules.inOutage($0.id, at: now) })
     }
 
     /// The user's browser opening a redirect flow's authorization page: the simulated user starts then.
@@ -211,7 +207,7 @@ public final class SandboxService: Sendable {
         var json = JSONObjectWriter()
         json.string("verificationId", session.id)
         json.string("redirectUri", session.redirectUri)
-        json.string("returnAt", session.outcomeAt.flatMap { $0 < session.expiresAt ? ISO8601Millis.format($0) : nil })
+        json.string("returnAt", session.lifecycle.returnAt.map(ISO8601Millis.format))
         return SandboxResponse(status: 200, json: json.finish())
     }
 
@@ -233,61 +229,43 @@ public final class SandboxService: Sendable {
         return match
     }
 
-    /// Nil when the request may go ahead; otherwise model milliseconds until it could.
-    private func takeToken(client: String, endpoint: SandboxEndpoint, now: Int64) -> Int64? {
+    /// The rules' admission of one authenticated request: the client's budget, then a fault from the
+    /// stream of its workload key (or of the client, for a request without one).
+    private func admit(_ endpoint: SandboxEndpoint, client: String, key: String?, now: Int64) -> ServiceRules.Admission {
         state.withLock { state in
-            guard var entry = state.clients[client] else { return nil }
-            defer { state.clients[client] = entry }
-            if let wait = entry.overall?.take(at: now) { return wait }
-            return entry.endpoints[endpoint]?.take(at: now)
+            guard var budget = state.budgets[client] else { return .admitted(.none) }
+            defer { state.budgets[client] = budget }
+            let streamKey = key ?? "client:" + client
+            // Without faults nothing is drawn: no stream is looked up or kept.
+            var stream = rules.injectsFaults ? state.faultStreams[streamKey] ?? rules.faultStream(key: streamKey) : SplitMix64(seed: 0)
+            let admission = rules.admit(endpoint, budget: &budget, faults: &stream, at: now)
+            if rules.injectsFaults { state.faultStreams[streamKey] = stream }
+            return admission
         }
     }
 
-    // MARK: Faults
-
-    private func nextFaultDraw() -> SplitMix64 {
-        state.withLock { state in
-            state.requestCount += 1
-            return SplitMix64(seed: configuration.seed ^ 0xFA17, key: String(state.requestCount))
-        }
-    }
-
-    private func injectedServerError(_ request: SandboxRequest, now: Int64) -> SandboxResponse? {
-        guard configuration.faults.serverErrorRate > 0 else { return nil }
-        var random = nextFaultDraw()
-        guard random.nextUnit() < configuration.faults.serverErrorRate else { return nil }
-        state.withLock { $0.truth.faults[FaultKind.serverError.rawValue, default: 0] += 1 }
-        return error(.internalError([500, 502, 503][Int(random.next() % 3)]), request, now)
-    }
-
-    private func applyDeliveryFaults(_ response: inout SandboxResponse) {
-        let faults = configuration.faults
-        guard faults.closeRate + faults.malformedRate + faults.dripRate > 0 || faults.latency != nil else { return }
-        var random = nextFaultDraw()
-        let draw = random.nextUnit()
+    /// Applies a drawn delivery fault and latency to an answer, and counts them.
+    private func apply(_ fault: InjectedFault, to response: inout SandboxResponse) {
         var kinds: [FaultKind] = []
-        if draw < faults.closeRate {
+        switch fault.delivery(forStatus: response.status) {
+        case .normal: break
+        case .cut:
             response.delivery = .closeMidResponse
             kinds.append(.close)
-        } else if draw < faults.closeRate + faults.malformedRate, !response.body.isEmpty {
+        case .malformed:
             response.body = Array(response.body.prefix(response.body.count / 2)) + Array("\u{1}".utf8)
             kinds.append(.malformed)
-        } else if draw < faults.closeRate + faults.malformedRate + faults.dripRate {
-            response.delivery = .drip(millis: faults.dripMillis)
+        case .drip(let millis):
+            response.delivery = .drip(millis: millis)
             kinds.append(.drip)
         }
-        if let latency = faults.latency, random.nextUnit() < latency.rate {
-            response.delay = .microseconds(Int64(latency.millis.sample(&random) * 1_000))
+        if fault.latencyMicros > 0 {
+            response.delay = .microseconds(fault.latencyMicros)
             kinds.append(.latency)
         }
         if !kinds.isEmpty {
             state.withLock { state in for kind in kinds { state.truth.faults[kind.rawValue, default: 0] += 1 } }
         }
-    }
-
-    private func inOutage(_ provider: Provider, now: Int64) -> Bool {
-        let elapsed = Double(now - startMillis) / 1_000
-        return configuration.faults.outages.contains { ($0.provider == nil || $0.provider == provider.id) && $0.fromSeconds <= elapsed && elapsed < $0.toSeconds }
     }
 
     // MARK: Memory and ground truth

@@ -44,11 +44,23 @@ extension Suite {
     }
 
     /// The finished record: the measurements, checked against the suite's thresholds, with its comparison tolerance.
-    public func record(info: RunInfo, recorders: [[StrategyRecorder]], truth: (terminals: [String: Int64], counts: GroundTruth)?) -> (record: RunRecord, results: [StrategyResult]) {
-        var (record, results) = RunRecordBuilder(info: info).build(strategies: strategies, recorders: recorders, truth: truth)
+    public func record(
+        info: RunInfo, recorders: [[StrategyRecorder]], timelines: [IntervalTimeline], truth: (terminals: [String: Int64], counts: GroundTruth)?
+    ) -> (record: RunRecord, results: [StrategyResult]) {
+        let (record, results) = RunRecordBuilder(info: info).build(strategies: strategies, recorders: recorders, timelines: timelines, truth: truth)
+        return (judged(record), results)
+    }
+
+    /// The record of results measured with their detection lag already known (the fast simulation).
+    public func record(info: RunInfo, results: [StrategyResult], clockOffset: ClockOffset?, truth: GroundTruth?) -> (record: RunRecord, results: [StrategyResult]) {
+        (judged(RunRecordBuilder(info: info).record(results, clockOffset: clockOffset, truth: truth)), results)
+    }
+
+    private func judged(_ record: RunRecord) -> RunRecord {
+        var record = record
         record.thresholds = evaluate(record)
         record.compareTolerance = tolerance
-        return (record, results)
+        return record
     }
 }
 

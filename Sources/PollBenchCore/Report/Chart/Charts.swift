@@ -55,7 +55,8 @@ public enum LineChart {
     ) -> String {
         let xs = series.flatMap { $0.points.map(\.x) }, ys = series.flatMap { $0.points.map(\.y) }
         let xLow = xKind == .log10 ? max(1, xs.min() ?? 1) : min(0, xs.min() ?? 0)
-        let xHigh = max(xs.max() ?? 1, xTicks?.map(\.x).filter { $0 <= (xs.max() ?? 1) }.max() ?? 0, xLow + 1)
+        var xHigh = max(xs.max() ?? 1, xTicks?.map(\.x).filter { $0 <= (xs.max() ?? 1) }.max() ?? 0, xLow + 1)
+        if !series.isEmpty, series.allSatisfy(\.scatter), xKind == .linear { xHigh = Ticks.niceCeiling(xHigh * 1.1) }  // no point on the edge
         let yHigh = Ticks.niceCeiling(ys.max() ?? 1)
         let x = Scale(xKind, domain: xLow...xHigh, range: frame.plotX)
         let y = Scale(.linear, domain: 0...yHigh, range: frame.plotY, inverted: true)

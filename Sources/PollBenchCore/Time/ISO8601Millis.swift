@@ -1,50 +1,3 @@
-import Foundation
-
-/// Model time: Unix epoch milliseconds on the sandbox's own clock, which runs `scale` times faster than
-/// the wall clock so that a five-minute session can pass in seconds. Every timestamp and duration the
-/// sandbox speaks (createdAt, TTL, Retry-After, outage windows) is in model time.
-public struct ModelClock: Sendable {
-    /// Model time at `origin`.
-    public let startMillis: Int64
-    /// How many model seconds pass per wall second.
-    public let scale: Double
-    /// The wall instant at which model time was `startMillis`.
-    public let origin: ContinuousClock.Instant
-
-    /// Starts a clock at `startMillis` at `origin` (default: now).
-    public init(startMillis: Int64, scale: Double, origin: ContinuousClock.Instant = .now) {
-        self.startMillis = startMillis
-        self.scale = scale
-        self.origin = origin
-    }
-
-    /// The model time now.
-    public func nowMillis() -> Int64 {
-        modelMicros(atNanos: nanos(since: .now)) / 1_000
-    }
-
-    /// Wall nanoseconds from the origin to `instant`.
-    public func nanos(since instant: ContinuousClock.Instant) -> Int64 {
-        let elapsed = instant - origin
-        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-    }
-
-    /// Model time, in microseconds since the Unix epoch, `wallNanos` after the origin.
-    public func modelMicros(atNanos wallNanos: Int64) -> Int64 {
-        startMillis * 1_000 + Int64((Double(wallNanos) / 1_000 * scale).rounded(.down))
-    }
-
-    /// Wall nanoseconds after the origin at which model time reaches `modelMicros`.
-    public func nanos(atModelMicros modelMicros: Int64) -> Int64 {
-        Int64((Double(modelMicros - startMillis * 1_000) * 1_000 / scale).rounded(.up))
-    }
-
-    /// Wall nanoseconds that `modelMillis` model milliseconds take.
-    public func wallNanos(modelMillis: Int64) -> Int64 {
-        Int64((Double(modelMillis) * 1e6 / scale).rounded(.up))
-    }
-}
-
 /// ISO 8601 timestamps with milliseconds in UTC, as the API writes them (`2026-11-25T15:20:30.123Z`).
 public enum ISO8601Millis {
     /// Formats epoch milliseconds.
@@ -113,13 +66,5 @@ extension CivilDate {
         let day = dayOfYear - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-}
-
-/// The wall clock, where the service speaks wall time.
-public enum WallClock {
-    /// Milliseconds since the Unix epoch.
-    public static func nowMillis() -> Int64 {
-        Int64((Date().timeIntervalSince1970 * 1_000).rounded(.down))
     }
 }

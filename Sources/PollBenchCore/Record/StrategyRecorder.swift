@@ -1,0 +1,240 @@
+import Histogram
+
+/// The requests a session makes.
+public enum Endpoint: String, Sendable, CaseIterable, Codable {
+    case create, status, authorize, userinfo, evidence
+}
+
+/// How a session ended, as results count them.
+public enum SessionOutcome: String, Sendable, CaseIterable, Codable {
+    case completed, failed, expired, cancelled
+    /// The client gave up (default 5 minutes, as the published client does).
+    case clientTimeout = "client-timeout"
+    /// The session could not be created or was lost.
+    case error
+    /// The run was interrupted before the session ended.
+    case interrupted
+}
+
+/// One session's result, kept until the run ends so that detection lag can use the service's ground truth.
+public struct SessionResult: Sendable, Codable, Equatable {
+    public var key: String
+    public var providerID: String
+    public var verificationID: String?
+    public var outcome: SessionOutcome
+    public var polls: Int
+    /// Model µs (epoch) when the create request was sent.
+    public var createSentMicros: Int64
+    /// Model µs (epoch) when the client received the terminal status; nil if it never did.
+    public var terminalSeenMicros: Int64?
+    /// Model ms (epoch) at which the service says it reached the terminal status, where its documents tell
+    /// (`verifiedAt`, `expiresAt`); the embedded sandbox's ground truth fills in the rest.
+    public var serviceTerminalMillis: Int64?
+    /// The service's `createdAt` (model ms) and when the create response arrived (model µs): with
+    /// ``createSentMicros`` they bound the offset between the service's clock and the client's.
+    public var serviceCreatedMillis: Int64?
+    public var createReceivedMicros: Int64?
+}
+
+extension SessionResult {
+    /// The service's clock minus the client's (µs); nil when unknown. See ``SessionMachine/clockOffsetMicros``.
+    public var clockOffsetMicros: Int64? {
+        SessionMachine.clockOffsetMicros(serviceCreatedMillis: serviceCreatedMillis, sentMicros: createSentMicros, receivedMicros: createReceivedMicros)
+    }
+
+    /// Half the create's round trip (µs): the offset estimate's uncertainty.
+    public var createHalfTripMicros: Int64? {
+        createReceivedMicros.map { ($0 - createSentMicros) / 2 }
+    }
+}
+
+/// Request-level counts.
+public struct RequestCounters: Sendable, Codable, Equatable {
+    /// Requests sent.
+    public var requests = 0
+    /// Responses by endpoint, then by HTTP status, or `transport:<kind>` when none came.
+    public var byEndpoint: [String: [String: Int]] = [:]
+    /// API error codes from error envelopes.
+    public var apiErrorCodes: [String: Int] = [:]
+    /// Transport errors by kind.
+    public var transportErrors: [String: Int] = [:]
+    /// Responses whose body was not the JSON expected.
+    public var malformedBodies = 0
+    /// 429 responses.
+    public var rateLimited = 0
+    /// Model milliseconds spent waiting beyond the strategy because of `Retry-After`.
+    public var retryAfterWaitMillis: Int64 = 0
+    /// Statuses the client does not know, treated as non-terminal.
+    public var unknownStatuses: [String: Int] = [:]
+
+    /// One request's answer as the counts see it.
+    public enum Answer: Sendable, Equatable {
+        /// An HTTP response: its status, the error envelope's code (counted when present), and whether a
+        /// success body could not be read.
+        case response(status: Int, errorCode: String?, malformed: Bool)
+        /// No response: the transport failed.
+        case transport(TransportError.Kind)
+
+        var isRateLimited: Bool {
+            if case .response(429, _, _) = self { true } else { false }
+        }
+    }
+
+    /// Counts `times` answers to `endpoint`: every request is counted here, once, by every runner.
+    public mutating func count(_ endpoint: Endpoint, _ answer: Answer, times: Int = 1) {
+        requests += times
+        switch answer {
+        case .response(let status, let code, let malformed):
+            byEndpoint[endpoint.rawValue, default: [:]][String(status), default: 0] += times
+            if status == 429 { rateLimited += times }
+            if let code { apiErrorCodes[code, default: 0] += times }
+            if malformed { malformedBodies += times }
+        case .transport(let kind):
+            byEndpoint[endpoint.rawValue, default: [:]]["transport:\(kind.rawValue)", default: 0] += times
+            transportErrors[kind.rawValue, default: 0] += times
+        }
+    }
+
+    mutating func merge(_ other: RequestCounters) {
+        requests += other.requests
+        for (endpoint, statuses) in other.byEndpoint {
+            byEndpoint[endpoint, default: [:]].merge(statuses, uniquingKeysWith: +)
+        }
+        apiErrorCodes.merge(other.apiErrorCodes, uniquingKeysWith: +)
+        transportErrors.merge(other.transportErrors, uniquingKeysWith: +)
+        malformedBodies += other.malformedBodies
+        rateLimited += other.rateLimited
+        retryAfterWaitMillis += other.retryAfterWaitMillis
+        unknownStatuses.merge(other.unknownStatuses, uniquingKeysWith: +)
+    }
+}
+
+/// Requests, 429s and session starts and ends in one wall-clock second of a strategy's run.
+public struct SecondBucket: Sendable, Codable, Equatable {
+    public var requests = 0
+    public var rateLimited = 0
+    public var started = 0
+    public var ended = 0
+
+    public init(requests: Int = 0, rateLimited: Int = 0, started: Int = 0, ended: Int = 0) {
+        self.requests = requests
+        self.rateLimited = rateLimited
+        self.started = started
+        self.ended = ended
+    }
+}
+
+extension Collection<SecondBucket> {
+    /// The 99th percentile of requests in one of these seconds: the peak, outliers aside.
+    public var peakRequestsPerSecond: Double {
+        let sorted = map(\.requests).sorted()
+        return sorted.isEmpty ? 0 : Double(sorted[Swift.min(sorted.count - 1, Int(Double(sorted.count) * 0.99))])
+    }
+}
+
+/// Everything measured for one strategy (on one worker, or merged over all of them): each ``Metric``'s
+/// histogram for the whole run and, when kept, per interval of the run (a wall second live, a model
+/// second simulated), the counters and the per-interval counts.
+public struct StrategyRecorder: Sendable {
+    /// Each metric's histogram for the whole run, by ``Metric/index``; nil until something is recorded.
+    private var totals: [Histogram<UInt64>?] = Array(repeating: nil, count: Metric.all.count)
+    /// Each metric's histograms per interval, by ``Metric/index``; nil when the run keeps none (tune, plan).
+    public private(set) var intervals: [IntervalSeries]?
+    public var counters = RequestCounters()
+    public var outcomes: [SessionOutcome: Int] = [:]
+    public var sessions: [SessionResult] = []
+    /// Counts per interval since the strategy's run started.
+    public var seconds: [SecondBucket] = []
+
+    /// - Parameter keepsIntervals: whether to keep each metric's histogram per interval besides the totals.
+    public init(keepsIntervals: Bool = true) {
+        intervals = keepsIntervals ? Array(repeating: IntervalSeries(), count: Metric.all.count) : nil
+    }
+
+    /// The metric's histogram for the whole run (empty when nothing was recorded).
+    public func histogram(_ metric: Metric) -> Histogram<UInt64> {
+        totals[metric.index] ?? metric.histogram()
+    }
+
+    /// The metric's histograms per interval (empty when none were kept).
+    public func intervalHistograms(_ metric: Metric) -> [(interval: Int, histogram: Histogram<UInt64>)] {
+        intervals?[metric.index].histograms() ?? []
+    }
+
+    /// Records one value of a metric, in interval `interval`.
+    public mutating func record(_ metric: Metric, _ value: UInt64, interval: Int) {
+        let index = metric.index
+        if totals[index] == nil { totals[index] = metric.histogram() }
+        _ = totals[index]!.record(value)
+        intervals?[index].record(value, interval: interval)
+    }
+
+    /// Records detection lag, known once the service's times are: (interval, µs) per session that saw its end.
+    mutating func setDetectionLag(_ lags: [(interval: Int, micros: UInt64)]) {
+        let index = Metric.detectionLag.index
+        totals[index] = Metric.detectionLag.histogram()
+        if intervals != nil { intervals![index] = IntervalSeries() }
+        for lag in lags.sorted(by: { $0.interval < $1.interval }) { record(.detectionLag, lag.micros, interval: lag.interval) }
+    }
+
+    /// The counts of one interval, the buckets grown to hold it.
+    mutating func bucket(_ interval: Int) -> Int {
+        let index = max(0, interval)
+        if index >= seconds.count { seconds += Array(repeating: SecondBucket(), count: index - seconds.count + 1) }
+        return index
+    }
+
+    // MARK: What every runner records
+
+    /// A session arrived.
+    public mutating func countStart(interval: Int) {
+        seconds[bucket(interval)].started += 1
+    }
+
+    /// A request went out, `slipMicros` after it was due.
+    public mutating func countSend(slipMicros: UInt64, interval: Int) {
+        seconds[bucket(interval)].requests += 1
+        record(.scheduleSlip, slipMicros, interval: interval)
+    }
+
+    /// A request's answer arrived (or its failure), with its latency from the intended and the actual send.
+    public mutating func countAnswer(_ endpoint: Endpoint, _ answer: RequestCounters.Answer, fromIntendedMicros: Int64, fromSentMicros: Int64, interval: Int) {
+        record(.latency(endpoint, corrected: true), UInt64(clamping: max(1, fromIntendedMicros)), interval: interval)
+        record(.latency(endpoint, corrected: false), UInt64(clamping: max(1, fromSentMicros)), interval: interval)
+        counters.count(endpoint, answer)
+        if answer.isRateLimited { seconds[bucket(interval)].rateLimited += 1 }
+    }
+
+    /// A session ended: its outcome, polls, time to result and `Retry-After` waits.
+    public mutating func recordEnd(_ machine: SessionMachine, _ outcome: SessionOutcome, interval: Int) {
+        outcomes[outcome, default: 0] += 1
+        seconds[bucket(interval)].ended += 1
+        if machine.isCreated { record(.pollsPerSession, UInt64(machine.polls), interval: interval) }
+        if let seen = machine.terminalSeenMicros {
+            record(.timeToResult, UInt64(clamping: max(1, seen - machine.createSentMicros)), interval: interval)
+        }
+        counters.retryAfterWaitMillis += machine.retryAfterWaitMillis
+    }
+
+    /// Adds another worker's measurements: histograms merge exactly, interval by interval.
+    public mutating func merge(_ other: StrategyRecorder) {
+        for index in totals.indices {
+            guard let theirs = other.totals[index] else { continue }
+            if totals[index] == nil { totals[index] = Metric.all[index].histogram() }
+            totals[index]!.add(theirs)
+        }
+        if intervals != nil, let theirs = other.intervals {
+            for index in theirs.indices { intervals![index].merge(theirs[index]) }
+        }
+        counters.merge(other.counters)
+        outcomes.merge(other.outcomes, uniquingKeysWith: +)
+        sessions += other.sessions
+        _ = bucket(other.seconds.count - 1)
+        for (i, b) in other.seconds.enumerated() {
+            seconds[i].requests += b.requests
+            seconds[i].rateLimited += b.rateLimited
+            seconds[i].started += b.started
+            seconds[i].ended += b.ended
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+
+/// Reads back what a run directory holds for its report: summary.json, each strategy's .hlog and timeseries.csv.
+public enum RunDirectory {
+    public struct Contents {
+        public var record: RunRecord
+        public var series: [ReportSeries]
+    }
+
+    public struct ReadError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func read(_ directory: URL) throws(ReadError) -> Contents {
+        let summary = directory.appendingPathComponent("summary.json")
+        guard let data = FileManager.default.contents(atPath: summary.path) else { throw ReadError(description: "\(summary.path): cannot read the file") }
+        let record: RunRecord
+        do { record = try JSONDecoder().decode(RunRecord.self, from: data) } catch { throw ReadError(description: "\(summary.path): not a pollbench summary (\(error))") }
+        let timeseries = (try? String(contentsOf: directory.appendingPathComponent("timeseries.csv"), encoding: .utf8)) ?? ""
+        var seconds: [String: [SecondBucket]] = [:]
+        for line in timeseries.split(separator: "\n").dropFirst() {
+            // "name",second,requests,http_429,started,ended,active — the quoted name may hold commas.
+            guard line.first == "\"", let close = line.dropFirst().firstIndex(of: "\"") else { continue }
+            let name = String(line[line.index(after: line.startIndex)..<close])
+            let numbers = line[line.index(after: close)...].split(separator: ",").compactMap { Int($0) }
+            guard numbers.count == 6 else { continue }
+            seconds[name, default: []].append(SecondBucket(requests: numbers[1], rateLimited: numbers[2], started: numbers[3], ended: numbers[4]))
+        }
+        var series: [ReportSeries] = []
+        for summary in record.strategies {
+            guard let strategy = try? PollStrategy(parsing: summary.name) else { continue }
+            let log = directory.appendingPathComponent("\(strategy.fileName).hlog")
+            guard let text = try? String(contentsOf: log, encoding: .utf8) else { continue }  // a strategy that never ran
+            guard let entries = HistogramLog.read(text) else { throw ReadError(description: "\(log.path): a histogram line does not decode") }
+            series.append(ReportSeries(name: summary.name, entries: entries, seconds: seconds[summary.name] ?? []))
+        }
+        return Contents(record: record, series: series)
+    }
+}

@@ -1,0 +1,257 @@
+/// The client's rules for one verification session, written once: create (with its retries), the
+/// redirect flow, polling on the strategy's schedule until a terminal status or the client timeout,
+/// then userinfo and evidence. Pure: an event and the time go in, one action comes out; it does no I/O
+/// and reads no clock (the shape of Hummingbird's connection state machines). The live engine, the
+/// engine simulation and the fast simulation drive sessions only through it, so they cannot disagree
+/// on what a session does next.
+///
+/// Times are model microseconds since the Unix epoch, on the client's clock.
+public struct SessionMachine: Sendable {
+    /// The client's settings every session shares.
+    public struct Policy: Sendable {
+        /// Model µs after the first create at which the client gives up.
+        public var clientTimeoutMicros: Int64
+        /// Creates retried after a 429, 5xx or transport error; then the session ends as `error`.
+        public var createRetries: Int
+
+        public init(clientTimeoutMillis: Int64, createRetries: Int) {
+            clientTimeoutMicros = clientTimeoutMillis * 1_000
+            self.createRetries = createRetries
+        }
+    }
+
+    /// The answer to a create.
+    public enum CreateAnswer: Sendable, Equatable {
+        /// 201 with a readable document: the service's `createdAt` (model ms, when it says) and whether
+        /// the flow sends a browser to an authorization page.
+        case created(serviceCreatedMillis: Int64?, redirect: Bool)
+        /// No session: `retryable` for a 429, a 5xx or a transport error (a 201 whose body cannot be read
+        /// created a session already, so it is not), and the `Retry-After` in model ms when one came.
+        case rejected(retryable: Bool, retryAfterMillis: Int64?)
+    }
+
+    /// The answer to a status poll.
+    public enum StatusAnswer: Sendable, Equatable {
+        /// A status that is not terminal (known or not).
+        case open
+        /// A terminal status, with the service's time of it (model ms) when its document tells.
+        case terminal(SessionOutcome, serviceMillis: Int64?)
+        /// 404: the session is gone.
+        case notFound
+        /// A 429 or 503 with `Retry-After`, in model ms.
+        case retryAfter(millis: Int64)
+        /// A 5xx, a transport error or a body that cannot be read.
+        case failed
+    }
+
+    /// What happened to the session.
+    public enum Event: Sendable, Equatable {
+        /// Its arrival: the first create goes out.
+        case arrived
+        /// The time it asked for (``Action/wake(atMicros:)``) has come.
+        case timerFired
+        /// The create's answer, and when that create was actually sent (model µs).
+        case createAnswered(CreateAnswer, sentMicros: Int64)
+        /// The authorization page answered: when the browser returns to `redirectUri` on the service's
+        /// clock (model ms), nil when the user never comes back.
+        case authorizeAnswered(returnAtServiceMillis: Int64?)
+        /// The authorization page could not be read.
+        case authorizeFailed
+        case statusAnswered(StatusAnswer)
+        /// Userinfo or evidence answered (whatever the answer: the result is already known).
+        case readAnswered
+        /// The run stops.
+        case interrupted
+    }
+
+    /// What the runner must do next.
+    public enum Action: Sendable, Equatable {
+        case none
+        /// Send this request now.
+        case send(Endpoint)
+        /// Deliver ``Event/timerFired`` at this model µs.
+        case wake(atMicros: Int64)
+        /// The session is over: record its ``SessionMachine`` figures under this outcome.
+        case end(SessionOutcome)
+    }
+
+    private enum Phase: UInt8 {
+        case waiting, creating, createBackoff, authorizing, awaitingReturn, timingOut, pollDue, polling, userinfo, evidence, done
+    }
+
+    private var phase = Phase.waiting
+    private var schedule: PollSchedule
+    private var random: SplitMix64
+    /// Creates sent so far.
+    public private(set) var createAttempts = 0
+    /// Status polls answered.
+    public private(set) var polls = 0
+    /// When the client gives up (model µs).
+    public private(set) var deadlineMicros: Int64 = .max
+    /// When the create that made the session was sent (the last attempt until one succeeds).
+    public private(set) var createSentMicros: Int64 = 0
+    /// When the successful create's answer arrived.
+    public private(set) var createReceivedMicros: Int64?
+    /// The service's `createdAt` (model ms).
+    public private(set) var serviceCreatedMillis: Int64?
+    /// Whether the service created the session.
+    public private(set) var isCreated = false
+    /// When the client saw a terminal status.
+    public private(set) var terminalSeenMicros: Int64?
+    /// The service's time of that status, where its document told (`verifiedAt`, `expiresAt`).
+    public private(set) var serviceTerminalMillis: Int64?
+    /// Model ms waited beyond the strategy because of `Retry-After` on polls.
+    public private(set) var retryAfterWaitMillis: Int64 = 0
+
+    /// A session under `strategy`, its jitter drawn from the run seed, the workload key and the strategy's
+    /// position in its round: the same draws in every runner.
+    public init(strategy: PollStrategy, seed: UInt64, key: String, position: Int) {
+        schedule = PollSchedule(strategy: strategy)
+        random = SplitMix64(seed: seed, key: "\(key)/\(position)")
+    }
+
+    /// Whether the session has arrived (an interrupt before that leaves no result).
+    public var hasStarted: Bool { phase != .waiting }
+
+    /// Whether the session has ended.
+    public var isDone: Bool { phase == .done }
+
+    /// The service's clock minus the client's, from the create's `createdAt` against the midpoint of its
+    /// round trip (µs); nil when unknown. Good to within half the round trip.
+    public var clockOffsetMicros: Int64? {
+        Self.clockOffsetMicros(serviceCreatedMillis: serviceCreatedMillis, sentMicros: createSentMicros, receivedMicros: createReceivedMicros)
+    }
+
+    /// The clock offset a create shows: `createdAt` against the midpoint of the create's round trip.
+    public static func clockOffsetMicros(serviceCreatedMillis: Int64?, sentMicros: Int64, receivedMicros: Int64?) -> Int64? {
+        guard let created = serviceCreatedMillis, let received = receivedMicros else { return nil }
+        return created * 1_000 - (sentMicros + received) / 2
+    }
+
+    /// Takes `event` at model µs `now` and says what to do next.
+    public mutating func handle(_ event: Event, at now: Int64, _ policy: Policy) -> Action {
+        switch (event, phase) {
+        case (.interrupted, .waiting):
+            phase = .done  // never started: not a result
+            return .none
+        case (.interrupted, .done):
+            return .none
+        case (.interrupted, _):
+            return end(.interrupted)
+        case (.arrived, .waiting):
+            deadlineMicros = now + policy.clientTimeoutMicros
+            return sendCreate(at: now)
+        case (.timerFired, .createBackoff):
+            return sendCreate(at: now)
+        case (.createAnswered(let answer, let sent), .creating):
+            return created(answer, sent: sent, at: now, policy)
+        case (.authorizeAnswered(let returnAt), .authorizing):
+            return awaitReturn(returnAt, at: now)
+        case (.authorizeFailed, .authorizing):
+            return schedulePoll(after: schedule.nextDelay(after: .failed, &random), at: now)
+        case (.timerFired, .awaitingReturn), (.timerFired, .pollDue):
+            phase = .polling
+            return .send(.status)
+        case (.timerFired, .timingOut):
+            return end(.clientTimeout)
+        case (.statusAnswered(let answer), .polling):
+            return polled(answer, at: now)
+        case (.readAnswered, .userinfo):
+            phase = .evidence
+            return .send(.evidence)
+        case (.readAnswered, .evidence):
+            return end(.completed)
+        default:
+            return .none  // a stale timer or an answer the session no longer waits for
+        }
+    }
+
+    // MARK: Steps
+
+    private mutating func sendCreate(at now: Int64) -> Action {
+        createAttempts += 1
+        createSentMicros = now
+        phase = .creating
+        return .send(.create)
+    }
+
+    private mutating func created(_ answer: CreateAnswer, sent: Int64, at now: Int64, _ policy: Policy) -> Action {
+        switch answer {
+        case .rejected(let retryable, let retryAfter):
+            guard retryable, createAttempts <= policy.createRetries else { return end(.error) }
+            let backoffMillis = Int64(1_000) << min(createAttempts - 1, 5)
+            phase = .createBackoff
+            return .wake(atMicros: now + max(backoffMillis, retryAfter ?? 0) * 1_000)
+        case .created(let serviceCreated, let redirect):
+            isCreated = true
+            serviceCreatedMillis = serviceCreated
+            createSentMicros = sent
+            createReceivedMicros = now
+            if redirect {
+                phase = .authorizing
+                return .send(.authorize)
+            }
+            return schedulePoll(after: schedule.firstDelay(&random), at: now)
+        }
+    }
+
+    /// The browser came back from the authorization page: read the status when the user returns, or give
+    /// up at the client timeout if that comes first.
+    private mutating func awaitReturn(_ returnAtServiceMillis: Int64?, at now: Int64) -> Action {
+        // returnAt is on the service's clock: move it onto ours with this session's create round trip.
+        if let returnAt = returnAtServiceMillis.map({ $0 * 1_000 - (clockOffsetMicros ?? 0) }), returnAt < deadlineMicros {
+            phase = .awaitingReturn
+            return .wake(atMicros: max(now, returnAt))
+        }
+        phase = .timingOut  // the user never comes back, or not before the client gives up
+        return .wake(atMicros: max(now, deadlineMicros))
+    }
+
+    private mutating func polled(_ answer: StatusAnswer, at now: Int64) -> Action {
+        polls += 1
+        let outcome: PollSchedule.Outcome
+        switch answer {
+        case .terminal(let terminal, let serviceMillis):
+            terminalSeenMicros = now
+            serviceTerminalMillis = serviceMillis
+            guard terminal == .completed else { return end(terminal) }
+            phase = .userinfo
+            return .send(.userinfo)
+        case .notFound:
+            return end(.error)
+        case .open:
+            outcome = .notYet
+        case .retryAfter(let millis):
+            retryAfterWaitMillis += millis
+            outcome = .retryAfter(millis: millis)
+        case .failed:
+            outcome = .failed
+        }
+        return schedulePoll(after: schedule.nextDelay(after: outcome, &random), at: now)
+    }
+
+    private mutating func schedulePoll(after delayMillis: Int64, at now: Int64) -> Action {
+        let due = now + delayMillis * 1_000
+        guard due <= deadlineMicros else { return end(.clientTimeout) }
+        phase = .pollDue
+        return .wake(atMicros: due)
+    }
+
+    private mutating func end(_ outcome: SessionOutcome) -> Action {
+        phase = .done
+        return .end(outcome)
+    }
+}
+
+extension SessionOutcome {
+    /// The outcome a terminal status means; nil for a status that is not terminal.
+    public init?(terminal status: VerificationStatus) {
+        switch status {
+        case .completed: self = .completed
+        case .failed: self = .failed
+        case .cancelled: self = .cancelled
+        case .expired: self = .expired
+        case .initiated, .pending: return nil
+        }
+    }
+}
