@@ -7,7 +7,7 @@ import Synchronization
 /// The simulated verification service on a loopback socket: `pollbench sandbox` runs one standalone,
 /// and `pollbench run` starts one in-process on an ephemeral port.
 public final class SandboxServer: Sendable {
-    /// The behaviour model behind the server.
+    /// The service behind the server: its rules and documents.
     public let service: SandboxService
     /// The model clock the server answers in.
     public let clock: ModelClock

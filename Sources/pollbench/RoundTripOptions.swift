@@ -13,7 +13,7 @@ struct RoundTripOptions: ParsableArguments {
     /// The model the options describe, its draws seeded by `seed`. A fitted model takes the latency from
     /// the intended send time: every poll of a live run is that late, and a simulation whose polls are
     /// not drifts away from the live run's poll phases.
-    func model(seed: UInt64) throws -> RoundTripModel {
+    func model(seed: UInt64) throws -> RoundTrips {
         if let roundTripFrom {
             let contents: RunDirectory.Contents
             do { contents = try RunDirectory.read(URL(fileURLWithPath: roundTripFrom)) } catch { throw CommandFailure(message: error.description) }

@@ -6,7 +6,7 @@ import PollBenchCore
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
-        abstract: "Run a suite or the default comparison in virtual time against the sandbox's behaviour model; same outputs, marked simulated.",
+        abstract: "Run a suite or the default comparison in virtual time against the sandbox's rules; same outputs, marked simulated.",
         discussion: "Takes every option of 'pollbench run' (a remote --target excepted). Exit codes as for run."
     )
 

@@ -103,7 +103,7 @@ struct TuneCommand: AsyncParsableCommand {
     }
 
     /// The recommendation simulated again by the real engine through the sandbox's documents.
-    private func engineCheck(_ strategy: PollStrategy, point: TuningPoint, suite: Suite, model: RoundTripModel) -> String {
+    private func engineCheck(_ strategy: PollStrategy, point: TuningPoint, suite: Suite, model: RoundTrips) -> String {
         var single = suite
         single.strategies = [strategy]
         single.mixed = false

@@ -1,7 +1,7 @@
 import Testing
 @testable import PollBenchCore
 
-@Suite("Fast simulation at the level of the behaviour model")
+@Suite("Fast simulation: the session machine against the service rules, without documents")
 struct FastSimulationTests {
     static func suite(sessions: Int = 300, arrival: ArrivalModel = .constant(perSecond: 3), strategies: [PollStrategy] = PollStrategy.defaultComparison, seed: UInt64 = 1) -> Suite {
         var suite = Suite(name: "fast", description: "", workload: Workload(sessions: sessions, arrival: arrival, seed: seed))

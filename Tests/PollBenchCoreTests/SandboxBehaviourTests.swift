@@ -21,7 +21,7 @@ struct SandboxBehaviourTests {
         #expect(terminalAt <= t0 + 300_000)
     }
 
-    @Test("abandoned sessions expire at expiresAt, and the time scale does not enter the model")
+    @Test("abandoned sessions expire at expiresAt, and the time scale does not enter the lifecycle")
     func expiry() throws {
         let sandbox = SandboxHarness { $0.ttlSeconds = 60 }
         let behaviour = Provider.catalogue[0].behaviour

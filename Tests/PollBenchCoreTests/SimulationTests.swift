@@ -20,7 +20,7 @@ struct SimulationTests {
         #expect(first.strategies != Simulation(suite: try suite(seed: 2), roundTrip: .constant(.milliseconds(2)), name: "a").run().record.strategies)
     }
 
-    @Test("a simulated run is marked, checks its counts against the model and evaluates thresholds", arguments: [false, true])
+    @Test("a simulated run is marked, checks its counts against the simulated service and evaluates thresholds", arguments: [false, true])
     func record(mixed: Bool) throws {
         let (record, results) = Simulation(suite: try suite(mixed: mixed), roundTrip: .constant(.milliseconds(2)), name: "sim").run()
         #expect(record.run.simulated)
@@ -34,8 +34,8 @@ struct SimulationTests {
     func fitted() {
         var histogram = Histograms.micros()
         for micros in 1...1_000 { _ = histogram.record(UInt64(micros * 10)) }  // 10 µs … 10 ms, uniform
-        var model = RoundTripModel.fitted(histogram, seed: 4)
-        var again = RoundTripModel.fitted(histogram, seed: 4)
+        var model = RoundTrips.fitted(histogram, seed: 4)
+        var again = RoundTrips.fitted(histogram, seed: 4)
         let draws = (0..<5_000).map { _ in model.next() }
         #expect(draws == (0..<5_000).map { _ in again.next() })
         #expect(draws.allSatisfy { (9_000...10_100_000).contains($0) })

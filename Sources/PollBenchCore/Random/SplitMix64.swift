@@ -1,5 +1,3 @@
-import Foundation
-
 /// A small, fast, seedable generator (Steele, Lea and Flood's SplitMix64). Every random choice in
 /// pollbench draws from one of these, so a seed replays a run exactly.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
@@ -40,30 +38,5 @@ public enum StableHash {
             hash &*= 0x0000_0100_0000_01B3
         }
         return hash
-    }
-}
-
-/// A log-normal distribution set by its median and 95th percentile, the way people describe delays.
-public struct LogNormal: Sendable, Equatable, Codable {
-    /// The median.
-    public var median: Double
-    /// The 95th percentile; at least the median.
-    public var p95: Double
-
-    /// Creates the distribution.
-    public init(median: Double, p95: Double) {
-        self.median = median
-        self.p95 = p95
-    }
-
-    /// The log's standard deviation: the 95th percentile is 1.645 σ above the median on the log scale.
-    var sigma: Double { median > 0 && p95 > median ? log(p95 / median) / 1.644_853_626_951_472_2 : 0 }
-
-    /// One sample, drawn with the Box-Muller transform.
-    public func sample(_ random: inout SplitMix64) -> Double {
-        let u1 = max(random.nextUnit(), .leastNonzeroMagnitude)
-        let u2 = random.nextUnit()
-        let normal = (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
-        return median * exp(sigma * normal)
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import HeapModule
-import Histogram
 
 /// A transport loop in virtual time: no sockets and no sleeping. Each request is answered by the
 /// in-process ``SandboxService`` half a round trip after it is submitted and completes one round trip
@@ -30,7 +29,7 @@ public final class VirtualTimeLoop: TransportLoop {
 
     private let service: SandboxService
     private let clock: ModelClock
-    private var roundTrip: RoundTripModel
+    private var roundTrip: RoundTrips
     private var nowNanos: Int64
     private var pending = Heap<Completion>()
     private var sequence = 0
@@ -42,7 +41,7 @@ public final class VirtualTimeLoop: TransportLoop {
     ///   - service: answers the requests; its model time is `clock`'s.
     ///   - roundTrip: wall time from submit to completion.
     ///   - start: virtual wall time at which the loop starts, after the origin (to continue an earlier loop's timeline).
-    public init(service: SandboxService, clock: ModelClock, roundTrip: RoundTripModel, start: Duration = .zero, keepLog: Bool = false) {
+    public init(service: SandboxService, clock: ModelClock, roundTrip: RoundTrips, start: Duration = .zero, keepLog: Bool = false) {
         self.service = service
         self.clock = clock
         self.roundTrip = roundTrip
@@ -56,7 +55,7 @@ public final class VirtualTimeLoop: TransportLoop {
     }
 
     /// The round-trip model as this loop left it (its generator advanced), to continue in the next loop.
-    public var roundTripModel: RoundTripModel { roundTrip }
+    public var roundTrips: RoundTrips { roundTrip }
 
     /// The virtual wall clock, for the driver.
     public var now: ContinuousClock.Instant { clock.origin + .nanoseconds(nowNanos) }
@@ -124,46 +123,5 @@ public final class VirtualTimeLoop: TransportLoop {
             headers: ResponseHeaders(retryAfter: header("Retry-After"), contentType: header("Content-Type")),
             body: answer.body
         )
-    }
-}
-
-/// How long a request takes on the wire in a simulation: fixed, or drawn (seeded) from a live run's
-/// measured latency.
-public struct RoundTripModel: Sendable {
-    private var samples: [Int64]  // nanoseconds, by cumulative share: an inverse CDF
-    private var random: SplitMix64
-
-    /// Every round trip takes `duration`.
-    public static func constant(_ duration: Duration) -> RoundTripModel {
-        RoundTripModel(samples: [duration.inNanoseconds], seed: 0)
-    }
-
-    /// Round trips drawn from a latency histogram (µs), as a live run measured it.
-    public static func fitted(_ histogram: Histogram<UInt64>, seed: UInt64) -> RoundTripModel {
-        guard histogram.totalCount > 0 else { return .constant(.milliseconds(1)) }
-        // 1,000 quantiles are plenty to reproduce the distribution's shape.
-        let samples = (0..<1_000).map { Int64(histogram.valueAtPercentile((Double($0) + 0.5) / 10)) * 1_000 }
-        return RoundTripModel(samples: samples, seed: seed)
-    }
-
-    private init(samples: [Int64], seed: UInt64) {
-        self.samples = samples
-        random = SplitMix64(seed: seed, key: "round-trip")
-    }
-
-    /// The median round trip, in nanoseconds.
-    public var medianNanos: Int64 { samples[samples.count / 2] }
-
-    /// The same model with every round trip multiplied by `factor` (rounded), drawing as this one would:
-    /// the fast simulation draws in model µs.
-    func scaled(by factor: Double) -> RoundTripModel {
-        var copy = self
-        copy.samples = samples.map { Int64((Double($0) * factor).rounded()) }
-        return copy
-    }
-
-    /// The next round trip, in nanoseconds (or the unit ``scaled(by:)`` made).
-    mutating func next() -> Int64 {
-        samples.count == 1 ? samples[0] : samples[Int(random.next() % UInt64(samples.count))]
     }
 }

@@ -1,17 +1,17 @@
 import Foundation
 
-/// A whole run in virtual time: the same suite, engine, strategies and sandbox behaviour model as a live
+/// A whole run in virtual time: the same suite, engine, strategies and sandbox rules as a live
 /// run, with the network replaced by a round-trip model. No sockets and no sleeping; the same seed gives
 /// the same results, bit for bit.
 public struct Simulation {
     public let suite: Suite
-    public let roundTrip: RoundTripModel
+    public let roundTrip: RoundTrips
     public let name: String
 
     /// The model time the simulated service starts at.
     public static let startMillis: Int64 = 1_795_000_000_000
 
-    public init(suite: Suite, roundTrip: RoundTripModel, name: String) {
+    public init(suite: Suite, roundTrip: RoundTrips, name: String) {
         self.suite = suite
         self.roundTrip = roundTrip
         self.name = name
@@ -38,7 +38,7 @@ public struct Simulation {
             )
             let roundStart = elapsed
             elapsed = loop.run(engine)
-            model = loop.roundTripModel
+            model = loop.roundTrips
             let timeline = engine.timeline(offsetSeconds: Double(clock.modelMicros(atNanos: roundStart.inNanoseconds) - Self.startMillis * 1_000) / 1e6)
             for (position, strategy) in round.enumerated() {
                 recorders[strategy].append(engine.recorders[position])

@@ -3,11 +3,11 @@
 public struct CapacitySimulation: Sendable {
     public let scenario: PlanScenario
     /// Wall time per round trip (the simulation runs at time scale 1: model time is real time).
-    public let roundTrip: RoundTripModel
+    public let roundTrip: RoundTrips
     /// The most sessions one simulated scenario may start.
     public static let maximumSessions = 200_000
 
-    public init(scenario: PlanScenario, roundTrip: RoundTripModel) {
+    public init(scenario: PlanScenario, roundTrip: RoundTrips) {
         self.scenario = scenario
         self.roundTrip = roundTrip
     }

@@ -3,7 +3,7 @@ import PollBenchCore
 import Testing
 
 @Suite("pollbench tune and plan, end to end", .serialized)
-struct ModelCLITests {
+struct PlanningCLITests {
     /// Bad input: exit 2 and one `error:` line that names `fragment`.
     static func expectUsageError(_ arguments: [String], _ fragment: String, output: URL) throws {
         let result = try CLI.run(arguments + ["--output", output.path])

@@ -90,7 +90,7 @@ public struct Tuning: Sendable {
     }
 
     /// Simulates every strategy on `suite`'s workload, as many at once as there are cores.
-    public static func simulate(_ strategies: [PollStrategy], suite: Suite, roundTrip: RoundTripModel) async -> [TuningPoint] {
+    public static func simulate(_ strategies: [PollStrategy], suite: Suite, roundTrip: RoundTrips) async -> [TuningPoint] {
         let arrival: Double? = switch suite.workload.arrival {
         case .constant(let rate), .poisson(let rate): rate
         case .closed: nil

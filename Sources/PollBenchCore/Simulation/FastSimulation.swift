@@ -12,11 +12,11 @@ import Histogram
 /// request latency and schedule slip, which are wall-clock measurements. Its intervals are model seconds.
 public struct FastSimulation: Sendable {
     public let suite: Suite
-    public let roundTrip: RoundTripModel
+    public let roundTrip: RoundTrips
     /// Whether recorders keep histograms per interval (for written results; sweeps need only totals).
     public var keepsIntervals = false
 
-    public init(suite: Suite, roundTrip: RoundTripModel, keepsIntervals: Bool = false) {
+    public init(suite: Suite, roundTrip: RoundTrips, keepsIntervals: Bool = false) {
         self.suite = suite
         self.roundTrip = roundTrip
         self.keepsIntervals = keepsIntervals
@@ -29,7 +29,7 @@ public struct FastSimulation: Sendable {
         let rules = ServiceRules(configuration: suite.sandbox, startMillis: Simulation.startMillis)
         let providers = Dictionary(suite.sandbox.providers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let users = slots.map { slot in providers[slot.providerID].map { PlannedUser(plan: rules.plan(key: slot.key, provider: $0), provider: $0) } }
-        var service = ModelService(
+        var service = SimulatedService(
             rules: rules, users: users,
             budget: ClientBudget(rateLimit: suite.rateLimit, endpointLimits: suite.endpointLimits, now: Simulation.startMillis),
             faultStreams: slots.map { rules.faultStream(key: $0.key) }
@@ -40,7 +40,7 @@ public struct FastSimulation: Sendable {
         var model = roundTrip.scaled(by: suite.timeScale / 1_000)  // draws in model µs
         var startMicros = origin
         for round in suite.rounds {
-            var loop = ModelLoop(suite: suite, round: round, start: startMicros, recorder: empty)
+            var loop = FastSimulationRound(suite: suite, round: round, start: startMicros, recorder: empty)
             let roundStart = startMicros
             startMicros = loop.run(roundTrip: &model, service: &service)
             for (position, strategy) in round.enumerated() {
@@ -79,7 +79,7 @@ struct PlannedUser: Sendable {
 
 /// The service as the fast simulation sees it: ``ServiceRules`` and the state they act on (the run's
 /// client budget and each user's fault stream), shared by every round as the sandbox is.
-struct ModelService {
+struct SimulatedService {
     let rules: ServiceRules
     let users: [PlannedUser?]
     var budget: ClientBudget
@@ -94,7 +94,7 @@ struct ModelService {
 }
 
 /// One round of a fast simulation: its sessions, their event queue and the recorders.
-struct ModelLoop {
+struct FastSimulationRound {
     private struct Session {
         var machine: SessionMachine
         let user: Int32
@@ -191,7 +191,7 @@ struct ModelLoop {
 
     /// Runs the round to its end; returns the model µs at which its last session ended.
     /// - Parameter roundTrip: draws in model µs.
-    mutating func run(roundTrip: inout RoundTripModel, service: inout ModelService) -> Int64 {
+    mutating func run(roundTrip: inout RoundTrips, service: inout SimulatedService) -> Int64 {
         last = start
         for _ in 0..<closedConcurrency { startNextClosed(at: start, roundTrip: &roundTrip, service: &service) }
         var nextArrival = 0
@@ -212,7 +212,7 @@ struct ModelLoop {
     }
 
     /// Delivers a session's due event (its answer, or its timer) and carries out what the machine says.
-    private mutating func step(_ index: Int, at now: Int64, roundTrip: inout RoundTripModel, service: inout ModelService) {
+    private mutating func step(_ index: Int, at now: Int64, roundTrip: inout RoundTrips, service: inout SimulatedService) {
         let session = sessions.base + index  // changed in place: a session is too big to copy out and back per event
         let event: SessionMachine.Event
         if let answer = session.pointee.answer {
@@ -244,7 +244,7 @@ struct ModelLoop {
     /// What the service answers to `endpoint` (it sees the request at model µs `atService`), counted, and
     /// the extra model µs a delivery fault or injected latency adds.
     private mutating func answer(
-        _ session: inout Session, _ endpoint: Endpoint, sentAt now: Int64, atService: Int64, service: inout ModelService
+        _ session: inout Session, _ endpoint: Endpoint, sentAt now: Int64, atService: Int64, service: inout SimulatedService
     ) -> (SessionMachine.Event, delay: Int64) {
         let user = Int(session.user)
         let millis = atService / 1_000
@@ -294,7 +294,7 @@ struct ModelLoop {
     }
 
     /// A create the service handles at model ms `millis`: a provider it does not offer, an outage, or a session.
-    private func create(_ session: inout Session, service: ModelService, user: Int, at millis: Int64, sentAt now: Int64) -> (answer: Answer, event: SessionMachine.Event) {
+    private func create(_ session: inout Session, service: SimulatedService, user: Int, at millis: Int64, sentAt now: Int64) -> (answer: Answer, event: SessionMachine.Event) {
         guard let planned = service.users[user] else {
             return (.notEnabled, .createAnswered(.rejected(retryable: false, retryAfterMillis: nil), sentMicros: now))
         }
@@ -339,7 +339,7 @@ struct ModelLoop {
         }
     }
 
-    private mutating func startNextClosed(at time: Int64, roundTrip: inout RoundTripModel, service: inout ModelService) {
+    private mutating func startNextClosed(at time: Int64, roundTrip: inout RoundTrips, service: inout SimulatedService) {
         guard let next = closedQueue.popLast() else { return }
         step(Int(next), at: time, roundTrip: &roundTrip, service: &service)
     }
