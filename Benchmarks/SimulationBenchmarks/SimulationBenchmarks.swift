@@ -4,7 +4,7 @@ import PollBenchCore
 /// Speed of the fast simulation that `tune` and `plan` sweep with: simulated status polls per second
 /// of wall time on one core. Run with `swift package --allow-writing-to-package-directory benchmark --target SimulationBenchmarks`.
 let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .cpuTotal, .mallocCountTotal, polls], maxDuration: .seconds(10), maxIterations: 20)
+    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .cpuTotal, .mallocCountTotal, polls, requests], maxDuration: .seconds(10), maxIterations: 20)
 
     Benchmark("fixed:1s, 20,000 sessions (smartid, 50/s)") { benchmark in
         simulate(benchmark, strategy: .fixed(intervalMillis: 1_000), rateLimit: nil)
@@ -19,6 +19,9 @@ let benchmarks: @Sendable () -> Void = {
 
 /// Simulated status polls per wall second, in thousands.
 let polls = BenchmarkMetric.custom("simulated polls/s (k)", polarity: .prefersLarger, useScalingFactor: false)
+/// Simulated requests of every kind per wall second, in thousands: the work a shape with many creates
+/// or 429s does beside its polls.
+let requests = BenchmarkMetric.custom("simulated requests/s (k)", polarity: .prefersLarger, useScalingFactor: false)
 
 func simulate(_ benchmark: Benchmark, strategy: PollStrategy, rateLimit: TokenBucket.Limit?) {
     var suite = Suite(name: "bench", description: "", workload: Workload(sessions: 20_000, arrival: .constant(perSecond: 50), providerMix: [("smartid", 1)], seed: 1))
@@ -29,9 +32,9 @@ func simulate(_ benchmark: Benchmark, strategy: PollStrategy, rateLimit: TokenBu
     benchmark.startMeasurement()
     let results = simulation.run()
     benchmark.stopMeasurement()
-    let elapsed = ContinuousClock.now - started
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let seconds = (ContinuousClock.now - started).inSeconds
     let statusPolls = results[0].recorder.counters.byEndpoint["status"]?.values.reduce(0, +) ?? 0
     benchmark.measurement(polls, Int(Double(statusPolls) / seconds / 1_000))
+    benchmark.measurement(requests, Int(Double(results[0].recorder.counters.requests) / seconds / 1_000))
     blackHole(results)
 }

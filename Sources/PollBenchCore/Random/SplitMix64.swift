@@ -10,7 +10,12 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
     /// A generator for one named stream under a run seed, independent of every other key.
     public init(seed: UInt64, key: String) {
-        state = seed ^ StableHash.fnv1a(key)
+        self.init(seed: seed, keyHash: StableHash.fnv1a(key))
+    }
+
+    /// The stream of a key whose ``StableHash`` is already known.
+    public init(seed: UInt64, keyHash: UInt64) {
+        state = seed ^ keyHash
         state = next()
     }
 
@@ -32,8 +37,13 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 public enum StableHash {
     /// 64-bit FNV-1a of the UTF-8 bytes.
     public static func fnv1a(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in text.utf8 {
+        fnv1a(text.utf8, continuing: 0xCBF2_9CE4_8422_2325)
+    }
+
+    /// FNV-1a continued over more bytes: `fnv1a(a + b) == fnv1a(b.utf8, continuing: fnv1a(a))`.
+    public static func fnv1a(_ bytes: some Sequence<UInt8>, continuing start: UInt64) -> UInt64 {
+        var hash = start
+        for byte in bytes {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01B3
         }

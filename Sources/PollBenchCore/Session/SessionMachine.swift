@@ -104,10 +104,16 @@ public struct SessionMachine: Sendable {
     public private(set) var retryAfterWaitMillis: Int64 = 0
 
     /// A session under `strategy`, its jitter drawn from the run seed, the workload key and the strategy's
-    /// position in its round: the same draws in every runner.
+    /// position in its round (the stream of "KEY/POSITION"): the same draws in every runner.
     public init(strategy: PollStrategy, seed: UInt64, key: String, position: Int) {
+        self.init(strategy: strategy, seed: seed, keyHash: StableHash.fnv1a(key), position: position)
+    }
+
+    /// The same, with the key's ``StableHash`` already known (a simulation reuses it for every strategy).
+    public init(strategy: PollStrategy, seed: UInt64, keyHash: UInt64, position: Int) {
         schedule = PollSchedule(strategy: strategy)
-        random = SplitMix64(seed: seed, key: "\(key)/\(position)")
+        let slash = StableHash.fnv1a(CollectionOfOne(UInt8(ascii: "/")), continuing: keyHash)
+        random = SplitMix64(seed: seed, keyHash: StableHash.fnv1a(String(position).utf8, continuing: slash))
     }
 
     /// Whether the session has arrived (an interrupt before that leaves no result).

@@ -32,15 +32,17 @@ public struct FastSimulation: Sendable {
         var service = SimulatedService(
             rules: rules, users: users,
             budget: ClientBudget(rateLimit: suite.rateLimit, endpointLimits: suite.endpointLimits, now: Simulation.startMillis),
-            faultStreams: slots.map { rules.faultStream(key: $0.key) }
+            // Without faults nothing is drawn: one idle stream stands in for every user's.
+            faultStreams: rules.injectsFaults ? slots.map { rules.faultStream(key: $0.key) } : [SplitMix64(seed: 0)]
         )
+        let keyHashes = slots.map { StableHash.fnv1a($0.key) }
         let empty = StrategyRecorder(keepsIntervals: keepsIntervals)
         let origin = Simulation.startMillis * 1_000
         var results = suite.strategies.map { StrategyResult(strategy: $0, recorder: empty, timeline: IntervalTimeline(offsetSeconds: 0, originModelMicros: origin, modelMicrosPerInterval: 1e6)) }
         var model = roundTrip.scaled(by: suite.timeScale / 1_000)  // draws in model µs
         var startMicros = origin
         for round in suite.rounds {
-            var loop = FastSimulationRound(suite: suite, round: round, start: startMicros, recorder: empty)
+            var loop = FastSimulationRound(suite: suite, round: round, slots: slots, keyHashes: keyHashes, start: startMicros, recorder: empty)
             let roundStart = startMicros
             startMicros = loop.run(roundTrip: &model, service: &service)
             for (position, strategy) in round.enumerated() {
@@ -83,13 +85,13 @@ struct SimulatedService {
     let rules: ServiceRules
     let users: [PlannedUser?]
     var budget: ClientBudget
-    /// Each user's fault stream, by workload slot.
+    /// Each user's fault stream, by workload slot (one idle stream when no fault is configured).
     var faultStreams: [SplitMix64]
 
     /// The rules' admission of one request from `user` at model ms `now`.
     mutating func admit(_ endpoint: SandboxEndpoint, user: Int, at now: Int64) -> ServiceRules.Admission {
         guard budget.isLimited || rules.injectsFaults else { return .admitted(.none) }  // the common case, without a call
-        return rules.admit(endpoint, budget: &budget, faults: &faultStreams[user], at: now)
+        return rules.admit(endpoint, budget: &budget, faults: &faultStreams[rules.injectsFaults ? user : 0], at: now)
     }
 }
 
@@ -170,23 +172,31 @@ struct FastSimulationRound {
     /// Answers by position, endpoint and ``Answer``, turned into the recorders' counters at the end.
     private var answers: [Int]
 
-    init(suite: Suite, round: [Int], start: Int64, recorder: StrategyRecorder) {
+    /// - Parameter keyHashes: each slot's key hash, for its sessions' jitter streams.
+    init(suite: Suite, round: [Int], slots: [SessionSlot], keyHashes: [UInt64], start: Int64, recorder: StrategyRecorder) {
         self.suite = suite
         self.start = start
         policy = SessionMachine.Policy(clientTimeoutMillis: suite.clientTimeoutMillis, createRetries: suite.createRetries)
-        let (specs, concurrency) = suite.sessionSpecs(round: round)
-        sessions = SessionTable(specs.map { spec in
-            Session(
-                machine: SessionMachine(strategy: suite.strategies[round[spec.strategy]], seed: suite.seed, key: spec.slot.key, position: spec.strategy),
-                user: Int32(spec.slot.index), position: Int32(spec.strategy)
-            )
-        })
-        closedQueue = specs.indices.filter { specs[$0].slot.arrivalMillis == nil }.reversed().map(Int32.init)
-        closedConcurrency = concurrency
+        var built: [Session] = []
+        var arrivals: [Event] = []
+        var closed: [Int32] = []
+        built.reserveCapacity(slots.count * round.count)
+        suite.forEachSession(round: round, slots: slots) { position, slot in
+            let index = Int32(built.count)
+            built.append(Session(
+                machine: SessionMachine(strategy: suite.strategies[round[position]], seed: suite.seed, keyHash: keyHashes[slot.index], position: position),
+                user: Int32(slot.index), position: Int32(position)
+            ))
+            if let arrival = slot.arrivalMillis { arrivals.append(Event(at: start + arrival * 1_000, session: index)) } else { closed.append(index) }
+        }
+        sessions = SessionTable(built)
+        closedQueue = closed.reversed()
+        closedConcurrency = suite.closedConcurrency(round: round)
         recorders = Array(repeating: recorder, count: round.count)
         lags = Array(repeating: [], count: round.count)
         answers = Array(repeating: 0, count: round.count * Endpoint.allCases.count * Answer.allCases.count)
-        arrivals = specs.enumerated().compactMap { index, spec in spec.slot.arrivalMillis.map { Event(at: start + $0 * 1_000, session: Int32(index)) } }.sorted()
+        if zip(arrivals, arrivals.dropFirst()).contains(where: { $1 < $0 }) { arrivals.sort() }  // one strategy's arrivals come in order already
+        self.arrivals = arrivals
     }
 
     /// Runs the round to its end; returns the model µs at which its last session ended.

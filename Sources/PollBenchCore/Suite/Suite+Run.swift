@@ -16,10 +16,22 @@ extension Suite {
     /// One round's sessions (the workload's slots under each of its strategies) and, for a closed
     /// workload, how many run at once.
     public func sessionSpecs(round: [Int]) -> (specs: [EngineSessionSpec], closedConcurrency: Int) {
-        let slots = workload.slots()
-        let specs = round.indices.flatMap { position in slots.map { EngineSessionSpec(slot: $0, strategy: position) } }
-        let concurrency: Int = if case .closed(let n) = workload.arrival { n * round.count } else { 0 }
-        return (specs, concurrency)
+        var specs: [EngineSessionSpec] = []
+        forEachSession(round: round, slots: workload.slots()) { specs.append(EngineSessionSpec(slot: $1, strategy: $0)) }
+        return (specs, closedConcurrency(round: round))
+    }
+
+    /// A round's sessions in their order, each as its strategy's position in the round and its slot:
+    /// every slot under the round's first strategy, then every slot under the next.
+    public func forEachSession(round: [Int], slots: [SessionSlot], _ body: (_ position: Int, _ slot: SessionSlot) -> Void) {
+        for position in round.indices {
+            for slot in slots { body(position, slot) }
+        }
+    }
+
+    /// For a closed workload, how many of a round's sessions run at once; 0 for an open one.
+    public func closedConcurrency(round: [Int]) -> Int {
+        if case .closed(let n) = workload.arrival { n * round.count } else { 0 }
     }
 
     /// The embedded sandbox for a run: the suite's settings with one client that holds the run's budget,
