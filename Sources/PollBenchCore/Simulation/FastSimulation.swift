@@ -101,8 +101,8 @@ struct FastSimulationRound {
         var machine: SessionMachine
         let user: Int32
         let position: Int32
-        /// The answer of the request in flight, delivered when its event comes; nil: the event is a timer.
-        var answer: SessionMachine.Event?
+        /// What the machine said to its last answer, carried out at that answer's turn; nil: the next event is a timer.
+        var reaction: SessionMachine.Action?
         /// The service's `createdAt` (model ms), once created.
         var createdMillis: Int64 = 0
         /// The service's planned end of the session: model µs and status.
@@ -221,26 +221,42 @@ struct FastSimulationRound {
         return last
     }
 
-    /// Delivers a session's due event (its answer, or its timer) and carries out what the machine says.
+    /// A session's due event: its timer (or arrival) goes to its machine; an answer's turn carries out
+    /// what the machine said to it.
     private mutating func step(_ index: Int, at now: Int64, roundTrip: inout RoundTrips, service: inout SimulatedService) {
         let session = sessions.base + index  // changed in place: a session is too big to copy out and back per event
-        let event: SessionMachine.Event
-        if let answer = session.pointee.answer {
-            event = answer
-            session.pointee.answer = nil
-        } else {
-            event = session.pointee.machine.hasStarted ? .timerFired : .arrived
-            if event == .arrived { recorders[Int(session.pointee.position)].countStart(interval: interval(now)) }
+        if let reaction = session.pointee.reaction {
+            session.pointee.reaction = nil
+            return perform(reaction, index, at: now, roundTrip: &roundTrip, service: &service)
         }
-        switch session.pointee.machine.handle(event, at: now, policy) {
+        let event: SessionMachine.Event = session.pointee.machine.hasStarted ? .timerFired : .arrived
+        if event == .arrived { recorders[Int(session.pointee.position)].countStart(interval: interval(now)) }
+        perform(session.pointee.machine.handle(event, at: now, policy), index, at: now, roundTrip: &roundTrip, service: &service)
+    }
+
+    /// Carries out a machine's action at model µs `now`. A request is answered at once by the rules, and
+    /// the machine takes the answer at its arrival time, for nothing else of the session happens before
+    /// then. What it says to do next waits for the answer's turn in the engine's order (it may touch the
+    /// shared budget or start a closed workload's next session), unless it only sets a timer: a timer's
+    /// place in the order does not depend on when it was pushed, so it goes straight in, and most
+    /// requests take one event instead of two.
+    private mutating func perform(_ action: SessionMachine.Action, _ index: Int, at now: Int64, roundTrip: inout RoundTrips, service: inout SimulatedService) {
+        let session = sessions.base + index
+        switch action {
         case .none:
             break
         case .send(let endpoint):
             let rtt = roundTrip.next()
             let (answer, delay) = self.answer(&session.pointee, endpoint, sentAt: now, atService: now + rtt / 2, service: &service)
-            session.pointee.answer = answer
-            sequence += 1
-            events.push(.answer(at: now + rtt + delay, sequence: sequence, session: Int32(index)))
+            let received = now + rtt + delay
+            let reaction = session.pointee.machine.handle(answer, at: received, policy)
+            if case .wake(let micros) = reaction {
+                events.push(Event(at: micros, session: Int32(index)))
+            } else {
+                session.pointee.reaction = reaction
+                sequence += 1
+                events.push(.answer(at: received, sequence: sequence, session: Int32(index)))
+            }
         case .wake(let micros):
             events.push(Event(at: micros, session: Int32(index)))
         case .end(let outcome):
@@ -259,7 +275,7 @@ struct FastSimulationRound {
         let user = Int(session.user)
         let millis = atService / 1_000
         if endpoint == .authorize {  // the browser's page: no budget, no faults
-            count(session, .authorize, .ok, at: now)
+            count(Int(session.position), .authorize, .ok, at: now)
             guard let planned = service.users[user] else { return (.authorizeFailed, 0) }
             var lifecycle = service.rules.lifecycle(plan: planned.plan, provider: planned.provider, createdAt: session.createdMillis)
             lifecycle.open(at: millis)
@@ -269,36 +285,36 @@ struct FastSimulationRound {
         let fault: InjectedFault
         switch service.admit(endpoint.sandboxEndpoint, user: user, at: millis) {
         case .rateLimited(let seconds):
-            count(session, endpoint, .rateLimited, at: now)
+            count(Int(session.position), endpoint, .rateLimited, at: now)
             return (Self.rejected(endpoint, retryable: true, retryAfterMillis: seconds * 1_000, sentAt: now), 0)
         case .admitted(let drawn):
             fault = drawn
         }
         if let status = fault.serverErrorStatus {
-            count(session, endpoint, .serverError(status), at: now)
+            count(Int(session.position), endpoint, .serverError(status), at: now)
             return (Self.rejected(endpoint, retryable: true, retryAfterMillis: nil, sentAt: now), 0)
         }
         var delay = scaled(wallMicros: fault.latencyMicros)
         let handled: (answer: Answer, event: SessionMachine.Event)
         switch endpoint {
         case .create: handled = create(&session, service: service, user: user, at: millis, sentAt: now)
-        case .status: handled = (.ok, .statusAnswered(status(session, at: atService)))
+        case .status: handled = (.ok, .statusAnswered(status(terminalMicros: session.terminalMicros, session.terminalStatus, at: atService)))
         case .userinfo, .evidence, .authorize: handled = (.ok, .readAnswered)
         }
         switch fault.delivery(forStatus: handled.answer.status) {
         case .normal:
-            count(session, endpoint, handled.answer, at: now)
+            count(Int(session.position), endpoint, handled.answer, at: now)
             return (handled.event, delay)
         case .cut:
-            count(session, endpoint, .truncated, at: now)
+            count(Int(session.position), endpoint, .truncated, at: now)
             return (Self.rejected(endpoint, retryable: true, retryAfterMillis: nil, sentAt: now), delay)
         case .malformed:
-            count(session, endpoint, handled.answer == .created ? .createdMalformed : .okMalformed, at: now)
+            count(Int(session.position), endpoint, handled.answer == .created ? .createdMalformed : .okMalformed, at: now)
             // A 201 the client cannot read created a session already: it is not retried.
             return (Self.rejected(endpoint, retryable: false, retryAfterMillis: nil, sentAt: now), delay)
         case .drip(let dripMillis):
             delay += scaled(wallMicros: Int64(dripMillis) * 1_000)
-            count(session, endpoint, handled.answer, at: now)
+            count(Int(session.position), endpoint, handled.answer, at: now)
             return (handled.event, delay)
         }
     }
@@ -318,10 +334,10 @@ struct FastSimulationRound {
     }
 
     /// The status document's meaning at model µs `atService`.
-    private func status(_ session: Session, at atService: Int64) -> SessionMachine.StatusAnswer {
-        guard atService >= session.terminalMicros, let outcome = SessionOutcome(terminal: session.terminalStatus) else { return .open }
+    private func status(terminalMicros: Int64, _ terminalStatus: VerificationStatus, at atService: Int64) -> SessionMachine.StatusAnswer {
+        guard atService >= terminalMicros, let outcome = SessionOutcome(terminal: terminalStatus) else { return .open }
         let documented = outcome == .completed || outcome == .expired  // `verifiedAt`, `expiresAt`
-        return .terminal(outcome, serviceMillis: documented ? session.terminalMicros / 1_000 : nil)
+        return .terminal(outcome, serviceMillis: documented ? terminalMicros / 1_000 : nil)
     }
 
     /// An answer the client reads as a failure of the request to `endpoint`.
@@ -358,8 +374,7 @@ struct FastSimulationRound {
 
     /// Counts one request sent at `now` and its answer, in the table and in the current interval. The
     /// counters are filled from the table at the end, through the one counting rule every runner uses.
-    private mutating func count(_ session: Session, _ endpoint: Endpoint, _ answer: Answer, at now: Int64) {
-        let position = Int(session.position)
+    private mutating func count(_ position: Int, _ endpoint: Endpoint, _ answer: Answer, at now: Int64) {
         answers[(position * Endpoint.allCases.count + endpoint.index) * Answer.allCases.count + answer.rawValue] += 1
         let bucket = recorders[position].bucket(interval(now))
         recorders[position].seconds[bucket].requests += 1
