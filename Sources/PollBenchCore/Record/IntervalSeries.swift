@@ -44,11 +44,6 @@ public struct IntervalSeries: Sendable {
         finished += copy.finished
     }
 
-    /// A series holding these histograms.
-    public init(_ histograms: [(interval: Int, histogram: Histogram<UInt64>)]) {
-        finished = histograms.filter { $0.histogram.totalCount > 0 }.map { ($0.interval, [UInt8](HistogramLog.compressedEncoding($0.histogram))) }
-    }
-
     private mutating func finishCurrent() {
         guard var histogram = current, histogram.totalCount > 0 else { return }
         finished.append((currentInterval, [UInt8](HistogramLog.compressedEncoding(histogram))))

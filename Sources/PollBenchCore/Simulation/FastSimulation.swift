@@ -4,9 +4,9 @@ import Histogram
 /// `tune`, `plan` and `simulate --fast` run. Each session is a ``SessionMachine``, the same one the
 /// engine drives, and the service is ``ServiceRules``, the same rules the sandbox wraps in documents: the
 /// same users, lifecycle, budgets, faults (from the same per-user streams), outages and `Retry-After`. One
-/// event queue orders everything in model time. With a fixed round trip it gives the engine simulation's
-/// counts and detection lag exactly; where simultaneous requests meet a shared budget, their order may
-/// differ and the counts by a fraction of a percent.
+/// event queue orders everything in model time, simultaneous events in the order the engine's loop takes
+/// them. So on the same suite, seed and round trips it gives the engine simulation's counts and
+/// detection lag exactly, a shared budget, faults and mixed mode included.
 ///
 /// Not simulated: the client's own request-rate cap (`maxRequestsPerSecond`, a harness safety limit) and
 /// request latency and schedule slip, which are wall-clock measurements. Its intervals are model seconds.
