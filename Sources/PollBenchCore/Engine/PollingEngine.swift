@@ -143,8 +143,7 @@ public final class PollingEngine: TransportLoopDriver {
         drainThrottled(loop)
         while let next = timers.min, next.due <= nowNanos {
             timers.removeMin()
-            let event: SessionMachine.Event = sessions[next.session].machine.hasStarted ? .timerFired : .arrived
-            step(next.session, event, at: next.due, loop)
+            step(next.session, sessions[next.session].machine.timerEvent, at: next.due, loop)
         }
         publishProgress()
         var wait: Int64? = timers.min.map { $0.due - nowNanos }

@@ -122,6 +122,9 @@ public struct SessionMachine: Sendable {
     /// Whether the session has ended.
     public var isDone: Bool { phase == .done }
 
+    /// What a due timer means to this session: its arrival, the first time, else ``Event/timerFired``.
+    public var timerEvent: Event { hasStarted ? .timerFired : .arrived }
+
     /// The service's clock minus the client's, from the create's `createdAt` against the midpoint of its
     /// round trip (µs); nil when unknown. Good to within half the round trip.
     public var clockOffsetMicros: Int64? {

@@ -229,7 +229,7 @@ struct FastSimulationRound {
             session.pointee.reaction = nil
             return perform(reaction, index, at: now, roundTrip: &roundTrip, service: &service)
         }
-        let event: SessionMachine.Event = session.pointee.machine.hasStarted ? .timerFired : .arrived
+        let event = session.pointee.machine.timerEvent
         if event == .arrived { recorders[Int(session.pointee.position)].countStart(interval: interval(now)) }
         perform(session.pointee.machine.handle(event, at: now, policy), index, at: now, roundTrip: &roundTrip, service: &service)
     }
