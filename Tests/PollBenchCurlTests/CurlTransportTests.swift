@@ -54,6 +54,9 @@ struct CurlTransportTests {
         #expect(response.timing.totalMicros >= response.timing.connectMicros)
     }
 
+    /// The second request goes out from the first's completion, on the transport's own thread: awaiting
+    /// in between could leave the connection idle for as long as other tests hold the test threads, and
+    /// past libcurl's idle age (`CURLOPT_MAXAGE_CONN`, 118 s) curl rightly opens a new one.
     @Test("a second request on the same handle reuses the connection")
     func keepAliveReuse() async throws {
         let server = try LoopbackHTTPServer()
@@ -61,8 +64,12 @@ struct CurlTransportTests {
         let transport = try CurlTransport(configuration: CurlTransportConfiguration(connectionsPerWorker: 1))
         defer { transport.shutdown() }
 
-        let first = try await transport.execute(HTTPRequest(url: server.url("/echo/1"))).get()
-        let second = try await transport.execute(HTTPRequest(method: .delete, url: server.url("/echo/2"))).get()
+        let (firstResult, secondResult) = await withCheckedContinuation { (continuation: CheckedContinuation<(HTTPResult, HTTPResult), Never>) in
+            transport.execute(HTTPRequest(url: server.url("/echo/1"))) { firstResult in
+                transport.execute(HTTPRequest(method: .delete, url: server.url("/echo/2"))) { continuation.resume(returning: (firstResult, $0)) }
+            }
+        }
+        let first = try firstResult.get(), second = try secondResult.get()
 
         #expect(first.openedConnection)
         #expect(!second.openedConnection)
