@@ -40,22 +40,19 @@ struct LiveRun {
         let board = ProgressBoard()
         let progress = ProgressLine(board: board, total: settings.workload.sessions * settings.strategies.count)
         var recorders = Array(repeating: [StrategyRecorder](), count: settings.strategies.count)
+        // An interval of the record is a wall second; every worker's start together, when their round does.
         let runStart = clock.nanos(since: started)
-        var timelines = Array(
-            repeating: IntervalTimeline(offsetSeconds: 0, originModelMicros: clock.modelMicros(atNanos: runStart), modelMicrosPerInterval: 1e6 * clock.scale),
-            count: settings.strategies.count
-        )
+        func timeline(from origin: Int64) -> IntervalTimeline {
+            IntervalTimeline(clock: clock, originNanos: origin, intervalNanos: 1_000_000_000, offsetSeconds: Double(origin - runStart) / 1e9)
+        }
+        var timelines = Array(repeating: timeline(from: runStart), count: settings.strategies.count)
         for round in settings.suite.rounds where !stop.isRequested {
-            // Every worker's intervals start together, when the round does.
             let roundStart = clock.nanos(since: .now)
             let perWorker = try runRound(round, baseURL: baseURL, credentials: credentials, clock: clock, intervalOrigin: roundStart, board: board, stop: stop)
-            for worker in perWorker {
-                for (position, strategy) in round.enumerated() {
-                    recorders[strategy].append(worker.recorders[position])
-                    timelines[strategy] = worker.timeline
-                }
+            for workerRecorders in perWorker {
+                for (position, strategy) in round.enumerated() { recorders[strategy].append(workerRecorders[position]) }
             }
-            for strategy in round { timelines[strategy].offsetSeconds = Double(roundStart - runStart) / 1e9 }
+            for strategy in round { timelines[strategy] = timeline(from: roundStart) }
         }
         await progress.finish()
 
@@ -78,11 +75,10 @@ struct LiveRun {
         return Outcome(record: record, interrupted: interrupts.signalled)
     }
 
-    /// Runs one round's strategies at once on every worker; returns each worker's recorders in the round's
-    /// order, and where its intervals sit (offset from the run's start still to be set).
+    /// Runs one round's strategies at once on every worker; returns each worker's recorders in the round's order.
     private func runRound(
         _ round: [Int], baseURL: String, credentials: BasicCredentials, clock: ModelClock, intervalOrigin: Int64, board: ProgressBoard, stop: StopSignal
-    ) throws -> [(recorders: [StrategyRecorder], timeline: IntervalTimeline)] {
+    ) throws -> [[StrategyRecorder]] {
         var configuration = settings.suite.engineConfiguration(round: round, baseURL: baseURL, credentials: credentials, workers: settings.workers)
         if settings.trace {
             configuration.trace = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
@@ -101,7 +97,7 @@ struct LiveRun {
                         progress: board, stop: stop
                     )
                 },
-                collect: { ($0.recorders, $0.timeline(offsetSeconds: 0)) }
+                collect: { $0.recorders }
             )
         } catch {
             throw CommandFailure(message: "cannot start the libcurl transport: \(error)", exitCode: 3)

@@ -166,7 +166,7 @@ public final class PollingEngine: TransportLoopDriver {
         switch endpoint {
         case .create: event = createAnswer(tag, result, fields)
         case .authorize: event = Self.authorizeAnswer(result, fields)
-        case .status: event = .statusAnswered(statusAnswer(tag, result, fields, at: nowNanos))
+        case .status: event = .statusAnswered(statusAnswer(tag, result, fields))
         case .userinfo, .evidence: event = .readAnswered
         }
         step(tag, event, at: nowNanos, loop)
@@ -196,9 +196,8 @@ public final class PollingEngine: TransportLoopDriver {
     private func createAnswer(_ tag: Int, _ result: HTTPResult, _ fields: [String: String]?) -> SessionMachine.Event {
         let sent = clock.modelMicros(atNanos: sessions[tag].sentNanos)
         guard case .success(let response) = result, response.status == 201, let fields, let id = fields["verificationId"] else {
-            guard case .success(let response) = result else { return .createAnswered(.rejected(retryable: true, retryAfterMillis: nil), sentMicros: sent) }
-            let retryable = response.status == 429 || response.status >= 500
-            return .createAnswered(.rejected(retryable: retryable, retryAfterMillis: retryAfterMillis(response)), sentMicros: sent)
+            guard case .success(let response) = result else { return .createAnswered(.rejected(status: nil, retryAfterMillis: nil), sentMicros: sent) }
+            return .createAnswered(.rejected(status: response.status, retryAfterMillis: retryAfterMillis(response)), sentMicros: sent)
         }
         sessions[tag].verificationID = id
         if fields["flowType"] == "redirect", case .success(let response) = result {
@@ -213,7 +212,7 @@ public final class PollingEngine: TransportLoopDriver {
         return .authorizeAnswered(returnAtServiceMillis: fields["returnAt"].flatMap(ISO8601Millis.parse))
     }
 
-    private func statusAnswer(_ tag: Int, _ result: HTTPResult, _ fields: [String: String]?, at nowNanos: Int64) -> SessionMachine.StatusAnswer {
+    private func statusAnswer(_ tag: Int, _ result: HTTPResult, _ fields: [String: String]?) -> SessionMachine.StatusAnswer {
         guard case .success(let response) = result else { return .failed }
         if response.status == 200, let fields, let status = fields["status"] {
             guard let terminal = VerificationStatus(rawValue: status).flatMap(SessionOutcome.init(terminal:)) else {
@@ -222,12 +221,7 @@ public final class PollingEngine: TransportLoopDriver {
                 }
                 return .open
             }
-            let serviceMillis: Int64? = switch terminal {
-            case .completed: fields["verifiedAt"].flatMap(ISO8601Millis.parse)
-            case .expired: fields["expiresAt"].flatMap(ISO8601Millis.parse)
-            default: nil
-            }
-            return .terminal(terminal, serviceMillis: serviceMillis)
+            return .terminal(terminal, serviceMillis: terminal.serviceTimeField.flatMap { fields[$0] }.flatMap(ISO8601Millis.parse))
         }
         if response.status == 404 { return .notFound }
         if let retry = retryAfterMillis(response) { return .retryAfter(millis: retry) }
@@ -399,9 +393,6 @@ public final class PollingEngine: TransportLoopDriver {
 
     /// Where this engine's intervals sit in time, interval 0 being `offsetSeconds` after the run's start.
     public func timeline(offsetSeconds: Double) -> IntervalTimeline {
-        let origin = intervalOriginNanos ?? startNanos
-        return IntervalTimeline(
-            offsetSeconds: offsetSeconds, originModelMicros: clock.modelMicros(atNanos: origin), modelMicrosPerInterval: Double(intervalNanos) / 1_000 * clock.scale
-        )
+        IntervalTimeline(clock: clock, originNanos: intervalOriginNanos ?? startNanos, intervalNanos: intervalNanos, offsetSeconds: offsetSeconds)
     }
 }

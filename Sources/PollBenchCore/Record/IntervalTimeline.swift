@@ -14,6 +14,14 @@ public struct IntervalTimeline: Sendable, Equatable {
         self.modelMicrosPerInterval = modelMicrosPerInterval
     }
 
+    /// The timeline of intervals `intervalNanos` long that start at wall nanoseconds `originNanos` on `clock`.
+    public init(clock: ModelClock, originNanos: Int64, intervalNanos: Int64, offsetSeconds: Double) {
+        self.init(
+            offsetSeconds: offsetSeconds, originModelMicros: clock.modelMicros(atNanos: originNanos),
+            modelMicrosPerInterval: Double(intervalNanos) / 1_000 * clock.scale
+        )
+    }
+
     /// The interval that a model time falls in (values known only in model time, such as detection lag).
     public func interval(atModelMicros micros: Int64) -> Int {
         Int((Double(micros - originModelMicros) / modelMicrosPerInterval).rounded(.down))

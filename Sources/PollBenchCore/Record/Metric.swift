@@ -49,10 +49,17 @@ public enum Metric: Hashable, Sendable {
     /// What turns a recorded value into the unit of `.hgrm` files and summaries: µs to ms, counts as they are.
     public var divisor: Double { self == .pollsPerSession ? 1 : 1_000 }
 
-    /// An empty histogram for the whole run.
+    /// An empty histogram for the whole run, to record into.
     public func histogram() -> Histogram<UInt64> {
         self == .pollsPerSession ? Histograms.counts() : Histograms.micros()
     }
+
+    /// An empty histogram of the metric's kind, shared: reading a metric that recorded nothing (latency in
+    /// a fast simulation) allocates nothing.
+    public var empty: Histogram<UInt64> { self == .pollsPerSession ? Self.emptyCounts : Self.emptyMicros }
+
+    private static let emptyMicros = Histograms.micros()
+    private static let emptyCounts = Histograms.counts()
 }
 
 extension Endpoint {

@@ -153,7 +153,7 @@ public struct StrategyRecorder: Sendable {
 
     /// The metric's histogram for the whole run (empty when nothing was recorded).
     public func histogram(_ metric: Metric) -> Histogram<UInt64> {
-        totals[metric.index] ?? metric.histogram()
+        totals[metric.index] ?? metric.empty
     }
 
     /// The metric's histograms per interval (empty when none were kept).

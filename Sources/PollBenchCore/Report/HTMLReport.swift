@@ -24,7 +24,7 @@ public struct ReportSeries: Sendable {
 
     /// The metric's histogram over the whole run.
     public func histogram(_ metric: Metric) -> Histogram<UInt64> {
-        totals[metric.tag] ?? metric.histogram()
+        totals[metric.tag] ?? metric.empty
     }
 
     /// The metric's median and 99th percentile in each interval (ms, or counts), by its start (seconds from the run's start).

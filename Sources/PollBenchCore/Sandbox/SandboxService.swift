@@ -236,11 +236,10 @@ public final class SandboxService: Sendable {
             guard var budget = state.budgets[client] else { return .admitted(.none) }
             defer { state.budgets[client] = budget }
             let streamKey = key ?? "client:" + client
-            // Without faults nothing is drawn: no stream is looked up or kept.
-            var stream = rules.injectsFaults ? state.faultStreams[streamKey] ?? rules.faultStream(key: streamKey) : SplitMix64(seed: 0)
-            let admission = rules.admit(endpoint, budget: &budget, faults: &stream, at: now)
-            if rules.injectsFaults { state.faultStreams[streamKey] = stream }
-            return admission
+            // Without faults there is no stream: nothing is looked up or kept.
+            var stream = rules.injectsFaults ? state.faultStreams[streamKey] ?? rules.faultStream(key: streamKey) : nil
+            defer { if stream != nil { state.faultStreams[streamKey] = stream } }
+            return rules.admit(endpoint, budget: &budget, faults: &stream, at: now)
         }
     }
 

@@ -46,23 +46,24 @@ public struct ServiceRules: Sendable {
         case admitted(InjectedFault)
     }
 
-    /// Takes a token from the client's budget, then draws the request's fault from its session's stream.
-    public func admit(_ endpoint: SandboxEndpoint, budget: inout ClientBudget, faults stream: inout SplitMix64, at now: Int64) -> Admission {
+    /// Takes a token from the client's budget, then draws the request's fault from its session's stream
+    /// (nil, and nothing drawn, when no fault is configured).
+    public func admit(_ endpoint: SandboxEndpoint, budget: inout ClientBudget, faults stream: inout SplitMix64?, at now: Int64) -> Admission {
         if let seconds = budget.take(endpoint, at: now) { return .rateLimited(retryAfterSeconds: seconds) }
-        return .admitted(drawFault(&stream))
+        guard stream != nil else { return .admitted(.none) }
+        return .admitted(drawFault(&stream!))
     }
 
     /// The stream that a workload key's requests draw their faults from, in the order the service sees
     /// them: so the same user meets the same faults whichever runner asks. Requests without a key
-    /// share one stream per client.
-    public func faultStream(key: String) -> SplitMix64 {
-        SplitMix64(seed: seed, key: "faults/" + key)
+    /// share one stream per client. Nil when no fault is configured: nothing is drawn then.
+    public func faultStream(key: String) -> SplitMix64? {
+        injectsFaults ? SplitMix64(seed: seed, key: "faults/" + key) : nil
     }
 
     /// One request's fault: a server error (one unit draw, then one for the status), or else a delivery
     /// fault (one unit draw) and extra latency (one unit draw, and a sample when it applies).
     func drawFault(_ random: inout SplitMix64) -> InjectedFault {
-        guard injectsFaults else { return .none }
         var fault = InjectedFault.none
         if faults.serverErrorRate > 0, random.nextUnit() < faults.serverErrorRate {
             fault.serverErrorStatus = [500, 502, 503][Int(random.next() % 3)]

@@ -28,6 +28,12 @@ public struct SessionMachine: Sendable {
         /// No session: `retryable` for a 429, a 5xx or a transport error (a 201 whose body cannot be read
         /// created a session already, so it is not), and the `Retry-After` in model ms when one came.
         case rejected(retryable: Bool, retryAfterMillis: Int64?)
+
+        /// A create that gave no readable session, by its HTTP status (nil: no response at all): worth
+        /// retrying after no response, a 429 or a 5xx.
+        public static func rejected(status: Int?, retryAfterMillis: Int64?) -> CreateAnswer {
+            .rejected(retryable: status.map { $0 == 429 || $0 >= 500 } ?? true, retryAfterMillis: retryAfterMillis)
+        }
     }
 
     /// The answer to a status poll.
@@ -253,6 +259,16 @@ public struct SessionMachine: Sendable {
 }
 
 extension SessionOutcome {
+    /// The status document's field that gives the service's time of this terminal status (`verifiedAt`,
+    /// `expiresAt`); nil where the document gives none.
+    public var serviceTimeField: String? {
+        switch self {
+        case .completed: "verifiedAt"
+        case .expired: "expiresAt"
+        default: nil
+        }
+    }
+
     /// The outcome a terminal status means; nil for a status that is not terminal.
     public init?(terminal status: VerificationStatus) {
         switch status {

@@ -32,8 +32,7 @@ public struct FastSimulation: Sendable {
         var service = SimulatedService(
             rules: rules, users: users,
             budget: ClientBudget(rateLimit: suite.rateLimit, endpointLimits: suite.endpointLimits, now: Simulation.startMillis),
-            // Without faults nothing is drawn: one idle stream stands in for every user's.
-            faultStreams: rules.injectsFaults ? slots.map { rules.faultStream(key: $0.key) } : [SplitMix64(seed: 0)]
+            faultStreams: slots.map { rules.faultStream(key: $0.key) }
         )
         let keyHashes = slots.map { StableHash.fnv1a($0.key) }
         let empty = StrategyRecorder(keepsIntervals: keepsIntervals)
@@ -85,13 +84,13 @@ struct SimulatedService {
     let rules: ServiceRules
     let users: [PlannedUser?]
     var budget: ClientBudget
-    /// Each user's fault stream, by workload slot (one idle stream when no fault is configured).
-    var faultStreams: [SplitMix64]
+    /// Each user's fault stream, by workload slot (nil when no fault is configured).
+    var faultStreams: [SplitMix64?]
 
     /// The rules' admission of one request from `user` at model ms `now`.
     mutating func admit(_ endpoint: SandboxEndpoint, user: Int, at now: Int64) -> ServiceRules.Admission {
         guard budget.isLimited || rules.injectsFaults else { return .admitted(.none) }  // the common case, without a call
-        return rules.admit(endpoint, budget: &budget, faults: &faultStreams[rules.injectsFaults ? user : 0], at: now)
+        return rules.admit(endpoint, budget: &budget, faults: &faultStreams[user], at: now)
     }
 }
 
@@ -149,8 +148,9 @@ struct FastSimulationRound {
 
         static func serverError(_ status: Int) -> Answer { status == 500 ? .error500 : status == 502 ? .error502 : .error503 }
 
-        var status: Int {
-            if case .response(let status, _, _) = counted { status } else { 0 }
+        /// The HTTP status; nil when no response came.
+        var status: Int? {
+            if case .response(let status, _, _) = counted { status } else { nil }
         }
     }
 
@@ -272,27 +272,35 @@ struct FastSimulationRound {
     private mutating func answer(
         _ session: inout Session, _ endpoint: Endpoint, sentAt now: Int64, atService: Int64, service: inout SimulatedService
     ) -> (SessionMachine.Event, delay: Int64) {
+        let reply = serve(&session, endpoint, sentAt: now, atService: atService, service: &service)
+        count(Int(session.position), endpoint, reply.counted, at: now)
+        return (reply.event, reply.delay)
+    }
+
+    /// The rules' answer to one request: as the counters see it, as the session's machine reads it, and
+    /// the extra model µs before it arrives.
+    private func serve(
+        _ session: inout Session, _ endpoint: Endpoint, sentAt now: Int64, atService: Int64, service: inout SimulatedService
+    ) -> (counted: Answer, event: SessionMachine.Event, delay: Int64) {
         let user = Int(session.user)
         let millis = atService / 1_000
         if endpoint == .authorize {  // the browser's page: no budget, no faults
-            count(Int(session.position), .authorize, .ok, at: now)
-            guard let planned = service.users[user] else { return (.authorizeFailed, 0) }
+            guard let planned = service.users[user] else { return (.ok, .authorizeFailed, 0) }
             var lifecycle = service.rules.lifecycle(plan: planned.plan, provider: planned.provider, createdAt: session.createdMillis)
             lifecycle.open(at: millis)
             plan(&session, lifecycle)
-            return (.authorizeAnswered(returnAtServiceMillis: lifecycle.returnAt), 0)
+            return (.ok, .authorizeAnswered(returnAtServiceMillis: lifecycle.returnAt), 0)
         }
         let fault: InjectedFault
         switch service.admit(endpoint.sandboxEndpoint, user: user, at: millis) {
         case .rateLimited(let seconds):
-            count(Int(session.position), endpoint, .rateLimited, at: now)
-            return (Self.rejected(endpoint, retryable: true, retryAfterMillis: seconds * 1_000, sentAt: now), 0)
+            return (.rateLimited, Self.failure(endpoint, .rateLimited, retryAfterMillis: seconds * 1_000, sentAt: now), 0)
         case .admitted(let drawn):
             fault = drawn
         }
         if let status = fault.serverErrorStatus {
-            count(Int(session.position), endpoint, .serverError(status), at: now)
-            return (Self.rejected(endpoint, retryable: true, retryAfterMillis: nil, sentAt: now), 0)
+            let answer = Answer.serverError(status)
+            return (answer, Self.failure(endpoint, answer, sentAt: now), 0)
         }
         var delay = scaled(wallMicros: fault.latencyMicros)
         let handled: (answer: Answer, event: SessionMachine.Event)
@@ -301,32 +309,24 @@ struct FastSimulationRound {
         case .status: handled = (.ok, .statusAnswered(status(terminalMicros: session.terminalMicros, session.terminalStatus, at: atService)))
         case .userinfo, .evidence, .authorize: handled = (.ok, .readAnswered)
         }
-        switch fault.delivery(forStatus: handled.answer.status) {
+        switch fault.delivery(forStatus: handled.answer.status ?? 0) {
         case .normal:
-            count(Int(session.position), endpoint, handled.answer, at: now)
-            return (handled.event, delay)
+            return (handled.answer, handled.event, delay)
         case .cut:
-            count(Int(session.position), endpoint, .truncated, at: now)
-            return (Self.rejected(endpoint, retryable: true, retryAfterMillis: nil, sentAt: now), delay)
+            return (.truncated, Self.failure(endpoint, .truncated, sentAt: now), delay)
         case .malformed:
-            count(Int(session.position), endpoint, handled.answer == .created ? .createdMalformed : .okMalformed, at: now)
-            // A 201 the client cannot read created a session already: it is not retried.
-            return (Self.rejected(endpoint, retryable: false, retryAfterMillis: nil, sentAt: now), delay)
+            let answer: Answer = handled.answer == .created ? .createdMalformed : .okMalformed
+            return (answer, Self.failure(endpoint, answer, sentAt: now), delay)
         case .drip(let dripMillis):
             delay += scaled(wallMicros: Int64(dripMillis) * 1_000)
-            count(Int(session.position), endpoint, handled.answer, at: now)
-            return (handled.event, delay)
+            return (handled.answer, handled.event, delay)
         }
     }
 
     /// A create the service handles at model ms `millis`: a provider it does not offer, an outage, or a session.
     private func create(_ session: inout Session, service: SimulatedService, user: Int, at millis: Int64, sentAt now: Int64) -> (answer: Answer, event: SessionMachine.Event) {
-        guard let planned = service.users[user] else {
-            return (.notEnabled, .createAnswered(.rejected(retryable: false, retryAfterMillis: nil), sentMicros: now))
-        }
-        if service.rules.inOutage(planned.provider.id, at: millis) {
-            return (.unavailable, .createAnswered(.rejected(retryable: true, retryAfterMillis: nil), sentMicros: now))
-        }
+        guard let planned = service.users[user] else { return (.notEnabled, Self.failure(.create, .notEnabled, sentAt: now)) }
+        if service.rules.inOutage(planned.provider.id, at: millis) { return (.unavailable, Self.failure(.create, .unavailable, sentAt: now)) }
         session.createdMillis = millis
         plan(&session, service.rules.lifecycle(plan: planned.plan, provider: planned.provider, createdAt: millis))
         let redirect = planned.provider.flowType == .redirect
@@ -336,14 +336,14 @@ struct FastSimulationRound {
     /// The status document's meaning at model µs `atService`.
     private func status(terminalMicros: Int64, _ terminalStatus: VerificationStatus, at atService: Int64) -> SessionMachine.StatusAnswer {
         guard atService >= terminalMicros, let outcome = SessionOutcome(terminal: terminalStatus) else { return .open }
-        let documented = outcome == .completed || outcome == .expired  // `verifiedAt`, `expiresAt`
-        return .terminal(outcome, serviceMillis: documented ? terminalMicros / 1_000 : nil)
+        return .terminal(outcome, serviceMillis: outcome.serviceTimeField == nil ? nil : terminalMicros / 1_000)
     }
 
-    /// An answer the client reads as a failure of the request to `endpoint`.
-    private static func rejected(_ endpoint: Endpoint, retryable: Bool, retryAfterMillis: Int64?, sentAt now: Int64) -> SessionMachine.Event {
+    /// How a request's machine reads an answer that gave it nothing to use (an error, a cut connection, a
+    /// body it cannot read), as the engine reads the same answer over HTTP.
+    private static func failure(_ endpoint: Endpoint, _ answer: Answer, retryAfterMillis: Int64? = nil, sentAt now: Int64) -> SessionMachine.Event {
         switch endpoint {
-        case .create: .createAnswered(.rejected(retryable: retryable, retryAfterMillis: retryAfterMillis), sentMicros: now)
+        case .create: .createAnswered(.rejected(status: answer.status, retryAfterMillis: retryAfterMillis), sentMicros: now)
         case .status: .statusAnswered(retryAfterMillis.map { .retryAfter(millis: $0) } ?? .failed)
         case .authorize: .authorizeFailed
         case .userinfo, .evidence: .readAnswered
