@@ -8,6 +8,7 @@ import Foundation
 /// | `exp:initial=0.5s..4s/8,multiplier=1.5..3/4,max=30s` | 8 × 4 exponential backoffs |
 /// | `jitter:form=full|equal|decorrelated,base=1s,cap=10s..60s/6` | 3 × 6 jittered backoffs |
 /// | `grpc:initial=1s,multiplier=1.2..2/5,jitter=0.2` | 5 gRPC backoffs |
+/// | `webhook+fixed:interval=10s..120s/12` | 12 webhook hybrids, their safety poll swept |
 ///
 /// A value is one value, `LOW..HIGH/COUNT` (COUNT values from LOW to HIGH, evenly spaced) or
 /// `A|B|C`. A parameter left out takes the strategy's default (exp `1s,x2,max30s`, jitter
@@ -38,6 +39,13 @@ public struct StrategySweep: Sendable, Equatable {
     /// Parses a sweep.
     /// - Throws: ``StrategySyntaxError`` with the sweep's text and what is wrong.
     public init(parsing text: String) throws(StrategySyntaxError) {
+        let prefix = "webhook+"
+        if text.lowercased().hasPrefix(prefix) {
+            let safety = try StrategySweep(parsing: String(text.dropFirst(prefix.count)))
+            strategies = safety.strategies.map { .webhook(safety: $0) }
+            varying = safety.varying
+            return
+        }
         guard let colon = text.firstIndex(of: ":") else {
             throw StrategySyntaxError(text, "expected KIND:PARAMETER=VALUES,…, e.g. fixed:interval=0.5s..10s/20")
         }

@@ -13,10 +13,12 @@ public enum Metric: Hashable, Sendable {
     /// Request latency of an endpoint, wall µs: from the intended send time (coordinated omission
     /// corrected) or, uncorrected, from the actual send.
     case latency(Endpoint, corrected: Bool)
+    /// A webhook's first delivery of a status change: received by the client minus changed at the service, model µs.
+    case webhookDeliveryLag
 
     /// Every metric, in the order of ``index``.
     public static let all: [Metric] = [.detectionLag, .timeToResult, .pollsPerSession, .scheduleSlip]
-        + Endpoint.allCases.flatMap { [Metric.latency($0, corrected: true), .latency($0, corrected: false)] }
+        + Endpoint.allCases.flatMap { [Metric.latency($0, corrected: true), .latency($0, corrected: false)] } + [.webhookDeliveryLag]
 
     /// Its place in ``all``.
     public var index: Int {
@@ -26,6 +28,7 @@ public enum Metric: Hashable, Sendable {
         case .pollsPerSession: 2
         case .scheduleSlip: 3
         case .latency(let endpoint, let corrected): 4 + 2 * endpoint.index + (corrected ? 0 : 1)
+        case .webhookDeliveryLag: 4 + 2 * Endpoint.allCases.count
         }
     }
 
@@ -37,6 +40,7 @@ public enum Metric: Hashable, Sendable {
         case .pollsPerSession: "polls-per-session"
         case .scheduleSlip: "schedule-slip"
         case .latency(let endpoint, let corrected): "\(endpoint.rawValue)-latency" + (corrected ? "" : "-uncorrected")
+        case .webhookDeliveryLag: "webhook-delivery-lag"
         }
     }
 

@@ -59,6 +59,17 @@ public struct StrategySummary: Sendable, Codable, Equatable {
     public var unknownStatuses: [String: Int]
     public var latency: [String: EndpointLatency]
     public var scheduleSlip: Distribution
+    /// For a strategy that asks for webhooks: what they did.
+    public var webhooks: WebhookSummary?
+}
+
+/// A webhook strategy's webhooks, summarised.
+public struct WebhookSummary: Sendable, Codable, Equatable {
+    /// First delivery of each status change: received minus changed.
+    public var deliveryLag: Distribution
+    public var counts: WebhookCounts
+    /// Polls saved per session.
+    public var pollsSavedPerSession: Double
 }
 
 /// The offset of the service's clock from the client's, estimated from create round trips.
@@ -142,6 +153,10 @@ public struct RunRecord: Sendable, Codable, Equatable {
     public var groundTruthDifferences: [String]
     /// Faults the embedded sandbox injected, by kind (empty for a remote target or a run without faults).
     public var sandboxFaults: [String: Int] = [:]
+    /// Every webhook delivery the receiver took, whichever session it was for (nil: no webhook strategy ran).
+    public var webhookReceiver: WebhookReceiverCounts?
+    /// The embedded sandbox's own webhook counts.
+    public var sandboxWebhooks: WebhookTruth?
     /// The suite's thresholds, checked per strategy.
     public var thresholds: [ThresholdResult] = []
     /// The suite's tolerance for `pollbench compare` (a fraction), used when none is given there.

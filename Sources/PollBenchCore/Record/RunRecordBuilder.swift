@@ -91,7 +91,11 @@ public struct RunRecordBuilder {
             responses: recorder.counters.byEndpoint, apiErrorCodes: recorder.counters.apiErrorCodes,
             transportErrors: recorder.counters.transportErrors, malformedBodies: recorder.counters.malformedBodies,
             unknownStatuses: recorder.counters.unknownStatuses, latency: latency,
-            scheduleSlip: Distribution(recorder.histogram(.scheduleSlip), unit: "wall-ms", divisor: 1_000)
+            scheduleSlip: Distribution(recorder.histogram(.scheduleSlip), unit: "wall-ms", divisor: 1_000),
+            webhooks: strategy.usesWebhooks ? WebhookSummary(
+                deliveryLag: Distribution(recorder.histogram(.webhookDeliveryLag), unit: "model-ms", divisor: 1_000), counts: recorder.webhooks,
+                pollsSavedPerSession: recorder.webhooks.sessions == 0 ? 0 : Double(recorder.webhooks.pollsSaved) / Double(recorder.webhooks.sessions)
+            ) : nil
         )
     }
 

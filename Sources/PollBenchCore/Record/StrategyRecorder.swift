@@ -141,6 +141,7 @@ public struct StrategyRecorder: Sendable {
     /// Each metric's histograms per interval, by ``Metric/index``; nil when the run keeps none (tune, plan).
     public private(set) var intervals: [IntervalSeries]?
     public var counters = RequestCounters()
+    public var webhooks = WebhookCounts()
     public var outcomes: [SessionOutcome: Int] = [:]
     public var sessions: [SessionResult] = []
     /// Counts per interval since the strategy's run started.
@@ -214,6 +215,17 @@ public struct StrategyRecorder: Sendable {
             record(.timeToResult, UInt64(clamping: max(1, seen - machine.createSentMicros)), interval: interval)
         }
         counters.retryAfterWaitMillis += machine.retryAfterWaitMillis
+        if machine.usesWebhooks { webhooks.recordEnd(machine) }
+    }
+
+    /// A webhook delivery reached one of this strategy's sessions: what the receiver made of it and, when
+    /// accepted, what it meant to the session, with its delivery lag (model µs) if it was the first.
+    public mutating func countWebhook(_ receipt: WebhookReceipt, notice: SessionMachine.NoticeKind?, attempt: Int, deliveryLagMicros: Int64, interval: Int) {
+        webhooks.receipts[receipt.rawValue, default: 0] += 1
+        guard let notice else { return }
+        webhooks.notices[notice.rawValue, default: 0] += 1
+        if attempt > 1 { webhooks.retriesSeen += 1 }
+        if notice == .first { record(.webhookDeliveryLag, UInt64(clamping: max(1, deliveryLagMicros)), interval: interval) }
     }
 
     /// Adds another worker's measurements: histograms merge exactly, interval by interval.
@@ -227,6 +239,7 @@ public struct StrategyRecorder: Sendable {
             for index in theirs.indices { intervals![index].merge(theirs[index]) }
         }
         counters.merge(other.counters)
+        webhooks.merge(other.webhooks)
         outcomes.merge(other.outcomes, uniquingKeysWith: +)
         sessions += other.sessions
         _ = bucket(other.seconds.count - 1)
@@ -236,5 +249,43 @@ public struct StrategyRecorder: Sendable {
             seconds[i].started += b.started
             seconds[i].ended += b.ended
         }
+    }
+}
+
+/// What a strategy's sessions made of their webhooks.
+public struct WebhookCounts: Sendable, Codable, Equatable {
+    /// Sessions that asked for a webhook.
+    public var sessions = 0
+    /// Deliveries to these sessions by ``WebhookReceipt``.
+    public var receipts: [String: Int] = [:]
+    /// Accepted deliveries by what they meant (``SessionMachine/NoticeKind``): first, duplicate, out-of-order, late.
+    public var notices: [String: Int] = [:]
+    /// Accepted deliveries that were a retry (attempt 2 or later).
+    public var retriesSeen = 0
+    /// Sessions by the channel that saw their end first (``SessionMachine/Channel``).
+    public var noticedFirst: [String: Int] = [:]
+    /// Sessions whose end a poll saw before any webhook came: a lost or slow webhook rescued.
+    public var rescuedByPoll = 0
+    /// Polls the webhooks made unneeded (``SessionMachine/pollsSaved``).
+    public var pollsSaved = 0
+
+    public init() {}
+
+    mutating func recordEnd(_ machine: SessionMachine) {
+        sessions += 1
+        pollsSaved += machine.pollsSaved
+        guard let channel = machine.detectedBy else { return }
+        noticedFirst[channel.rawValue, default: 0] += 1
+        if channel == .poll { rescuedByPoll += 1 }
+    }
+
+    mutating func merge(_ other: WebhookCounts) {
+        sessions += other.sessions
+        receipts.merge(other.receipts, uniquingKeysWith: +)
+        notices.merge(other.notices, uniquingKeysWith: +)
+        retriesSeen += other.retriesSeen
+        noticedFirst.merge(other.noticedFirst, uniquingKeysWith: +)
+        rescuedByPoll += other.rescuedByPoll
+        pollsSaved += other.pollsSaved
     }
 }

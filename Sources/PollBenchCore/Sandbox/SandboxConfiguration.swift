@@ -13,17 +13,23 @@ public struct SandboxConfiguration: Sendable, Codable {
         public var endpointLimits: [String: TokenBucket.Limit]
         /// Providers this client may use; nil: all.
         public var enabledProviders: [String]?
+        /// The key its webhooks are signed with; nil: `POLLBENCH_WEBHOOK_SECRET` when set, else none sent.
+        public var webhookSecret: String?
 
         /// Creates a client.
-        public init(id: String, secret: String, rateLimit: TokenBucket.Limit? = nil, endpointLimits: [String: TokenBucket.Limit] = [:], enabledProviders: [String]? = nil) {
+        public init(
+            id: String, secret: String, rateLimit: TokenBucket.Limit? = nil, endpointLimits: [String: TokenBucket.Limit] = [:], enabledProviders: [String]? = nil,
+            webhookSecret: String? = nil
+        ) {
             self.id = id
             self.secret = secret
+            self.webhookSecret = webhookSecret
             self.rateLimit = rateLimit
             self.endpointLimits = endpointLimits
             self.enabledProviders = enabledProviders
         }
 
-        private enum CodingKeys: String, CodingKey { case id, secret, rateLimit, endpointLimits, enabledProviders }
+        private enum CodingKeys: String, CodingKey { case id, secret, rateLimit, endpointLimits, enabledProviders, webhookSecret }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -32,6 +38,7 @@ public struct SandboxConfiguration: Sendable, Codable {
             rateLimit = try c.decodeIfPresent(TokenBucket.Limit.self, forKey: .rateLimit)
             endpointLimits = try c.decodeIfPresent([String: TokenBucket.Limit].self, forKey: .endpointLimits) ?? [:]
             enabledProviders = try c.decodeIfPresent([String].self, forKey: .enabledProviders)
+            webhookSecret = try c.decodeIfPresent(String.self, forKey: .webhookSecret)
         }
     }
 
@@ -49,6 +56,8 @@ public struct SandboxConfiguration: Sendable, Codable {
     public var graceSeconds: Double = 120
     /// The faults to inject.
     public var faults = FaultConfiguration()
+    /// How webhooks are sent, and their faults.
+    public var webhooks = WebhookConfiguration()
     /// The largest request body accepted, in bytes.
     public var maxBodyBytes: Int = 64 * 1024
 
@@ -56,7 +65,7 @@ public struct SandboxConfiguration: Sendable, Codable {
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
-        case clients, providers, seed, timeScale, ttlSeconds, graceSeconds, faults, maxBodyBytes
+        case clients, providers, seed, timeScale, ttlSeconds, graceSeconds, faults, webhooks, maxBodyBytes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -68,6 +77,7 @@ public struct SandboxConfiguration: Sendable, Codable {
         ttlSeconds = try c.decodeIfPresent(Double.self, forKey: .ttlSeconds) ?? 300
         graceSeconds = try c.decodeIfPresent(Double.self, forKey: .graceSeconds) ?? 120
         faults = try c.decodeIfPresent(FaultConfiguration.self, forKey: .faults) ?? FaultConfiguration()
+        webhooks = try c.decodeIfPresent(WebhookConfiguration.self, forKey: .webhooks) ?? WebhookConfiguration()
         maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? 64 * 1024
     }
 
@@ -88,7 +98,8 @@ public struct SandboxConfiguration: Sendable, Codable {
         if !(timeScale > 0 && timeScale <= 10_000) { return "timeScale must be in (0, 10000]" }
         if !(ttlSeconds > 0) || !(graceSeconds >= 0) { return "ttlSeconds must be > 0 and graceSeconds >= 0" }
         if maxBodyBytes < 256 { return "maxBodyBytes must be at least 256" }
-        return faults.problem()
+        if clients.contains(where: { $0.webhookSecret?.isEmpty == true }) { return "a client's webhookSecret must not be empty" }
+        return faults.problem() ?? webhooks.problem()
     }
 }
 

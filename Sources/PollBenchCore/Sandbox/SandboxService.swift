@@ -1,5 +1,6 @@
 import DequeModule
 import Foundation
+import HeapModule
 import Synchronization
 
 /// One API request as the sandbox sees it, free of any server library.
@@ -49,6 +50,10 @@ public final class SandboxService: Sendable {
     private let expectedAuthorization: [(header: [UInt8], client: SandboxConfiguration.Client)]
     private let state: Mutex<State>
     private let originURL = Mutex("http://127.0.0.1")
+    /// Each client's webhook signing key.
+    private let webhookSecrets: [String: String]
+    /// Called when a webhook is planned, so that a sender asleep until the next one can look again.
+    private let webhookPlanned = Mutex<(@Sendable () -> Void)?>(nil)
 
     private struct State {
         var sessions: [String: VerificationSession] = [:]
@@ -58,6 +63,18 @@ public final class SandboxService: Sendable {
         var faultStreams: [String: SplitMix64] = [:]
         var created = 0
         var truth = GroundTruth()
+        var webhooks: WebhookDispatcher
+        var outbox = Heap<QueuedWebhook>()
+    }
+
+    /// An attempt waiting in the outbox, in the order every runner takes simultaneous ones.
+    private struct QueuedWebhook: Comparable {
+        let attempt: WebhookAttempt
+        let sessionID: String
+        let order: Int64
+
+        static func < (a: Self, b: Self) -> Bool { (a.attempt.due, a.order) < (b.attempt.due, b.order) }
+        static func == (a: Self, b: Self) -> Bool { (a.attempt.due, a.order) == (b.attempt.due, b.order) }
     }
 
     /// Creates a service whose model time starts at `startMillis`.
@@ -68,7 +85,8 @@ public final class SandboxService: Sendable {
         expectedAuthorization = configuration.clients.map { client in
             (Array(("Basic " + Data("\(client.id):\(client.secret)".utf8).base64EncodedString()).utf8), client)
         }
-        var initial = State()
+        webhookSecrets = Dictionary(configuration.clients.compactMap { client in client.webhookSecret.map { (client.id, $0) } }, uniquingKeysWith: { first, _ in first })
+        var initial = State(webhooks: WebhookDispatcher(rules: rules.webhooks))
         for client in configuration.clients {
             initial.budgets[client.id] = ClientBudget(rateLimit: client.rateLimit, endpointLimits: client.endpointLimits, now: startMillis)
         }
@@ -157,10 +175,11 @@ public final class SandboxService: Sendable {
             let session = VerificationSession(
                 id: id, clientID: client.id, key: key, provider: provider,
                 lifecycle: rules.lifecycle(plan: rules.plan(key: key, provider: provider), provider: provider, createdAt: now),
-                redirectUri: fields["redirectUri"] as? String
+                redirectUri: fields["redirectUri"] as? String, webhookUrl: fields["webhookUrl"] as? String, creation: state.created
             )
             state.sessions[id] = session
             state.evictionQueue.append((session.expiresAt + graceMillis, id))
+            planWebhooks(&state, session, previous: [])
             return session
         }
         return SandboxResponse(status: 201, json: SessionDocuments.create(session, origin: origin))
@@ -169,8 +188,10 @@ public final class SandboxService: Sendable {
     private func session(_ endpoint: SandboxEndpoint, _ id: String, client: SandboxConfiguration.Client, _ request: SandboxRequest, now: Int64) -> SandboxResponse {
         let found: VerificationSession? = state.withLock { state in
             guard var session = state.sessions[id], session.clientID == client.id else { return nil }
+            let before = webhookEvents(session)
             if endpoint == .cancel, session.cancel(at: now) {
                 state.sessions[id] = session
+                planWebhooks(&state, session, previous: before)
             }
             return session
         }
@@ -199,8 +220,10 @@ public final class SandboxService: Sendable {
     private func authorize(_ id: String, _ request: SandboxRequest, now: Int64) -> SandboxResponse {
         let found: VerificationSession? = state.withLock { state in
             guard var session = state.sessions[id], session.provider.flowType == .redirect else { return nil }
+            let before = webhookEvents(session)
             session.open(at: now)
             state.sessions[id] = session
+            planWebhooks(&state, session, previous: before)
             return session
         }
         guard let session = found else { return error(.sessionNotFound(id), request, now) }
@@ -267,6 +290,78 @@ public final class SandboxService: Sendable {
         }
     }
 
+    // MARK: Webhooks
+
+    /// What a session announces as it stands (nothing without a webhook URL).
+    private func webhookEvents(_ session: VerificationSession) -> [WebhookEvent] {
+        session.webhookUrl == nil ? [] : rules.webhooks.events(session.lifecycle)
+    }
+
+    /// Plans the session's events that `previous` did not announce into the outbox.
+    private func planWebhooks(_ state: inout State, _ session: VerificationSession, previous: [WebhookEvent]) {
+        let events = webhookEvents(session)
+        guard events != previous else { return }
+        for attempt in state.webhooks.plan(key: session.key, events: events, previous: previous) {
+            state.outbox.insert(QueuedWebhook(attempt: attempt, sessionID: session.id, order: attempt.id.order(creation: session.creation)))
+        }
+        webhookPlanned.withLock { $0 }?()
+    }
+
+    /// Sets what to call when a webhook is planned (a sender waiting for the next one).
+    public func onWebhookPlanned(_ wake: @escaping @Sendable () -> Void) {
+        webhookPlanned.withLock { $0 = wake }
+    }
+
+    /// When the next webhook attempt is due (model ms); nil when none is waiting.
+    public func nextWebhookDue() -> Int64? {
+        state.withLock { $0.outbox.min?.attempt.due }
+    }
+
+    /// Takes every attempt due by `now` and turns those to send into signed requests, in the order all
+    /// runners take them; attempts superseded or in an outage are settled here.
+    public func takeDueWebhooks(now: Int64) -> [OutgoingWebhook] {
+        state.withLock { state in
+            var due: [OutgoingWebhook] = []
+            while let first = state.outbox.min, first.attempt.due <= now {
+                state.outbox.removeMin()
+                guard let session = state.sessions[first.sessionID], let url = session.webhookUrl else { continue }
+                switch state.webhooks.start(first.attempt, current: webhookEvents(session), at: now) {
+                case .superseded:
+                    continue
+                case .blocked(let retry):
+                    if let retry { state.outbox.insert(QueuedWebhook(attempt: retry, sessionID: first.sessionID, order: retry.id.order(creation: session.creation))) }
+                case .send(let badSignature):
+                    due.append(outgoing(first.attempt, session, url: url, badSignature: badSignature, now: now))
+                }
+            }
+            return due
+        }
+    }
+
+    private func outgoing(_ attempt: WebhookAttempt, _ session: VerificationSession, url: String, badSignature: Bool, now: Int64) -> OutgoingWebhook {
+        let eventID = WebhookMessage.eventID(verificationID: session.id, event: attempt.event)
+        let message = WebhookMessage(
+            eventID: eventID, deliveryID: "\(eventID).\(attempt.id.copy).\(attempt.id.attempt)", attempt: attempt.id.attempt,
+            verificationID: session.id, status: attempt.event.status, occurredMillis: attempt.event.at
+        )
+        let body = message.encode(statusDocument: SessionDocuments.status(session, now: attempt.event.at))
+        let signature = webhookSecrets[session.clientID].map { secret in
+            // A bad signature: the right scheme, the wrong key.
+            WebhookSignature.sign(body: body, timestamp: now / 1_000, secret: badSignature ? "not-" + secret : secret)
+        }
+        return OutgoingWebhook(url: url, body: body, signature: signature, attempt: attempt, sessionID: session.id, creation: session.creation)
+    }
+
+    /// The receiver's answer to a sent attempt (nil: none came, a timeout or no connection), at `now`.
+    public func webhookAnswered(_ webhook: OutgoingWebhook, status: Int?, now: Int64) {
+        state.withLock { state in
+            if let retry = state.webhooks.answered(webhook.attempt, status: status, at: now) {
+                state.outbox.insert(QueuedWebhook(attempt: retry, sessionID: webhook.sessionID, order: retry.id.order(creation: webhook.creation)))
+            }
+        }
+        webhookPlanned.withLock { $0 }?()
+    }
+
     // MARK: Memory and ground truth
 
     private func evictExpired(_ state: inout State, now: Int64) {
@@ -288,6 +383,7 @@ public final class SandboxService: Sendable {
         state.withLock { state in
             var truth = state.truth
             truth.created = state.created
+            truth.webhooks = state.webhooks.truth.events > 0 ? state.webhooks.truth : nil
             truth.sessionsByState = truth.evicted
             for session in state.sessions.values {
                 truth.sessionsByState[session.status(at: now).rawValue, default: 0] += 1
@@ -325,6 +421,8 @@ public struct GroundTruth: Sendable, Codable, Equatable {
     public var sessionsByState: [String: Int] = [:]
     /// Evicted sessions by their final status.
     public var evicted: [String: Int] = [:]
+    /// Webhooks, when any status change was announced.
+    public var webhooks: WebhookTruth?
 
     mutating func count(_ endpoint: SandboxEndpoint, status: Int) {
         responses[endpoint.rawValue, default: [:]][String(status), default: 0] += 1
@@ -369,9 +467,31 @@ enum CreateBody {
         for name in ["redirectUri", "webhookUrl"] where fields[name] != nil && !(fields[name] is String) {
             return .failure(.invalidParameter("'\(name)' must be a string."))
         }
+        if let url = fields["webhookUrl"] as? String, !LoopbackURL.isLoopback(url) {
+            return .failure(.invalidParameter("'webhookUrl' must be an http(s) URL on loopback (127.0.0.0/8, ::1, localhost): the sandbox sends nowhere else."))
+        }
         if let userData = fields["userData"], !(userData is [String: Any]) {
             return .failure(.invalidParameter("'userData' must be an object."))
         }
         return .success(fields)
+    }
+}
+
+/// A signed webhook request the sandbox is to send now.
+public struct OutgoingWebhook: Sendable {
+    public var url: String
+    public var body: [UInt8]
+    /// The `X-Hopae-Signature` value; nil when the client has no webhook secret.
+    public var signature: String?
+    public var attempt: WebhookAttempt
+    let sessionID: String
+    let creation: Int
+}
+
+/// Whether a URL points at this machine: pollbench's traffic stays on loopback.
+public enum LoopbackURL {
+    public static func isLoopback(_ url: String) -> Bool {
+        guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme ?? ""), let host = components.host else { return false }
+        return host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 }

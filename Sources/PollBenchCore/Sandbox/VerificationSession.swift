@@ -6,12 +6,18 @@ public struct VerificationSession: Sendable {
     public let key: String
     public let provider: Provider
     public let redirectUri: String?
+    /// Where status changes are announced; nil: not at all.
+    public let webhookUrl: String?
+    /// The session's place in the order of creation (1 first): orders simultaneous webhooks.
+    public let creation: Int
     public private(set) var lifecycle: SessionLifecycle
     /// `createdAt` and `expiresAt` as the API writes them, formatted once.
     let createdAtText: String
     let expiresAtText: String
 
-    init(id: String, clientID: String, key: String, provider: Provider, lifecycle: SessionLifecycle, redirectUri: String?) {
+    init(id: String, clientID: String, key: String, provider: Provider, lifecycle: SessionLifecycle, redirectUri: String?, webhookUrl: String? = nil, creation: Int = 0) {
+        self.webhookUrl = webhookUrl
+        self.creation = creation
         self.id = id
         self.clientID = clientID
         self.key = key

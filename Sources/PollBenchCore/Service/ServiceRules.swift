@@ -14,12 +14,15 @@ public struct ServiceRules: Sendable {
     public let startMillis: Int64
     /// Whether any fault is configured (otherwise no draw is made).
     public let injectsFaults: Bool
+    /// How webhooks are sent.
+    public let webhooks: WebhookRules
 
     public init(configuration: SandboxConfiguration, startMillis: Int64) {
         seed = configuration.seed
         ttlMillis = Int64((configuration.ttlSeconds * 1_000).rounded())
         faults = configuration.faults
         self.startMillis = startMillis
+        webhooks = WebhookRules(configuration: configuration.webhooks, seed: configuration.seed, startMillis: startMillis)
         injectsFaults = configuration.faults.serverErrorRate + configuration.faults.closeRate + configuration.faults.malformedRate
             + configuration.faults.dripRate > 0 || configuration.faults.latency != nil
     }

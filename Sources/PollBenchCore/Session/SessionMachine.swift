@@ -13,11 +13,45 @@ public struct SessionMachine: Sendable {
         public var clientTimeoutMicros: Int64
         /// Creates retried after a 429, 5xx or transport error; then the session ends as `error`.
         public var createRetries: Int
+        /// Model µs after the first create at which a pure `webhook` session, still unanswered, reads the
+        /// status once (never after the client timeout).
+        public var webhookTimeoutMicros: Int64
 
-        public init(clientTimeoutMillis: Int64, createRetries: Int) {
+        /// - Parameter webhookTimeoutMillis: nil: the client timeout.
+        public init(clientTimeoutMillis: Int64, createRetries: Int, webhookTimeoutMillis: Int64? = nil) {
             clientTimeoutMicros = clientTimeoutMillis * 1_000
             self.createRetries = createRetries
+            webhookTimeoutMicros = min(webhookTimeoutMillis ?? clientTimeoutMillis, clientTimeoutMillis) * 1_000
         }
+    }
+
+    /// A webhook the receiver accepted, as the session reads it: the status and when it changed
+    /// (the service's time, model ms).
+    public struct WebhookNotice: Sendable, Equatable {
+        public var status: VerificationStatus
+        public var occurredMillis: Int64
+
+        public init(status: VerificationStatus, occurredMillis: Int64) {
+            self.status = status
+            self.occurredMillis = occurredMillis
+        }
+    }
+
+    /// What a webhook meant to the session.
+    public enum NoticeKind: String, Sendable, CaseIterable {
+        /// The first announcement of its status change.
+        case first
+        /// The same status change announced again.
+        case duplicate
+        /// A `pending` announcement after the session's end was known.
+        case outOfOrder = "out-of-order"
+        /// A terminal announcement after a poll had already seen the end.
+        case late
+    }
+
+    /// Which channel saw a session's end first.
+    public enum Channel: String, Sendable, CaseIterable, Codable {
+        case poll, webhook
     }
 
     /// The answer to a create.
@@ -66,6 +100,8 @@ public struct SessionMachine: Sendable {
         case statusAnswered(StatusAnswer)
         /// Userinfo or evidence answered (whatever the answer: the result is already known).
         case readAnswered
+        /// A terminal status announced by webhook (``notify(_:at:_:)`` passes on the first of each).
+        case notified(WebhookNotice)
         /// The run stops.
         case interrupted
     }
@@ -88,6 +124,20 @@ public struct SessionMachine: Sendable {
     private var phase = Phase.waiting
     private var schedule: PollSchedule
     private var random: SplitMix64
+    /// Whether the session asks for webhooks, and whether it has no safety poll.
+    public let usesWebhooks: Bool
+    private let pureWebhook: Bool
+    /// Statuses announced so far, one bit each.
+    private var noticed: UInt8 = 0
+    /// A terminal announcement that came while a request was in flight, and when: taken with its answer.
+    private var held: (notice: WebhookNotice, at: Int64)?
+    /// When the next poll is due (model µs), while one is.
+    private var nextPollMicros: Int64 = 0
+    /// The channel that saw the end first.
+    public private(set) var detectedBy: Channel?
+    /// Polls the webhook made unneeded: those the session's schedule would still have sent, up to the
+    /// first that would have seen the end.
+    public private(set) var pollsSaved = 0
     /// Creates sent so far.
     public private(set) var createAttempts = 0
     /// Status polls answered.
@@ -118,6 +168,8 @@ public struct SessionMachine: Sendable {
     /// The same, with the key's ``StableHash`` already known (a simulation reuses it for every strategy).
     public init(strategy: PollStrategy, seed: UInt64, keyHash: UInt64, position: Int) {
         schedule = PollSchedule(strategy: strategy)
+        usesWebhooks = strategy.usesWebhooks
+        pureWebhook = strategy == .webhook(safety: nil)
         let slash = StableHash.fnv1a(CollectionOfOne(UInt8(ascii: "/")), continuing: keyHash)
         random = SplitMix64(seed: seed, keyHash: StableHash.fnv1a(String(position).utf8, continuing: slash))
     }
@@ -159,18 +211,28 @@ public struct SessionMachine: Sendable {
         case (.timerFired, .createBackoff):
             return sendCreate(at: now)
         case (.createAnswered(let answer, let sent), .creating):
-            return created(answer, sent: sent, at: now, policy)
+            let next = created(answer, sent: sent, at: now, policy)
+            return isCreated ? takeHeld(at: now) ?? next : next
         case (.authorizeAnswered(let returnAt), .authorizing):
-            return awaitReturn(returnAt, at: now)
+            return takeHeld(at: now) ?? awaitReturn(returnAt, at: now)
         case (.authorizeFailed, .authorizing):
-            return schedulePoll(after: schedule.nextDelay(after: .failed, &random), at: now)
+            return takeHeld(at: now) ?? schedulePoll(after: schedule.nextDelay(after: .failed, &random), at: now)
         case (.timerFired, .awaitingReturn), (.timerFired, .pollDue):
             phase = .polling
             return .send(.status)
         case (.timerFired, .timingOut):
             return end(.clientTimeout)
         case (.statusAnswered(let answer), .polling):
-            return polled(answer, at: now)
+            if let action = takeHeld(at: now) {
+                polls += 1
+                return action
+            }
+            return polled(answer, at: now, policy)
+        case (.notified(let notice), .pollDue), (.notified(let notice), .awaitingReturn), (.notified(let notice), .timingOut):
+            return noticed(notice, seenAt: now, at: now)
+        case (.notified(let notice), .creating), (.notified(let notice), .authorizing), (.notified(let notice), .polling):
+            held = (notice, now)  // one request at a time: acted on when its answer comes
+            return .none
         case (.readAnswered, .userinfo):
             phase = .evidence
             return .send(.evidence)
@@ -206,7 +268,7 @@ public struct SessionMachine: Sendable {
                 phase = .authorizing
                 return .send(.authorize)
             }
-            return schedulePoll(after: schedule.firstDelay(&random), at: now)
+            return pureWebhook ? awaitWebhook(at: now, policy) : schedulePoll(after: schedule.firstDelay(&random), at: now)
         }
     }
 
@@ -222,18 +284,19 @@ public struct SessionMachine: Sendable {
         return .wake(atMicros: max(now, deadlineMicros))
     }
 
-    private mutating func polled(_ answer: StatusAnswer, at now: Int64) -> Action {
+    private mutating func polled(_ answer: StatusAnswer, at now: Int64, _ policy: Policy) -> Action {
         polls += 1
         let outcome: PollSchedule.Outcome
         switch answer {
         case .terminal(let terminal, let serviceMillis):
             terminalSeenMicros = now
             serviceTerminalMillis = serviceMillis
-            guard terminal == .completed else { return end(terminal) }
-            phase = .userinfo
-            return .send(.userinfo)
+            detectedBy = .poll
+            return ended(terminal)
         case .notFound:
             return end(.error)
+        case _ where pureWebhook:
+            return awaitWebhook(at: now, policy)  // its one read found no end: wait for the webhook to the end
         case .open:
             outcome = .notYet
         case .retryAfter(let millis):
@@ -249,7 +312,74 @@ public struct SessionMachine: Sendable {
         let due = now + delayMillis * 1_000
         guard due <= deadlineMicros else { return end(.clientTimeout) }
         phase = .pollDue
+        nextPollMicros = due
         return .wake(atMicros: due)
+    }
+
+    /// A pure webhook session waits for its webhook: it reads the status once at the webhook timeout,
+    /// then waits on to the client timeout.
+    private mutating func awaitWebhook(at now: Int64, _ policy: Policy) -> Action {
+        let read = deadlineMicros - policy.clientTimeoutMicros + policy.webhookTimeoutMicros
+        guard now < read else {
+            phase = .timingOut
+            return .wake(atMicros: max(now, deadlineMicros))
+        }
+        phase = .pollDue
+        nextPollMicros = read
+        return .wake(atMicros: read)
+    }
+
+    // MARK: Webhooks
+
+    /// Takes a webhook the receiver accepted at `now`: says what it meant, and what to do.
+    public mutating func notify(_ notice: WebhookNotice, at now: Int64, _ policy: Policy) -> (kind: NoticeKind, action: Action) {
+        let bit = UInt8(1) << (VerificationStatus.allCases.firstIndex(of: notice.status) ?? 0)
+        guard noticed & bit == 0 else { return (.duplicate, .none) }
+        noticed |= bit
+        let endKnown = terminalSeenMicros != nil || held != nil || isDone
+        guard notice.status.isTerminal else { return (endKnown ? .outOfOrder : .first, .none) }
+        guard !endKnown else { return (.late, .none) }
+        return (.first, handle(.notified(notice), at: now, policy))
+    }
+
+    /// The held announcement, acted on now that the request in flight is answered; nil when none.
+    private mutating func takeHeld(at now: Int64) -> Action? {
+        guard let (notice, at) = held else { return nil }
+        held = nil
+        return noticed(notice, seenAt: at, at: now)
+    }
+
+    /// The webhook announced the end, seen at `seen`.
+    private mutating func noticed(_ notice: WebhookNotice, seenAt seen: Int64, at now: Int64) -> Action {
+        guard let outcome = SessionOutcome(terminal: notice.status) else { return .none }
+        let waiting = phase == .pollDue || phase == .awaitingReturn
+        pollsSaved = savedPolls(from: waiting ? nextPollMicros : nil, at: now, endMicros: notice.occurredMillis * 1_000 - (clockOffsetMicros ?? 0))
+        terminalSeenMicros = seen
+        serviceTerminalMillis = notice.occurredMillis
+        detectedBy = .webhook
+        return ended(outcome)
+    }
+
+    /// The polls the schedule would still send from `first` (nil: the next after a request answered at
+    /// `now`) up to the first at or after the end: on a copy, so the session's own draws are untouched.
+    private func savedPolls(from first: Int64?, at now: Int64, endMicros: Int64) -> Int {
+        if pureWebhook { return first == nil || phase == .awaitingReturn ? 0 : 1 }  // its one read
+        var schedule = self.schedule, random = self.random
+        var due = first ?? now + schedule.nextDelay(after: .notYet, &random) * 1_000
+        var count = 0
+        while due <= deadlineMicros, count < 10_000 {
+            count += 1
+            if due >= endMicros { break }
+            due += schedule.nextDelay(after: .notYet, &random) * 1_000
+        }
+        return count
+    }
+
+    /// The end is known: a completed session reads its result, any other ends.
+    private mutating func ended(_ outcome: SessionOutcome) -> Action {
+        guard outcome == .completed else { return end(outcome) }
+        phase = .userinfo
+        return .send(.userinfo)
     }
 
     private mutating func end(_ outcome: SessionOutcome) -> Action {

@@ -20,9 +20,9 @@ public struct PollSchedule: Sendable {
     public private(set) var consecutiveFailures = 0
     private var previousMillis: Int64
 
-    /// Starts a schedule.
+    /// Starts a schedule: a hybrid's is its safety poll's.
     public init(strategy: PollStrategy) {
-        self.strategy = strategy
+        self.strategy = strategy.pollSchedule ?? strategy
         previousMillis = switch strategy {
         case .jitter(_, let base, _): base
         default: 0
@@ -73,10 +73,15 @@ public struct PollSchedule: Sendable {
         case .grpc(let initial, let multiplier, let jitter, let maximum):
             let centre = Double(Self.grown(initial, multiplier, attempt, cap: maximum))
             delay = Int64((centre * (1 + jitter * (2 * random.nextUnit() - 1))).rounded())
+        case .webhook:
+            delay = Self.neverMillis  // a pure webhook strategy has no schedule (the session reads once, at its webhook timeout)
         }
         previousMillis = delay
         return delay
     }
+
+    /// A wait longer than any client timeout: no poll.
+    static let neverMillis: Int64 = 1 << 40
 
     /// `start · multiplier^steps`, capped, without overflow.
     static func grown(_ start: Int64, _ multiplier: Double, _ steps: Int, cap: Int64) -> Int64 {

@@ -9,11 +9,15 @@
 /// | `jitter:equal,1s,30s` | AWS "equal jitter": half that, plus uniform in the other half |
 /// | `jitter:decorrelated,1s,30s` | AWS "decorrelated jitter": min(cap, uniform in [base, 3·previous]) |
 /// | `grpc:1s,max30s` | gRPC backoff: ×1.6 each poll, ±20 % jitter (`x`, `j` override them) |
+/// | `webhook` | waits for the signed webhook; reads the status once at the webhook timeout |
+/// | `webhook+fixed:30s` | the webhook, with a safety poll on any schedule above, cancelled when it comes |
 public enum PollStrategy: Sendable, Hashable {
     case fixed(intervalMillis: Int64)
     case exponential(initialMillis: Int64, multiplier: Double, maxMillis: Int64)
     case jitter(JitterForm, baseMillis: Int64, capMillis: Int64)
     case grpc(initialMillis: Int64, multiplier: Double, jitter: Double, maxMillis: Int64)
+    /// The session asks the service for a webhook and waits for it, polling on `safety` meanwhile (nil: not at all).
+    indirect case webhook(safety: PollStrategy?)
 
     /// The three AWS jitter forms.
     public enum JitterForm: String, Sendable, Hashable, CaseIterable {
@@ -31,6 +35,15 @@ public enum PollStrategy: Sendable, Hashable {
     /// - Throws: ``StrategySyntaxError`` naming what is wrong.
     public init(parsing text: String) throws(StrategySyntaxError) {
         let trimmed = text.trimmingSpaces()
+        if trimmed.lowercased().hasPrefix("webhook") {
+            let rest = trimmed.dropFirst("webhook".count)
+            if rest.isEmpty { self = .webhook(safety: nil); return }
+            guard rest.hasPrefix("+") else { throw StrategySyntaxError(text, "expected webhook or webhook+SAFETY, e.g. webhook+fixed:30s") }
+            let safety = try PollStrategy(parsing: String(rest.dropFirst()))
+            guard !safety.usesWebhooks else { throw StrategySyntaxError(text, "the safety poll must be a poll strategy, e.g. webhook+exp:5s,x2,max60s") }
+            self = .webhook(safety: safety)
+            return
+        }
         guard let colon = trimmed.firstIndex(of: ":") else {
             throw StrategySyntaxError(text, "expected KIND:PARAMETERS, e.g. fixed:3s, exp:1s,x2,max30s, jitter:full,1s,30s, grpc:1s,max30s")
         }
@@ -74,7 +87,7 @@ public enum PollStrategy: Sendable, Hashable {
             guard maximum >= initial else { throw StrategySyntaxError(text, "max must be at least the initial interval") }
             self = .grpc(initialMillis: initial, multiplier: multiplier, jitter: jitter, maxMillis: maximum)
         default:
-            throw StrategySyntaxError(text, "unknown strategy '\(kind)' (known: fixed, exp, jitter, grpc)")
+            throw StrategySyntaxError(text, "unknown strategy '\(kind)' (known: fixed, exp, jitter, grpc, webhook)")
         }
     }
 
@@ -85,7 +98,18 @@ public enum PollStrategy: Sendable, Hashable {
         case .exponential(let initial, let multiplier, let maximum): "exp:\(DurationText.format(initial)),x\(Self.number(multiplier)),max\(DurationText.format(maximum))"
         case .jitter(let form, let base, let cap): "jitter:\(form.rawValue),\(DurationText.format(base)),\(DurationText.format(cap))"
         case .grpc(let initial, let multiplier, let jitter, let maximum): "grpc:\(DurationText.format(initial)),x\(Self.number(multiplier)),j\(Self.number(jitter)),max\(DurationText.format(maximum))"
+        case .webhook(let safety): "webhook" + (safety.map { "+" + $0.name } ?? "")
         }
+    }
+
+    /// Whether sessions ask for a webhook.
+    public var usesWebhooks: Bool {
+        if case .webhook = self { true } else { false }
+    }
+
+    /// The schedule the session polls on: itself, a hybrid's safety poll, nil for a pure webhook.
+    public var pollSchedule: PollStrategy? {
+        if case .webhook(let safety) = self { safety } else { self }
     }
 
     /// A file-name-safe form of ``name``.
