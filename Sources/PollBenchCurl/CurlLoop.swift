@@ -1,6 +1,7 @@
 import CCurl
 import DequeModule
 import PollBenchCore
+import Synchronization
 
 /// One libcurl multi handle, its pool of reusable easy handles and the queue of requests waiting for one.
 /// Confined to the thread that runs it: it is neither `Sendable` nor shared; other threads reach it
@@ -13,6 +14,8 @@ final class CurlLoop: TransportLoop {
     private var waiting: Deque<(request: HTTPRequest, tag: Int)> = []
     private var finishedNow: [(tag: Int, result: HTTPResult)] = []
     private(set) var inFlight = 0
+    /// The wakers handed out, disarmed when the loop ends (before its multi handle goes).
+    private var wakers: [ArmedWaker] = []
 
     init(multi: MultiHandle, configuration: CurlTransportConfiguration) {
         self.multi = multi
@@ -28,8 +31,15 @@ final class CurlLoop: TransportLoop {
         }
     }
 
+    func makeWaker() -> @Sendable () -> Void {
+        let armed = ArmedWaker(LoopWaker(multi))
+        wakers.append(armed)
+        return { armed.wake() }
+    }
+
     /// Runs `driver` until it is finished and every request it submitted has completed.
     func run(_ driver: any TransportLoopDriver) {
+        defer { for waker in wakers { waker.disarm() } }
         driver.loopDidStart(self)
         var driverFinished = false
         while true {
@@ -100,5 +110,23 @@ final class CurlLoop: TransportLoop {
         guard pb_easy_getinfo_ptr(raw, CURLINFO_PRIVATE, &stored) == CURLE_OK, let stored else { return nil }
         let index = Int(bitPattern: stored) - 1
         return pool.indices.contains(index) ? pool[index] : nil
+    }
+}
+
+/// A loop's waker that another thread may keep: it wakes the loop while the loop runs, and does nothing
+/// once the loop has disarmed it.
+private final class ArmedWaker: Sendable {
+    private let waker: Mutex<LoopWaker?>
+
+    init(_ waker: LoopWaker) {
+        self.waker = Mutex(waker)
+    }
+
+    func wake() {
+        waker.withLock { $0?.wake() }
+    }
+
+    func disarm() {
+        waker.withLock { $0 = nil }
     }
 }

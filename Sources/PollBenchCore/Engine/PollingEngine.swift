@@ -24,6 +24,14 @@ public struct EngineConfiguration: Sendable {
     public var maxRequestsPerSecond: Double?
     /// Receives one line per request and per response when set; credentials appear only as `[redacted]`.
     public var trace: (@Sendable (String) -> Void)?
+    /// Where this engine's sessions ask for their webhooks: a session's URL is this plus `/INDEX`
+    /// (see ``WebhookRoute``). Nil: webhook strategies get none, and rely on their safety poll.
+    public var webhookBaseURL: String?
+    /// Model milliseconds after which a pure `webhook` session reads the status once; nil: the client timeout.
+    public var webhookTimeoutMillis: Int64?
+    /// Whether the service's clock is the client's (the embedded sandbox, a simulation): webhook delivery
+    /// lag then needs no offset estimate.
+    public var sharedClock = true
 
     public init(baseURL: String, credentials: BasicCredentials?, strategies: [PollStrategy], seed: UInt64) {
         self.baseURL = baseURL
@@ -49,7 +57,7 @@ public struct EngineSessionSpec: Sendable {
 /// path takes a lock; it turns HTTP answers into the machine's events and the machine's actions into
 /// requests and timers, and never decides what a session does next. Every poll has an intended send
 /// time, and latency is recorded from it as well as from the actual send.
-public final class PollingEngine: TransportLoopDriver {
+public final class PollingEngine: WebhookDriver {
     private struct Timer: Comparable {
         var due: Int64
         var session: Int
@@ -91,6 +99,8 @@ public final class PollingEngine: TransportLoopDriver {
     /// The request-rate cap, in wall milliseconds, and the requests waiting for it in order.
     private var limiter: TokenBucket?
     private var throttled = Deque<(tag: Int, request: HTTPRequest)>()
+    /// Webhook deliveries from the live receiver's threads.
+    private let webhooks: WebhookInbox?
 
     /// Measurements, one recorder per strategy index.
     public private(set) var recorders: [StrategyRecorder]
@@ -104,10 +114,13 @@ public final class PollingEngine: TransportLoopDriver {
     public init(
         configuration: EngineConfiguration, sessions specs: [EngineSessionSpec], clock: ModelClock, closedConcurrency: Int = 0,
         intervalNanos: Int64 = 1_000_000_000, intervalOriginNanos: Int64? = nil, now: @escaping () -> ContinuousClock.Instant = { .now }, progress: ProgressBoard? = nil,
-        stop: StopSignal? = nil
+        stop: StopSignal? = nil, webhooks: WebhookInbox? = nil
     ) {
         self.configuration = configuration
-        policy = SessionMachine.Policy(clientTimeoutMillis: configuration.clientTimeoutMillis, createRetries: configuration.createRetries)
+        self.webhooks = webhooks
+        policy = SessionMachine.Policy(
+            clientTimeoutMillis: configuration.clientTimeoutMillis, createRetries: configuration.createRetries, webhookTimeoutMillis: configuration.webhookTimeoutMillis
+        )
         self.clock = clock
         self.intervalNanos = max(1, intervalNanos)
         self.intervalOriginNanos = intervalOriginNanos
@@ -127,6 +140,7 @@ public final class PollingEngine: TransportLoopDriver {
     // MARK: Loop callbacks
 
     public func loopDidStart(_ loop: any TransportLoop) {
+        webhooks?.attach(loop.makeWaker())
         startNanos = wallNanos()
         if intervalOriginNanos == nil { intervalOriginNanos = startNanos }
         for (index, session) in sessions.enumerated() {
@@ -140,6 +154,7 @@ public final class PollingEngine: TransportLoopDriver {
     public func turn(_ loop: any TransportLoop) -> LoopTurn {
         let nowNanos = wallNanos()
         if stop?.isRequested == true { interruptAll(at: nowNanos) }
+        for delivery in webhooks?.drain() ?? [] { deliver(delivery, at: nowNanos, loop) }
         drainThrottled(loop)
         while let next = timers.min, next.due <= nowNanos {
             timers.removeMin()
@@ -172,6 +187,10 @@ public final class PollingEngine: TransportLoopDriver {
         step(tag, event, at: nowNanos, loop)
     }
 
+    public func webhookArrived(_ delivery: WebhookDelivery, loop: any TransportLoop) {
+        deliver(delivery, at: wallNanos(), loop)
+    }
+
     // MARK: Driving the machine
 
     /// Feeds one event to a session's machine at wall time `nanos` and carries out what it says.
@@ -180,7 +199,30 @@ public final class PollingEngine: TransportLoopDriver {
             totals.started += 1
             recorders[sessions[index].spec.strategy].countStart(interval: interval(nanos))
         }
-        let action = sessions[index].machine.handle(event, at: clock.modelMicros(atNanos: nanos), policy)
+        carry(index, sessions[index].machine.handle(event, at: clock.modelMicros(atNanos: nanos), policy), at: nanos, loop)
+    }
+
+    /// A webhook delivery for one of this engine's sessions, at wall time `nanos`: counted, and an accepted
+    /// one goes to the session's machine.
+    private func deliver(_ delivery: WebhookDelivery, at nanos: Int64, _ loop: any TransportLoop) {
+        let index = delivery.route.session
+        guard sessions.indices.contains(index) else { return }  // the receiver routes only to sessions that exist
+        let strategy = sessions[index].spec.strategy
+        guard delivery.receipt == .accepted, let message = delivery.message,
+              sessions[index].verificationID.map({ $0 == message.verificationID }) ?? true else {
+            let receipt = delivery.receipt == .accepted ? WebhookReceipt.malformed : delivery.receipt  // signed, but for another verification
+            recorders[strategy].countWebhook(receipt, notice: nil, attempt: 0, deliveryLagMicros: 0, interval: interval(nanos))
+            return
+        }
+        let now = clock.modelMicros(atNanos: nanos)
+        let (kind, action) = sessions[index].machine.notify(.init(status: message.status, occurredMillis: message.occurredMillis), at: now, policy)
+        let offset = configuration.sharedClock ? 0 : sessions[index].machine.clockOffsetMicros ?? 0
+        recorders[strategy].countWebhook(.accepted, notice: kind, attempt: message.attempt, deliveryLagMicros: now - (message.occurredMillis * 1_000 - offset), interval: interval(nanos))
+        carry(index, action, at: nanos, loop)
+    }
+
+    /// Carries out a machine's action at wall time `nanos`.
+    private func carry(_ index: Int, _ action: SessionMachine.Action, at nanos: Int64, _ loop: (any TransportLoop)?) {
         switch action {
         case .none:
             break
@@ -271,6 +313,9 @@ public final class PollingEngine: TransportLoopDriver {
             var json = JSONObjectWriter()
             json.string("providerId", session.spec.slot.providerID)
             json.string("redirectUri", configuration.redirectUri)
+            if let base = configuration.webhookBaseURL, configuration.strategies[session.spec.strategy].usesWebhooks {
+                json.string("webhookUrl", "\(base)/\(index)")
+            }
             body = json.finish()
             url = configuration.baseURL + "/verifications"
         case .authorize: url = session.authorizationURL ?? ""

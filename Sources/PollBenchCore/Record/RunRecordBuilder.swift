@@ -32,7 +32,8 @@ public struct RunRecordBuilder {
     ///   - timelines: per strategy, where its intervals sit in time.
     ///   - truth: the embedded sandbox's terminal times (model ms) by verification id, and its counts; nil for a remote target.
     public func build(
-        strategies: [PollStrategy], recorders: [[StrategyRecorder]], timelines: [IntervalTimeline], truth: (terminals: [String: Int64], counts: GroundTruth)?
+        strategies: [PollStrategy], recorders: [[StrategyRecorder]], timelines: [IntervalTimeline], truth: (terminals: [String: Int64], counts: GroundTruth)?,
+        webhookReceiver: WebhookReceiverCounts? = nil
     ) -> (record: RunRecord, results: [StrategyResult]) {
         let merged = recorders.map { workers in workers.reduce(into: StrategyRecorder()) { $0.merge($1) } }
         let offset = Self.clockOffset(merged.flatMap(\.sessions), exact: truth != nil)
@@ -53,18 +54,25 @@ public struct RunRecordBuilder {
             results.append(StrategyResult(strategy: strategy, recorder: recorder, timeline: timelines[index]))
             lagUnknown.append(unknown)
         }
-        return (record(results, clockOffset: offset, lagUnknown: lagUnknown, truth: truth?.counts), results)
+        return (record(results, clockOffset: offset, lagUnknown: lagUnknown, truth: truth?.counts, webhookReceiver: webhookReceiver), results)
     }
 
     /// The record of finished results: each strategy summarised, the counts checked against the
     /// sandbox's where it is known.
-    public func record(_ results: [StrategyResult], clockOffset: ClockOffset?, lagUnknown: [Int]? = nil, truth: GroundTruth?) -> RunRecord {
+    public func record(
+        _ results: [StrategyResult], clockOffset: ClockOffset?, lagUnknown: [Int]? = nil, truth: GroundTruth?, webhookReceiver: WebhookReceiverCounts? = nil
+    ) -> RunRecord {
         let summaries = results.enumerated().map { index, result in Self.summary(result.strategy, result.recorder, lagUnknown: lagUnknown?[index] ?? 0) }
         var record = RunRecord(
             run: info, strategies: summaries, clockOffset: clockOffset, groundTruthChecked: truth != nil,
             groundTruthDifferences: truth.map { Self.compare(results.map(\.recorder.counters), with: $0) } ?? []
         )
         record.sandboxFaults = truth?.faults ?? [:]
+        record.webhookReceiver = webhookReceiver
+        record.sandboxWebhooks = truth?.webhooks
+        if let sent = truth?.webhooks?.attempts, let received = webhookReceiver?.received, sent != received {
+            record.groundTruthDifferences.append("webhooks: sandbox delivered \(sent) attempts, receiver took \(received)")
+        }
         return record
     }
 

@@ -9,6 +9,7 @@ struct Event: Comparable {
     private var order: Int64
     private static let sessionBits: Int64 = 28
     private static let timerFlag: Int64 = 1 << 62
+    private static let webhookFlag: Int64 = 1 << 61
 
     /// The session, below 2^28 (a round holds at most a few million; sequence numbers get the other 34 bits).
     var session: Int32 { Int32(truncatingIfNeeded: order & (1 << Self.sessionBits - 1)) }
@@ -25,6 +26,23 @@ struct Event: Comparable {
         event.order = sequence << sessionBits | Int64(session)
         return event
     }
+
+    /// A webhook delivery, placed by `order` (``WebhookAttemptID/order(creation:)``, below 2^33) among
+    /// simultaneous ones: after answers, before timers, as the engine simulation's loop takes them.
+    static func webhook(at: Int64, order: Int64, session: Int32) -> Event {
+        var event = Event(at: at, session: session)
+        event.order = webhookFlag | order << sessionBits | Int64(session)
+        return event
+    }
+
+    /// Whether this is a timer (or an arrival).
+    var isTimer: Bool { order & Self.timerFlag != 0 }
+
+    /// Whether this is a webhook delivery.
+    var isWebhook: Bool { order & (Self.timerFlag | Self.webhookFlag) == Self.webhookFlag }
+
+    /// A webhook's order among simultaneous ones.
+    var webhookOrder: Int64 { (order & ~Self.webhookFlag) >> Self.sessionBits }
 
     static func < (a: Event, b: Event) -> Bool { a.at < b.at || (a.at == b.at && a.order < b.order) }
 }

@@ -25,6 +25,10 @@ public struct FastSimulation: Sendable {
     /// Every strategy of the suite (one after another, or all at once in mixed mode), with each one's
     /// measurements in model time.
     public func run() -> [StrategyResult] {
+        runWithService().results
+    }
+
+    private func runWithService() -> (results: [StrategyResult], service: SimulatedService) {
         let slots = suite.workload.slots()
         let rules = ServiceRules(configuration: suite.sandbox, startMillis: Simulation.startMillis)
         let providers = Dictionary(suite.sandbox.providers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -32,7 +36,7 @@ public struct FastSimulation: Sendable {
         var service = SimulatedService(
             rules: rules, users: users,
             budget: ClientBudget(rateLimit: suite.rateLimit, endpointLimits: suite.endpointLimits, now: Simulation.startMillis),
-            faultStreams: slots.map { rules.faultStream(key: $0.key) }
+            faultStreams: slots.map { rules.faultStream(key: $0.key) }, webhooks: WebhookDispatcher(rules: rules.webhooks)
         )
         let keyHashes = slots.map { StableHash.fnv1a($0.key) }
         let empty = StrategyRecorder(keepsIntervals: keepsIntervals)
@@ -52,7 +56,7 @@ public struct FastSimulation: Sendable {
                 results[strategy].recorder.setDetectionLag(loop.lags[position])
             }
         }
-        return results
+        return (results, service)
     }
 
     /// Each strategy's summary, as a run record has it.
@@ -63,12 +67,15 @@ public struct FastSimulation: Sendable {
     /// The run record, as ``Simulation/run()`` writes it for the same suite.
     public func record(name: String) -> (record: RunRecord, results: [StrategyResult]) {
         let started = ContinuousClock.now
-        let results = run()
+        let (results, service) = runWithService()
         let info = suite.runInfo(
             name: name, startedAt: WallClock.nowMillis(), wallSeconds: (ContinuousClock.now - started).inSeconds, simulated: true,
             target: "embedded (fast simulation)", partial: false
         )
-        return suite.record(info: info, results: results, clockOffset: ClockOffset(offsetMillis: 0, uncertaintyMillis: 0, exact: true), truth: nil)
+        return suite.record(
+            info: info, results: results, clockOffset: ClockOffset(offsetMillis: 0, uncertaintyMillis: 0, exact: true), truth: nil,
+            webhookReceiver: suite.usesWebhooks ? service.receiver : nil
+        )
     }
 }
 
@@ -86,6 +93,12 @@ struct SimulatedService {
     var budget: ClientBudget
     /// Each user's fault stream, by workload slot (nil when no fault is configured).
     var faultStreams: [SplitMix64?]
+    /// The webhooks' rules and the service's counts of them.
+    var webhooks: WebhookDispatcher
+    /// Sessions created so far (1 first): orders simultaneous webhooks, as the sandbox's count does.
+    var created = 0
+    /// What the receiver made of the deliveries.
+    var receiver = WebhookReceiverCounts()
 
     /// The rules' admission of one request from `user` at model ms `now`.
     mutating func admit(_ endpoint: SandboxEndpoint, user: Int, at now: Int64) -> ServiceRules.Admission {
@@ -98,6 +111,7 @@ struct SimulatedService {
 struct FastSimulationRound {
     private struct Session {
         var machine: SessionMachine
+        let index: Int32
         let user: Int32
         let position: Int32
         /// What the machine said to its last answer, carried out at that answer's turn; nil: the next event is a timer.
@@ -107,6 +121,15 @@ struct FastSimulationRound {
         /// The service's planned end of the session: model µs and status.
         var terminalMicros: Int64 = .max
         var terminalStatus = VerificationStatus.expired
+    }
+
+    /// A webhook session's side of the service: what it announces and the attempts waiting.
+    private struct WebhookSession {
+        var creation = 0
+        var events: [WebhookEvent] = []
+        var attempts: [WebhookAttempt] = []
+        /// The answer to the request in flight, taken by the machine at its turn.
+        var answer: SessionMachine.Event?
     }
 
     /// The round's sessions in one allocation, changed in place.
@@ -155,6 +178,7 @@ struct FastSimulationRound {
     }
 
     private let suite: Suite
+    private let slots: [SessionSlot]
     private let policy: SessionMachine.Policy
     private let start: Int64
     private let sessions: SessionTable
@@ -171,12 +195,17 @@ struct FastSimulationRound {
     private(set) var lags: [[(interval: Int, micros: UInt64)]]
     /// Answers by position, endpoint and ``Answer``, turned into the recorders' counters at the end.
     private var answers: [Int]
+    /// Webhook sessions by index, once created.
+    private var webhookSessions: [Int32: WebhookSession] = [:]
+    /// Timers and answers in the queue: webhooks alone do not keep the round going (nor do they the engine's loop).
+    private var queuedWork = 0
 
     /// - Parameter keyHashes: each slot's key hash, for its sessions' jitter streams.
     init(suite: Suite, round: [Int], slots: [SessionSlot], keyHashes: [UInt64], start: Int64, recorder: StrategyRecorder) {
         self.suite = suite
+        self.slots = slots
         self.start = start
-        policy = SessionMachine.Policy(clientTimeoutMillis: suite.clientTimeoutMillis, createRetries: suite.createRetries)
+        policy = SessionMachine.Policy(clientTimeoutMillis: suite.clientTimeoutMillis, createRetries: suite.createRetries, webhookTimeoutMillis: suite.webhookTimeoutMillis)
         var built: [Session] = []
         var arrivals: [Event] = []
         var closed: [Int32] = []
@@ -185,7 +214,7 @@ struct FastSimulationRound {
             let index = Int32(built.count)
             built.append(Session(
                 machine: SessionMachine(strategy: suite.strategies[round[position]], seed: suite.seed, keyHash: keyHashes[slot.index], position: position),
-                user: Int32(slot.index), position: Int32(position)
+                index: index, user: Int32(slot.index), position: Int32(position)
             ))
             if let arrival = slot.arrivalMillis { arrivals.append(Event(at: start + arrival * 1_000, session: index)) } else { closed.append(index) }
         }
@@ -212,22 +241,41 @@ struct FastSimulationRound {
                 nextArrival += 1
             } else if let due = events.popMin() {
                 event = due
+                if event.isWebhook {
+                    // The engine's loop ends with its last timer or answer: a webhook due later is not taken in this round.
+                    if queuedWork == 0, nextArrival == arrivals.count, closedQueue.isEmpty, event.at > last { break }
+                    deliver(event, roundTrip: &roundTrip, service: &service)
+                    continue
+                }
+                queuedWork -= 1
             } else {
                 break
             }
-            step(Int(event.session), at: event.at, roundTrip: &roundTrip, service: &service)
+            last = max(last, event.at)
+            step(Int(event.session), event, roundTrip: &roundTrip, service: &service)
         }
         finishCounters()
         return last
     }
 
+    /// Queues a timer or an answer.
+    private mutating func push(_ event: Event) {
+        queuedWork += 1
+        events.push(event)
+    }
+
     /// A session's due event: its timer (or arrival) goes to its machine; an answer's turn carries out
     /// what the machine said to it.
-    private mutating func step(_ index: Int, at now: Int64, roundTrip: inout RoundTrips, service: inout SimulatedService) {
+    private mutating func step(_ index: Int, _ due: Event, roundTrip: inout RoundTrips, service: inout SimulatedService) {
+        let now = due.at
         let session = sessions.base + index  // changed in place: a session is too big to copy out and back per event
-        if let reaction = session.pointee.reaction {
+        if !due.isTimer, let reaction = session.pointee.reaction {
             session.pointee.reaction = nil
             return perform(reaction, index, at: now, roundTrip: &roundTrip, service: &service)
+        }
+        if !due.isTimer, let answer = webhookSessions[Int32(index)]?.answer {
+            webhookSessions[Int32(index)]?.answer = nil
+            return perform(session.pointee.machine.handle(answer, at: now, policy), index, at: now, roundTrip: &roundTrip, service: &service)
         }
         let event = session.pointee.machine.timerEvent
         if event == .arrived { recorders[Int(session.pointee.position)].countStart(interval: interval(now)) }
@@ -249,16 +297,22 @@ struct FastSimulationRound {
             let rtt = roundTrip.next()
             let (answer, delay) = self.answer(&session.pointee, endpoint, sentAt: now, atService: now + rtt / 2, service: &service)
             let received = now + rtt + delay
+            if session.pointee.machine.usesWebhooks {
+                // A webhook may come before the answer does: the machine takes the answer at its turn.
+                webhookSessions[Int32(index), default: WebhookSession()].answer = answer
+                sequence += 1
+                return push(.answer(at: received, sequence: sequence, session: Int32(index)))
+            }
             let reaction = session.pointee.machine.handle(answer, at: received, policy)
             if case .wake(let micros) = reaction {
-                events.push(Event(at: micros, session: Int32(index)))
+                push(Event(at: micros, session: Int32(index)))
             } else {
                 session.pointee.reaction = reaction
                 sequence += 1
-                events.push(.answer(at: received, sequence: sequence, session: Int32(index)))
+                push(.answer(at: received, sequence: sequence, session: Int32(index)))
             }
         case .wake(let micros):
-            events.push(Event(at: micros, session: Int32(index)))
+            push(Event(at: micros, session: Int32(index)))
         case .end(let outcome):
             end(&session.pointee, outcome, at: now)
             startNextClosed(at: now, roundTrip: &roundTrip, service: &service)
@@ -279,7 +333,7 @@ struct FastSimulationRound {
 
     /// The rules' answer to one request: as the counters see it, as the session's machine reads it, and
     /// the extra model µs before it arrives.
-    private func serve(
+    private mutating func serve(
         _ session: inout Session, _ endpoint: Endpoint, sentAt now: Int64, atService: Int64, service: inout SimulatedService
     ) -> (counted: Answer, event: SessionMachine.Event, delay: Int64) {
         let user = Int(session.user)
@@ -289,6 +343,7 @@ struct FastSimulationRound {
             var lifecycle = service.rules.lifecycle(plan: planned.plan, provider: planned.provider, createdAt: session.createdMillis)
             lifecycle.open(at: millis)
             plan(&session, lifecycle)
+            planWebhooks(session, lifecycle, service: &service)
             return (.ok, .authorizeAnswered(returnAtServiceMillis: lifecycle.returnAt), 0)
         }
         let fault: InjectedFault
@@ -305,7 +360,7 @@ struct FastSimulationRound {
         var delay = scaled(wallMicros: fault.latencyMicros)
         let handled: (answer: Answer, event: SessionMachine.Event)
         switch endpoint {
-        case .create: handled = create(&session, service: service, user: user, at: millis, sentAt: now)
+        case .create: handled = create(&session, service: &service, user: user, at: millis, sentAt: now)
         case .status: handled = (.ok, .statusAnswered(status(terminalMicros: session.terminalMicros, session.terminalStatus, at: atService)))
         case .userinfo, .evidence, .authorize: handled = (.ok, .readAnswered)
         }
@@ -324,11 +379,17 @@ struct FastSimulationRound {
     }
 
     /// A create the service handles at model ms `millis`: a provider it does not offer, an outage, or a session.
-    private func create(_ session: inout Session, service: SimulatedService, user: Int, at millis: Int64, sentAt now: Int64) -> (answer: Answer, event: SessionMachine.Event) {
+    private mutating func create(_ session: inout Session, service: inout SimulatedService, user: Int, at millis: Int64, sentAt now: Int64) -> (answer: Answer, event: SessionMachine.Event) {
         guard let planned = service.users[user] else { return (.notEnabled, Self.failure(.create, .notEnabled, sentAt: now)) }
         if service.rules.inOutage(planned.provider.id, at: millis) { return (.unavailable, Self.failure(.create, .unavailable, sentAt: now)) }
         session.createdMillis = millis
-        plan(&session, service.rules.lifecycle(plan: planned.plan, provider: planned.provider, createdAt: millis))
+        service.created += 1
+        let lifecycle = service.rules.lifecycle(plan: planned.plan, provider: planned.provider, createdAt: millis)
+        plan(&session, lifecycle)
+        if session.machine.usesWebhooks {
+            webhookSessions[session.index, default: WebhookSession()].creation = service.created
+            planWebhooks(session, lifecycle, service: &service)
+        }
         let redirect = planned.provider.flowType == .redirect
         return (.created, .createAnswered(.created(serviceCreatedMillis: millis, redirect: redirect), sentMicros: now))
     }
@@ -367,8 +428,64 @@ struct FastSimulationRound {
 
     private mutating func startNextClosed(at time: Int64, roundTrip: inout RoundTrips, service: inout SimulatedService) {
         guard let next = closedQueue.popLast() else { return }
-        step(Int(next), at: time, roundTrip: &roundTrip, service: &service)
+        step(Int(next), Event(at: time, session: next), roundTrip: &roundTrip, service: &service)
     }
+
+    // MARK: Webhooks
+
+    /// Plans what a webhook session's lifecycle announces that it did not before (``WebhookDispatcher``).
+    private mutating func planWebhooks(_ session: Session, _ lifecycle: SessionLifecycle, service: inout SimulatedService) {
+        guard var state = webhookSessions[session.index] else { return }
+        let events = service.webhooks.rules.events(lifecycle)
+        guard events != state.events else { return }
+        for attempt in service.webhooks.plan(key: slots[Int(session.user)].key, events: events, previous: state.events) {
+            schedule(attempt, &state, session: session.index)
+        }
+        state.events = events
+        webhookSessions[session.index] = state
+    }
+
+    /// Queues an attempt: in the session's list, and as an event ordered as the sandbox orders its outbox.
+    private mutating func schedule(_ attempt: WebhookAttempt, _ state: inout WebhookSession, session: Int32) {
+        state.attempts.append(attempt)
+        events.push(.webhook(at: attempt.due * 1_000, order: attempt.id.order(creation: state.creation), session: session))
+    }
+
+    /// A webhook attempt is due: the service starts it, the receiver's verdict (a bad signature is refused,
+    /// anything else taken) answers it, and an accepted one goes to the session's machine, as the engine
+    /// simulation's loop does with the real documents.
+    private mutating func deliver(_ event: Event, roundTrip: inout RoundTrips, service: inout SimulatedService) {
+        guard var state = webhookSessions[event.session],
+              let found = state.attempts.firstIndex(where: { $0.due * 1_000 == event.at && $0.id.order(creation: state.creation) == event.webhookOrder })
+        else { return }
+        let attempt = state.attempts.remove(at: found)
+        let now = attempt.due
+        var receipt: WebhookReceipt?
+        switch service.webhooks.start(attempt, current: state.events, at: now) {
+        case .superseded:
+            break
+        case .blocked(let retry):
+            if let retry { schedule(retry, &state, session: event.session) }
+        case .send(let badSignature):
+            let verdict: WebhookReceipt = badSignature ? .badSignature : .accepted
+            service.receiver.received += 1
+            service.receiver.receipts[verdict.rawValue, default: 0] += 1
+            if let retry = service.webhooks.answered(attempt, status: verdict.httpStatus, at: now) { schedule(retry, &state, session: event.session) }
+            receipt = verdict
+        }
+        webhookSessions[event.session] = state  // before the machine acts: its next request keeps its answer here
+        guard let receipt else { return }
+        let session = sessions.base + Int(event.session)
+        let position = Int(session.pointee.position)
+        guard receipt == .accepted else {
+            return recorders[position].countWebhook(receipt, notice: nil, attempt: 0, deliveryLagMicros: 0, interval: interval(event.at))
+        }
+        let notice = SessionMachine.WebhookNotice(status: attempt.event.status, occurredMillis: attempt.event.at)
+        let (kind, action) = session.pointee.machine.notify(notice, at: event.at, policy)
+        recorders[position].countWebhook(.accepted, notice: kind, attempt: attempt.id.attempt, deliveryLagMicros: event.at - attempt.event.at * 1_000, interval: interval(event.at))
+        perform(action, Int(event.session), at: event.at, roundTrip: &roundTrip, service: &service)
+    }
+
 
     // MARK: Counting
 

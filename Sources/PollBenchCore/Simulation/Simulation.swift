@@ -21,7 +21,8 @@ public struct Simulation {
     public func run() -> (record: RunRecord, results: [StrategyResult]) {
         let started = ContinuousClock.now
         let credentials = BasicCredentials(clientID: "SIMULATE", clientSecret: "virtual")
-        let service = SandboxService(configuration: suite.sandboxConfiguration(client: credentials), startMillis: Self.startMillis)
+        let receiver = suite.usesWebhooks ? WebhookReceiver(secrets: [Self.webhookSecret]) : nil
+        let service = SandboxService(configuration: suite.sandboxConfiguration(client: credentials, webhookSecret: Self.webhookSecret), startMillis: Self.startMillis)
         let clock = ModelClock(startMillis: Self.startMillis, scale: suite.timeScale, origin: ContinuousClock.Instant.now)
         var recorders = Array(repeating: [StrategyRecorder](), count: suite.strategies.count)
         var timelines = Array(repeating: IntervalTimeline(offsetSeconds: 0, originModelMicros: Self.startMillis * 1_000, modelMicrosPerInterval: 1e6), count: suite.strategies.count)
@@ -29,10 +30,14 @@ public struct Simulation {
         var model = roundTrip
         // An interval of the record is a model second.
         let intervalNanos = Int64((1e9 / suite.timeScale).rounded())
-        for round in suite.rounds {
-            let configuration = suite.engineConfiguration(round: round, baseURL: "http://sandbox.simulated/api/v1", credentials: credentials)
+        for (number, round) in suite.rounds.enumerated() {
+            var configuration = suite.engineConfiguration(round: round, baseURL: "http://sandbox.simulated/api/v1", credentials: credentials)
             let (specs, concurrency) = suite.sessionSpecs(round: round)
-            let loop = VirtualTimeLoop(service: service, clock: clock, roundTrip: model, start: elapsed)
+            if let receiver {
+                receiver.open(round: number, sessionsPerWorker: [specs.count])
+                configuration.webhookBaseURL = "http://127.0.0.1/webhooks/\(number)/0"
+            }
+            let loop = VirtualTimeLoop(service: service, clock: clock, roundTrip: model, start: elapsed, webhooks: receiver)
             let engine = PollingEngine(
                 configuration: configuration, sessions: specs, clock: clock, closedConcurrency: concurrency, intervalNanos: intervalNanos, now: { loop.now }
             )
@@ -50,8 +55,12 @@ public struct Simulation {
             name: name, startedAt: WallClock.nowMillis(), wallSeconds: wall.inSeconds,
             simulated: true, target: "embedded (simulated)", partial: false
         )
-        return suite.record(info: info, recorders: recorders, timelines: timelines, truth: service.truth(now: Int64.max / 4))
+        return suite.record(info: info, recorders: recorders, timelines: timelines, truth: service.truth(now: Int64.max / 4), webhookReceiver: receiver?.counts)
     }
+
+    /// The webhook key of simulated runs (it never leaves the process).
+    static let webhookSecret = "simulated-webhook-secret"
+
 }
 
 /// pollbench's version, as results record it.

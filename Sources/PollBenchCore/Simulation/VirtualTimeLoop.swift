@@ -3,7 +3,9 @@ import HeapModule
 
 /// A transport loop in virtual time: no sockets and no sleeping. Each request is answered by the
 /// in-process ``SandboxService`` half a round trip after it is submitted and completes one round trip
-/// after; the clock jumps from event to event. The engine cannot tell it from the libcurl loop.
+/// after; the clock jumps from event to event. The engine cannot tell it from the libcurl loop. The
+/// sandbox's webhooks go, signed, to a ``WebhookReceiver`` when due, and what it passes on to the driver.
+/// At one instant: answers first (in the order sent), then webhooks, then the driver's timers.
 public final class VirtualTimeLoop: TransportLoop {
     private struct Completion: Comparable {
         var at: Int64
@@ -36,13 +38,15 @@ public final class VirtualTimeLoop: TransportLoop {
     /// Every request so far, in submission order (when `keepLog`).
     public private(set) var log: [Exchange] = []
     private let keepLog: Bool
+    private let webhooks: WebhookReceiver?
 
     /// - Parameters:
     ///   - service: answers the requests; its model time is `clock`'s.
     ///   - roundTrip: wall time from submit to completion.
     ///   - start: virtual wall time at which the loop starts, after the origin (to continue an earlier loop's timeline).
-    public init(service: SandboxService, clock: ModelClock, roundTrip: RoundTrips, start: Duration = .zero, keepLog: Bool = false) {
+    public init(service: SandboxService, clock: ModelClock, roundTrip: RoundTrips, start: Duration = .zero, keepLog: Bool = false, webhooks: WebhookReceiver? = nil) {
         self.service = service
+        self.webhooks = webhooks
         self.clock = clock
         self.roundTrip = roundTrip
         nowNanos = start.inNanoseconds
@@ -61,6 +65,8 @@ public final class VirtualTimeLoop: TransportLoop {
     public var now: ContinuousClock.Instant { clock.origin + .nanoseconds(nowNanos) }
 
     public var inFlight: Int { pending.count }
+
+    public func makeWaker() -> @Sendable () -> Void { {} }  // nothing sleeps here
 
     public func submit(_ request: HTTPRequest, tag: Int) {
         let path = request.url.firstRange(of: "://").flatMap { scheme in request.url[scheme.upperBound...].firstIndex(of: "/") }
@@ -107,12 +113,26 @@ public final class VirtualTimeLoop: TransportLoop {
             var next = Int64.max
             if case .wait(let nanoseconds) = turn { next = nowNanos + max(0, nanoseconds) }
             if let completion = pending.min { next = min(next, completion.at) }
+            if webhooks != nil, let due = service.nextWebhookDue() { next = min(next, clock.nanos(atModelMicros: due * 1_000)) }
             guard next != .max else { return .nanoseconds(nowNanos) }
             nowNanos = max(nowNanos, next)
             while let completion = pending.min, completion.at <= nowNanos {
                 pending.removeMin()
                 driver.requestDidFinish(tag: completion.tag, result: completion.result, loop: self)
             }
+            deliverWebhooks(to: driver)
+        }
+    }
+
+    /// Sends the webhooks due now to the receiver, answers the sandbox, and passes on what the receiver routes.
+    private func deliverWebhooks(to driver: any TransportLoopDriver) {
+        guard let webhooks else { return }
+        let nowMillis = clock.modelMicros(atNanos: nowNanos) / 1_000
+        for webhook in service.takeDueWebhooks(now: nowMillis) {
+            let path = webhook.url.firstRange(of: "://").flatMap { scheme in webhook.url[scheme.upperBound...].firstIndex(of: "/") }.map { String(webhook.url[$0...]) } ?? ""
+            let answer = webhooks.receive(path: path, signature: webhook.signature, body: webhook.body, nowMillis: nowMillis)
+            service.webhookAnswered(webhook, status: answer.status, now: nowMillis)
+            if let delivery = answer.delivery, let driver = driver as? any WebhookDriver { driver.webhookArrived(delivery, loop: self) }
         }
     }
 

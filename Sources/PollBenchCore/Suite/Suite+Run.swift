@@ -4,10 +4,14 @@ extension Suite {
     /// The rounds of a run: each strategy alone, in order, or all of them at once in mixed mode.
     public var rounds: [[Int]] { mixed ? [Array(strategies.indices)] : strategies.indices.map { [$0] } }
 
+    /// Whether any strategy asks for webhooks (the run then needs a receiver).
+    public var usesWebhooks: Bool { strategies.contains(where: \.usesWebhooks) }
+
     /// The engine settings for one round, the rate cap split over `workers`.
     public func engineConfiguration(round: [Int], baseURL: String, credentials: BasicCredentials?, workers: Int = 1) -> EngineConfiguration {
         var configuration = EngineConfiguration(baseURL: baseURL, credentials: credentials, strategies: round.map { strategies[$0] }, seed: seed)
         configuration.clientTimeoutMillis = clientTimeoutMillis
+        configuration.webhookTimeoutMillis = webhookTimeoutMillis
         configuration.createRetries = createRetries
         configuration.maxRequestsPerSecond = maxRequestsPerSecond / Double(max(1, workers))
         return configuration
@@ -36,9 +40,9 @@ extension Suite {
 
     /// The embedded sandbox for a run: the suite's settings with one client that holds the run's budget,
     /// keeping every session until the run has read its ground truth.
-    public func sandboxConfiguration(client: BasicCredentials) -> SandboxConfiguration {
+    public func sandboxConfiguration(client: BasicCredentials, webhookSecret: String? = nil) -> SandboxConfiguration {
         var configuration = sandbox
-        configuration.clients = [.init(id: client.clientID, secret: client.clientSecret, rateLimit: rateLimit, endpointLimits: endpointLimits)]
+        configuration.clients = [.init(id: client.clientID, secret: client.clientSecret, rateLimit: rateLimit, endpointLimits: endpointLimits, webhookSecret: webhookSecret)]
         configuration.graceSeconds = 1_000_000_000
         return configuration
     }
@@ -57,15 +61,20 @@ extension Suite {
 
     /// The finished record: the measurements, checked against the suite's thresholds, with its comparison tolerance.
     public func record(
-        info: RunInfo, recorders: [[StrategyRecorder]], timelines: [IntervalTimeline], truth: (terminals: [String: Int64], counts: GroundTruth)?
+        info: RunInfo, recorders: [[StrategyRecorder]], timelines: [IntervalTimeline], truth: (terminals: [String: Int64], counts: GroundTruth)?,
+        webhookReceiver: WebhookReceiverCounts? = nil
     ) -> (record: RunRecord, results: [StrategyResult]) {
-        let (record, results) = RunRecordBuilder(info: info).build(strategies: strategies, recorders: recorders, timelines: timelines, truth: truth)
+        let (record, results) = RunRecordBuilder(info: info).build(
+            strategies: strategies, recorders: recorders, timelines: timelines, truth: truth, webhookReceiver: webhookReceiver
+        )
         return (judged(record), results)
     }
 
     /// The record of results measured with their detection lag already known (the fast simulation).
-    public func record(info: RunInfo, results: [StrategyResult], clockOffset: ClockOffset?, truth: GroundTruth?) -> (record: RunRecord, results: [StrategyResult]) {
-        (judged(RunRecordBuilder(info: info).record(results, clockOffset: clockOffset, truth: truth)), results)
+    public func record(
+        info: RunInfo, results: [StrategyResult], clockOffset: ClockOffset?, truth: GroundTruth?, webhookReceiver: WebhookReceiverCounts? = nil
+    ) -> (record: RunRecord, results: [StrategyResult]) {
+        (judged(RunRecordBuilder(info: info).record(results, clockOffset: clockOffset, truth: truth, webhookReceiver: webhookReceiver)), results)
     }
 
     private func judged(_ record: RunRecord) -> RunRecord {

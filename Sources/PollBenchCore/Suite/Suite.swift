@@ -16,6 +16,8 @@ public struct Suite: Sendable {
     public var timeScale: Double = 50
     public var mixed = false
     public var clientTimeoutMillis: Int64 = 300_000
+    /// When a pure `webhook` session reads the status once, model ms; nil: at the client timeout.
+    public var webhookTimeoutMillis: Int64?
     public var createRetries = 3
     public var workers = 1
     public var maxDurationMillis: Int64 = 600_000

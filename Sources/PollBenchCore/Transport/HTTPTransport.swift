@@ -23,6 +23,9 @@ public protocol TransportLoop: AnyObject {
     func submit(_ request: HTTPRequest, tag: Int)
     /// Requests submitted and not yet finished.
     var inFlight: Int { get }
+    /// Something other threads may call to wake the loop for its next turn (safe to call after the loop
+    /// has ended: it then does nothing).
+    func makeWaker() -> @Sendable () -> Void
 }
 
 /// What a driver asks of its loop after a turn.

@@ -61,6 +61,9 @@ public final class WebhookReceiver: Sendable {
         /// are refused as stale anyway, so they are forgotten.
         var seen: [String: Int64] = [:]
         var counts = WebhookReceiverCounts()
+        /// The running round and its sessions per worker: the routes that name a session.
+        var round = -1
+        var sessionsPerWorker: [Int] = []
     }
 
     public init(secrets: [String], toleranceSeconds: Int64 = 300, maxBodyBytes: Int = 64 * 1024) {
@@ -69,21 +72,29 @@ public final class WebhookReceiver: Sendable {
         self.maxBodyBytes = maxBodyBytes
     }
 
-    /// Takes one delivery to `path` at model ms `nowMillis`.
-    public func receive(path: String, signature: String?, body: [UInt8], nowMillis: Int64) -> Answer {
-        let route = WebhookRoute(path: path)
-        let (receipt, message) = examine(signature: signature, body: body, nowSeconds: nowMillis / 1_000)
+    /// Routes deliveries to a new round: `sessionsPerWorker[w]` sessions on worker `w`. Deliveries for
+    /// an earlier round are answered and counted, and reach no session.
+    public func open(round: Int, sessionsPerWorker: [Int]) {
         state.withLock { state in
-            state.counts.received += 1
-            state.counts.receipts[receipt.rawValue, default: 0] += 1
-            if route == nil { state.counts.unroutable += 1 }
+            state.round = round
+            state.sessionsPerWorker = sessionsPerWorker
         }
-        return Answer(status: route == nil && receipt == .accepted ? 404 : receipt.httpStatus, delivery: route.map { WebhookDelivery(route: $0, receipt: receipt, message: message) })
     }
 
-    /// Counts a delivery whose route names no session of the running round (its round is over, or it is forged).
-    public func countUnroutable() {
-        state.withLock { $0.counts.unroutable += 1 }
+    /// Takes one delivery to `path` at model ms `nowMillis`. The answer's delivery is nil when the path
+    /// names no session of the running round (its round is over, or the path is made up).
+    public func receive(path: String, signature: String?, body: [UInt8], nowMillis: Int64) -> Answer {
+        let (receipt, message) = examine(signature: signature, body: body, nowSeconds: nowMillis / 1_000)
+        let route = state.withLock { state in
+            state.counts.received += 1
+            state.counts.receipts[receipt.rawValue, default: 0] += 1
+            let route = WebhookRoute(path: path).flatMap { route in
+                route.round == state.round && route.worker < state.sessionsPerWorker.count && route.session < state.sessionsPerWorker[route.worker] ? route : nil
+            }
+            if route == nil { state.counts.unroutable += 1 }
+            return route
+        }
+        return Answer(status: receipt.httpStatus, delivery: route.map { WebhookDelivery(route: $0, receipt: receipt, message: message) })
     }
 
     /// Every delivery so far, by what became of it.
