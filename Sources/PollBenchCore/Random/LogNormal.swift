@@ -13,6 +13,12 @@ public struct LogNormal: Sendable, Equatable, Codable {
         self.p95 = p95
     }
 
+    /// The distribution through a median and a 99th percentile (2.326 σ above it on the log scale).
+    public init(median: Double, p99: Double) {
+        let sigma = median > 0 && p99 > median ? log(p99 / median) / 2.326_347_874_040_840_8 : 0
+        self.init(median: median, p95: median * exp(1.644_853_626_951_472_2 * sigma))
+    }
+
     /// The log's standard deviation: the 95th percentile is 1.645 σ above the median on the log scale.
     var sigma: Double { median > 0 && p95 > median ? log(p95 / median) / 1.644_853_626_951_472_2 : 0 }
 

@@ -31,7 +31,32 @@ public enum SummaryRows {
             rows.append(row("transport errors") { String($0.transportErrors.values.reduce(0, +)) })
             rows.append(row("malformed bodies") { String($0.malformedBodies) })
         }
+        if s.contains(where: { $0.webhooks != nil }) { rows += webhookRows(s, seconds: seconds) }
         return (["metric"] + s.map(\.name), rows)
+    }
+
+    /// The webhook strategies' figures (a dash for the others): which channel saw the end first, the
+    /// delivery lag, what the webhooks saved, and what the receiver refused or counted once.
+    private static func webhookRows(_ s: [StrategySummary], seconds: (Double) -> String) -> [[String]] {
+        func row(_ label: String, _ value: (WebhookSummary) -> String) -> [String] { [label] + s.map { summary in summary.webhooks.map(value) ?? "-" } }
+        func count(_ counts: [String: Int], _ key: String) -> String { String(counts[key] ?? 0) }
+        var rows = [
+            row("seen first by webhook / poll") { "\($0.counts.noticedFirst["webhook"] ?? 0) / \($0.counts.noticedFirst["poll"] ?? 0)" },
+            row("rescued by a poll") { String($0.counts.rescuedByPoll) },
+            row("webhook delivery lag p50") { seconds($0.deliveryLag.p50) },
+            row("webhook delivery lag p99") { seconds($0.deliveryLag.p99) },
+            row("polls saved / session") { String(format: "%.1f", $0.pollsSavedPerSession) },
+            row("webhooks accepted") { count($0.counts.receipts, WebhookReceipt.accepted.rawValue) },
+            row("webhook duplicates") { count($0.counts.notices, SessionMachine.NoticeKind.duplicate.rawValue) },
+            row("webhook retries seen") { String($0.counts.retriesSeen) },
+        ]
+        if s.contains(where: { ($0.webhooks?.counts.notices[SessionMachine.NoticeKind.outOfOrder.rawValue] ?? 0) > 0 }) {
+            rows.append(row("webhooks out of order") { count($0.counts.notices, SessionMachine.NoticeKind.outOfOrder.rawValue) })
+        }
+        for receipt in WebhookReceipt.allCases where receipt != .accepted && s.contains(where: { ($0.webhooks?.counts.receipts[receipt.rawValue] ?? 0) > 0 }) {
+            rows.append(row("webhooks refused: \(receipt.rawValue)") { count($0.counts.receipts, receipt.rawValue) })
+        }
+        return rows
     }
 
     /// One line that says what the run was.
@@ -62,6 +87,14 @@ public enum SummaryRows {
             : "ground truth: \(record.groundTruthDifferences.count) difference(s): " + record.groundTruthDifferences.joined(separator: "; ")
         if !record.sandboxFaults.isEmpty {
             line += "; faults injected: " + record.sandboxFaults.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        }
+        if let sent = record.sandboxWebhooks {
+            line += "; webhooks: \(sent.events) status changes, \(sent.lost) lost, \(sent.duplicated) duplicated, \(sent.attempts) attempts"
+                + " (\(sent.delivered) delivered, \(sent.failed) failed, \(sent.inOutage) in an outage, \(sent.badSignatures) badly signed), \(sent.retries) retries, \(sent.gaveUp) given up"
+        }
+        if let receiver = record.webhookReceiver {
+            line += "; receiver: \(receiver.received) deliveries, " + receiver.receipts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                + (receiver.unroutable > 0 ? ", \(receiver.unroutable) for a finished round" : "")
         }
         return line
     }

@@ -9,9 +9,9 @@ public struct WebhookConfiguration: Sendable, Codable, Equatable {
 
     /// Announce `pending` too, not only terminal statuses.
     public var notifyPending = false
-    /// From the status change to the POST, model milliseconds. Assumed: median 200 ms, p99 2 s
-    /// (a log-normal through both; its 95th percentile is 1,018 ms).
-    public var delay = LogNormal(median: 200, p95: 1_018)
+    /// From the status change to the POST, model milliseconds. Assumed: median 200 ms, p99 2 s (a
+    /// log-normal through both), as providers' queues tend to deliver.
+    public var delay = LogNormal(median: 200, p99: 2_000)
     /// The waits after a failed attempt (a non-2xx answer, a timeout, an outage), model seconds.
     public var retryDelaysSeconds: [Double] = [1, 5, 30]
     /// Share of status changes never announced.

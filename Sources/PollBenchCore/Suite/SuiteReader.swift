@@ -35,6 +35,7 @@ public enum SuiteReader {
             suite.mixed = mode == "mixed"
         }
         suite.clientTimeoutMillis = try top.duration("clientTimeout", atLeast: 1_000) ?? 300_000
+        suite.webhookTimeoutMillis = try top.duration("webhookTimeout", atLeast: 1_000)
         suite.createRetries = try top.integer("createRetries", in: 0...10) ?? 3
         suite.workers = try top.integer("workers", in: 1...16) ?? 1
         suite.maxDurationMillis = try top.duration("maxDuration", atLeast: 1_000) ?? 600_000
@@ -78,6 +79,10 @@ public enum SuiteReader {
             if var faults = try sandbox.map("faults") {
                 suite.sandbox.faults = try faults.faults()
                 try faults.finish()
+            }
+            if var webhooks = try sandbox.map("webhooks") {
+                suite.sandbox.webhooks = try webhooks.webhooks()
+                try webhooks.finish()
             }
             try sandbox.finish()
         }
@@ -220,6 +225,45 @@ struct MapReader {
         }
         guard !mix.isEmpty else { throw SuiteError(file: file, line: node.mark?.line, problem: "providers needs at least one provider: weight") }
         return mix
+    }
+
+    /// The sandbox's webhooks: `notifyPending`, `delay: {median, p95 | p99}`, `retries: [1s, 5s, 30s]`,
+    /// the fault rates, `outages: [{from, to}]` and the sender's `timeout`.
+    mutating func webhooks() throws(SuiteError) -> WebhookConfiguration {
+        var webhooks = WebhookConfiguration()
+        if let pending = try string("notifyPending") {
+            guard let value = Bool(pending) else { throw error("notifyPending", "notifyPending must be true or false") }
+            webhooks.notifyPending = value
+        }
+        if var delay = try map("delay") {
+            let median = Double(try delay.duration("median", atLeast: 0) ?? 200)
+            if let p99 = try delay.duration("p99", atLeast: Int64(median)) {
+                webhooks.delay = LogNormal(median: median, p99: Double(p99))
+            } else {
+                webhooks.delay = LogNormal(median: median, p95: Double(try delay.duration("p95", atLeast: Int64(median)) ?? Int64(median)))
+            }
+            try delay.finish()
+        }
+        if let retries = try sequence("retries") {
+            webhooks.retryDelaysSeconds = try retries.map { node throws(SuiteError) in
+                guard let millis = node.string.flatMap(DurationText.milliseconds), millis > 0 else { throw SuiteError(file: file, line: node.mark?.line, problem: "a retry delay is a duration, e.g. 5s") }
+                return Double(millis) / 1_000
+            }
+        }
+        webhooks.lossRate = try fraction("lossRate") ?? 0
+        webhooks.duplicateRate = try fraction("duplicateRate") ?? 0
+        webhooks.outOfOrderRate = try fraction("outOfOrderRate") ?? 0
+        webhooks.badSignatureRate = try fraction("badSignatureRate") ?? 0
+        webhooks.timeoutMillis = Int(try duration("timeout", atLeast: 1) ?? Int64(webhooks.timeoutMillis))
+        for node in try sequence("outages") ?? [] {
+            var outage = MapReader(node, file: file, path: "a webhook outage")
+            let from = try outage.duration("from", atLeast: 0) ?? 0
+            guard let to = try outage.duration("to", atLeast: from + 1) else { throw outage.error("to", "an outage needs from and to (model time after the start)") }
+            try outage.finish()
+            webhooks.outages.append(.init(fromSeconds: Double(from) / 1_000, toSeconds: Double(to) / 1_000))
+        }
+        if let problem = webhooks.problem() { throw SuiteError(file: file, line: node.mark?.line, problem: problem) }
+        return webhooks
     }
 
     mutating func faults() throws(SuiteError) -> FaultConfiguration {
