@@ -60,10 +60,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "PollBenchReceiver",
+            dependencies: [
+                "PollBenchCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "pollbench",
             dependencies: [
-                "PollBenchCore", "PollBenchCurl", "PollBenchSandbox",
+                "PollBenchCore", "PollBenchCurl", "PollBenchSandbox", "PollBenchReceiver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

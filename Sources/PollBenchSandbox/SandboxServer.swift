@@ -15,12 +15,14 @@ public final class SandboxServer: Sendable {
     public let port: Int
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
+    private let sender: WebhookSender?
 
     /// The API base URL, e.g. `http://127.0.0.1:8080/api/v1`.
     public var baseURL: String { "http://127.0.0.1:\(port)/api/v1" }
 
-    private init(service: SandboxService, clock: ModelClock, port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(service: SandboxService, clock: ModelClock, port: Int, group: ServiceGroup, task: Task<Void, any Error>, sender: WebhookSender?) {
         self.service = service
+        self.sender = sender
         self.clock = clock
         self.port = port
         self.group = group
@@ -28,8 +30,11 @@ public final class SandboxServer: Sendable {
     }
 
     /// Starts a server on 127.0.0.1 (`port` 0: an ephemeral one) and returns once it accepts connections.
+    /// With `webhookTransport`, it also sends the webhooks of sessions created with a `webhookUrl`.
     /// - Throws: ``SandboxServerError`` for a bad configuration or a port that cannot be bound.
-    public static func start(configuration: SandboxConfiguration, port: Int = 0, startMillis: Int64? = nil) async throws -> SandboxServer {
+    public static func start(
+        configuration: SandboxConfiguration, port: Int = 0, startMillis: Int64? = nil, webhookTransport: (any HTTPTransport)? = nil
+    ) async throws -> SandboxServer {
         if let problem = configuration.problem() { throw SandboxServerError(message: "sandbox configuration: \(problem)") }
         let start = startMillis ?? WallClock.nowMillis()
         let clock = ModelClock(startMillis: start, scale: configuration.timeScale)
@@ -59,11 +64,18 @@ public final class SandboxServer: Sendable {
             throw SandboxServerError(message: "cannot listen on 127.0.0.1:\(port)")
         }
         service.origin = "http://127.0.0.1:\(boundPort)"
-        return SandboxServer(service: service, clock: clock, port: boundPort, group: group, task: task)
+        let sender = webhookTransport.map { WebhookSender(service: service, clock: clock, transport: $0) }
+        return SandboxServer(service: service, clock: clock, port: boundPort, group: group, task: task, sender: sender)
+    }
+
+    /// Stops sending webhooks, once the attempts in flight are answered: the webhook counts are final then.
+    public func stopWebhooks() {
+        sender?.stop()
     }
 
     /// Stops accepting, lets open requests finish and waits for the server to end.
     public func stop() async {
+        sender?.stop()
         await group.triggerGracefulShutdown()
         _ = await task.result
     }

@@ -1,6 +1,7 @@
 import Foundation
 import PollBenchCore
 import PollBenchCurl
+import PollBenchReceiver
 import PollBenchSandbox
 
 /// Runs `pollbench run`: starts the embedded sandbox (unless a remote target is named), runs the
@@ -28,14 +29,19 @@ struct LiveRun {
 
         var server: SandboxServer?
         let baseURL: String, credentials: BasicCredentials, clock: ModelClock
+        // The embedded sandbox posts its webhooks through a transport of its own, never the engines'.
+        let webhookSender = try settings.webhooks.map { _ in try Self.transport(CurlTransportConfiguration(workers: 1, connectionsPerWorker: 64)) }
+        defer { webhookSender?.shutdown() }
         if let target = settings.target {
             (baseURL, credentials) = (target.baseURL, target.credentials)
             clock = ModelClock(startMillis: startedMillis, scale: 1)
         } else {
-            let (embedded, client) = try await Self.startSandbox(settings)
+            let (embedded, client) = try await Self.startSandbox(settings, webhookTransport: webhookSender)
             server = embedded
             (baseURL, credentials, clock) = (embedded.baseURL, client, embedded.clock)
         }
+        var receiver: (server: WebhookReceiverServer, url: String)?
+        if let webhooks = settings.webhooks { receiver = try await Self.startReceiver(webhooks, clock: clock) }
 
         let board = ProgressBoard()
         let progress = ProgressLine(board: board, total: settings.workload.sessions * settings.strategies.count)
@@ -46,9 +52,11 @@ struct LiveRun {
             IntervalTimeline(clock: clock, originNanos: origin, intervalNanos: 1_000_000_000, offsetSeconds: Double(origin - runStart) / 1e9)
         }
         var timelines = Array(repeating: timeline(from: runStart), count: settings.strategies.count)
-        for round in settings.suite.rounds where !stop.isRequested {
+        for (number, round) in settings.suite.rounds.enumerated() where !stop.isRequested {
             let roundStart = clock.nanos(since: .now)
-            let perWorker = try runRound(round, baseURL: baseURL, credentials: credentials, clock: clock, intervalOrigin: roundStart, board: board, stop: stop)
+            let perWorker = try runRound(
+                round, number: number, baseURL: baseURL, credentials: credentials, clock: clock, intervalOrigin: roundStart, board: board, stop: stop, receiver: receiver
+            )
             for workerRecorders in perWorker {
                 for (position, strategy) in round.enumerated() { recorders[strategy].append(workerRecorders[position]) }
             }
@@ -58,15 +66,18 @@ struct LiveRun {
 
         var truth: (terminals: [String: Int64], counts: GroundTruth)?
         if let server {
+            server.stopWebhooks()  // its attempts in flight answered first, so that both sides' counts are final
             truth = server.service.truth(now: server.clock.nowMillis())
             await server.stop()
         }
+        let webhookCounts = receiver?.server.receiver.counts
+        await receiver?.server.stop()
         let elapsed = ContinuousClock.now - started
         let info = settings.suite.runInfo(
             name: settings.name, startedAt: startedMillis, wallSeconds: elapsed.inSeconds,
             simulated: false, target: settings.target?.baseURL ?? "embedded", partial: stop.isRequested
         )
-        let (record, results) = settings.suite.record(info: info, recorders: recorders, timelines: timelines, truth: truth)
+        let (record, results) = settings.suite.record(info: info, recorders: recorders, timelines: timelines, truth: truth, webhookReceiver: webhookCounts)
         let directory = ResultWriter.directory(root: settings.output, name: settings.name, startedMillis: startedMillis)
         try ResultFiles.write(into: directory) { try $0.writeAll(record: record, results: results, startEpochSeconds: Double(startedMillis) / 1_000) }
         Console.out(TerminalTable.render(record))
@@ -77,24 +88,31 @@ struct LiveRun {
 
     /// Runs one round's strategies at once on every worker; returns each worker's recorders in the round's order.
     private func runRound(
-        _ round: [Int], baseURL: String, credentials: BasicCredentials, clock: ModelClock, intervalOrigin: Int64, board: ProgressBoard, stop: StopSignal
+        _ round: [Int], number: Int, baseURL: String, credentials: BasicCredentials, clock: ModelClock, intervalOrigin: Int64, board: ProgressBoard, stop: StopSignal,
+        receiver: (server: WebhookReceiverServer, url: String)?
     ) throws -> [[StrategyRecorder]] {
         var configuration = settings.suite.engineConfiguration(round: round, baseURL: baseURL, credentials: credentials, workers: settings.workers)
         if settings.trace {
             configuration.trace = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
+        configuration.sharedClock = settings.target == nil
         let engineConfiguration = configuration
         let (specs, concurrency) = settings.suite.sessionSpecs(round: round)
         let workers = settings.workers
+        let perWorker = (0..<workers).map { worker in specs.enumerated().filter { $0.offset % workers == worker }.map(\.element) }
+        let inboxes = perWorker.map { _ in WebhookInbox() }
+        receiver?.server.open(round: number, inboxes: zip(inboxes, perWorker).map { ($0, $1.count) })
+        let webhookBase = receiver.map { "\($0.url)/\(number)" }
         do {
             return try CurlTransport.run(
                 configuration: CurlTransportConfiguration(workers: workers, connectionsPerWorker: settings.connections, caBundlePath: settings.target?.caBundle),
                 makeDriver: { worker in
-                    let mine = specs.enumerated().filter { $0.offset % workers == worker }.map(\.element)
                     let share = concurrency / workers + (worker < concurrency % workers ? 1 : 0)
+                    var mine = engineConfiguration
+                    mine.webhookBaseURL = webhookBase.map { "\($0)/\(worker)" }
                     return PollingEngine(
-                        configuration: engineConfiguration, sessions: mine, clock: clock, closedConcurrency: share, intervalOriginNanos: intervalOrigin,
-                        progress: board, stop: stop
+                        configuration: mine, sessions: perWorker[worker], clock: clock, closedConcurrency: share, intervalOriginNanos: intervalOrigin,
+                        progress: board, stop: stop, webhooks: receiver == nil ? nil : inboxes[worker]
                     )
                 },
                 collect: { $0.recorders }
@@ -105,13 +123,32 @@ struct LiveRun {
     }
 
     /// The embedded sandbox with a throwaway credential that never leaves the process.
-    private static func startSandbox(_ settings: RunSettings) async throws -> (SandboxServer, BasicCredentials) {
+    private static func startSandbox(_ settings: RunSettings, webhookTransport: CurlTransport?) async throws -> (SandboxServer, BasicCredentials) {
         var random = SystemRandomNumberGenerator()
         let client = BasicCredentials(clientID: "RUN" + String(random.next() % 100_000, radix: 10), clientSecret: (0..<4).map { _ in String(format8: random.next()) }.joined())
         do {
-            return (try await SandboxServer.start(configuration: settings.suite.sandboxConfiguration(client: client)), client)
+            let configuration = settings.suite.sandboxConfiguration(client: client, webhookSecret: settings.webhooks?.secret)
+            return (try await SandboxServer.start(configuration: configuration, webhookTransport: webhookTransport), client)
         } catch {
             throw CommandFailure(message: "cannot start the embedded sandbox: \(error)", exitCode: 3)
+        }
+    }
+
+    /// The webhook receiver, and the address sessions give the service.
+    private static func startReceiver(_ webhooks: WebhookSettings, clock: ModelClock) async throws -> (server: WebhookReceiverServer, url: String) {
+        do {
+            let server = try await WebhookReceiverServer.start(receiver: WebhookReceiver(secrets: [webhooks.secret]), host: webhooks.host, port: webhooks.port, clock: clock)
+            return (server, webhooks.url ?? webhooks.localURL(port: server.port))
+        } catch {
+            throw CommandFailure(message: "\(error)", exitCode: 3)
+        }
+    }
+
+    private static func transport(_ configuration: CurlTransportConfiguration) throws -> CurlTransport {
+        do {
+            return try CurlTransport(configuration: configuration)
+        } catch {
+            throw CommandFailure(message: "cannot start the libcurl transport: \(error)", exitCode: 3)
         }
     }
 

@@ -13,13 +13,17 @@ struct RunCommand: AsyncParsableCommand {
 
         A remote target reads its credentials from --credentials FILE or from POLLBENCH_CLIENT_ID and \
         POLLBENCH_CLIENT_SECRET in the environment.
+
+        Webhook strategies (webhook, webhook+SAFETY) run a receiver on --webhook-listen (loopback); it checks \
+        each delivery's X-Hopae-Signature with POLLBENCH_WEBHOOK_SECRET (the embedded sandbox makes a \
+        throwaway one when it is not set; a remote target needs it).
         """
     )
 
     @Option(help: "A suite: a name from 'pollbench suites' or a path to a YAML file. Flags given as well override it.")
     var suite: String?
 
-    @Option(name: .customLong("strategy"), help: "A strategy, repeatable: fixed:3s, exp:1s,x2,max30s, jitter:full|equal|decorrelated,1s,30s, grpc:1s,max30s. Default: fixed:3s, exp:1s,x2,max30s, jitter:full,1s,30s.")
+    @Option(name: .customLong("strategy"), help: "A strategy, repeatable: fixed:3s, exp:1s,x2,max30s, jitter:full|equal|decorrelated,1s,30s, grpc:1s,max30s, webhook, webhook+fixed:30s (any poll strategy after +). Default: fixed:3s, exp:1s,x2,max30s, jitter:full,1s,30s.")
     var strategies: [String] = []
 
     @Option(help: "Sessions per strategy (default 300).")
@@ -75,6 +79,15 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "The run's name, used in its directory name (default: the suite's name, or run).")
     var name: String?
+
+    @Option(help: "Where the webhook receiver listens, HOST:PORT on loopback (default 127.0.0.1:0, an ephemeral port).")
+    var webhookListen = "127.0.0.1:0"
+
+    @Option(help: "The address the service posts webhooks to, when it is not the receiver's own (e.g. a tunnel to --webhook-listen); sessions add /ROUND/WORKER/SESSION.")
+    var webhookUrl: String?
+
+    @Option(help: "Model time after which a pure webhook session reads the status once (default: the client timeout).")
+    var webhookTimeout: String?
 
     @Option(help: "Wall-clock limit for the whole run; it then stops and writes partial results (default 10m).")
     var maxDuration: String?
@@ -145,6 +158,10 @@ struct RunCommand: AsyncParsableCommand {
                 plan.maxDurationMillis = millis
             }
             if let maxRate { plan.maxRequestsPerSecond = maxRate }
+            if let webhookTimeout {
+                guard let millis = DurationText.milliseconds(webhookTimeout), millis >= 1_000 else { throw CommandFailure(message: "--webhook-timeout: bad duration '\(webhookTimeout)' (at least 1s)") }
+                plan.webhookTimeoutMillis = millis
+            }
             if let target { plan.target = target }
             if plan.target != nil, timeScale == nil { plan.timeScale = 1 }  // a real service runs in real time
             guard plan.target == nil || plan.timeScale == 1 else { throw CommandFailure(message: "a remote target runs in real time: its time scale must be 1") }
@@ -152,7 +169,8 @@ struct RunCommand: AsyncParsableCommand {
             return RunSettings(
                 suite: plan, name: name ?? (suite?.name ?? "run"), connections: connections,
                 target: try plan.target.map { try RemoteTarget(url: $0, allowAnyHost: allowNonSandbox, caBundle: caBundle, credentialsFile: credentials) },
-                output: output, trace: trace
+                output: output, trace: trace,
+                webhooks: plan.usesWebhooks ? try WebhookSettings(listen: webhookListen, url: webhookUrl, embedded: plan.target == nil) : nil
             )
         } catch let error as StrategySyntaxError {
             throw CommandFailure(message: error.description)
@@ -170,6 +188,8 @@ struct RunSettings: Sendable {
     var target: RemoteTarget?
     var output: String
     var trace: Bool
+    /// The receiver's settings, when a strategy uses webhooks.
+    var webhooks: WebhookSettings?
 
     var strategies: [PollStrategy] { suite.strategies }
     var workload: Workload { suite.workload }
@@ -190,8 +210,7 @@ struct RemoteTarget: Sendable {
         guard let components = URLComponents(string: url), let scheme = components.scheme, ["http", "https"].contains(scheme), let host = components.host, !host.isEmpty else {
             throw CommandFailure(message: "--target: '\(url)' is not an http(s) URL")
         }
-        let loopback = host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-        guard loopback || Self.knownSandboxHosts.contains(host) || allowAnyHost else {
+        guard LoopbackURL.isLoopback(url) || Self.knownSandboxHosts.contains(host) || allowAnyHost else {
             throw CommandFailure(message: "--target: \(host) is neither loopback nor a known sandbox host; add --allow-non-sandbox if you mean it")
         }
         baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
@@ -204,5 +223,51 @@ struct RemoteTarget: Sendable {
             throw CommandFailure(message: "a remote target needs --credentials FILE, or \(CredentialsFile.idVariable) and \(CredentialsFile.secretVariable) in the environment")
         }
         self.caBundle = caBundle
+    }
+}
+
+/// Where webhooks are received, and with which key they are checked.
+struct WebhookSettings: Sendable {
+    static let secretVariable = "POLLBENCH_WEBHOOK_SECRET"
+
+    let host: String
+    let port: Int
+    /// The public address the service posts to; nil: the receiver's own.
+    let url: String?
+    /// The signing key. Never printed, logged or written.
+    let secret: String
+
+    init(listen: String, url: String?, embedded: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65_535).contains(port) else {
+            throw CommandFailure(message: "--webhook-listen: expected HOST:PORT, e.g. 127.0.0.1:9090, not '\(listen)'")
+        }
+        let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        guard LoopbackURL.isLoopback("http://\(host.contains(":") ? "[\(host)]" : host)/") else {
+            throw CommandFailure(message: "--webhook-listen: \(host) is not a loopback address; pollbench listens on loopback only (expose it with --webhook-url)")
+        }
+        if let url {
+            guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme ?? ""), components.host != nil else {
+                throw CommandFailure(message: "--webhook-url: '\(url)' is not an http(s) URL")
+            }
+            guard !embedded || LoopbackURL.isLoopback(url) else {
+                throw CommandFailure(message: "--webhook-url: the embedded sandbox posts to loopback only; a public URL is for a remote target")
+            }
+        }
+        if let secret = environment[Self.secretVariable], !secret.isEmpty {
+            self.secret = secret
+        } else if embedded {
+            var random = SystemRandomNumberGenerator()
+            secret = (0..<4).map { _ in String(format8: random.next()) }.joined()
+        } else {
+            throw CommandFailure(message: "webhook strategies against a remote target need \(Self.secretVariable): the key the service signs its webhooks with")
+        }
+        self.host = host
+        self.port = port
+        self.url = url.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+    }
+
+    /// The receiver's own address, as sessions give it.
+    func localURL(port bound: Int) -> String {
+        "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/webhooks"
     }
 }

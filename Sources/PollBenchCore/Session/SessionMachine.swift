@@ -278,7 +278,8 @@ public struct SessionMachine: Sendable {
         // returnAt is on the service's clock: move it onto ours with this session's create round trip.
         if let returnAt = returnAtServiceMillis.map({ $0 * 1_000 - (clockOffsetMicros ?? 0) }), returnAt < deadlineMicros {
             phase = .awaitingReturn
-            return .wake(atMicros: max(now, returnAt))
+            nextPollMicros = max(now, returnAt)
+            return .wake(atMicros: nextPollMicros)
         }
         phase = .timingOut  // the user never comes back, or not before the client gives up
         return .wake(atMicros: max(now, deadlineMicros))

@@ -83,7 +83,8 @@ public final class WebhookReceiver: Sendable {
 
     /// Takes one delivery to `path` at model ms `nowMillis`. The answer's delivery is nil when the path
     /// names no session of the running round (its round is over, or the path is made up).
-    public func receive(path: String, signature: String?, body: [UInt8], nowMillis: Int64) -> Answer {
+    /// - Parameter body: nil when it was larger than ``maxBodyBytes`` (a server stops reading there).
+    public func receive(path: String, signature: String?, body: [UInt8]?, nowMillis: Int64) -> Answer {
         let (receipt, message) = examine(signature: signature, body: body, nowSeconds: nowMillis / 1_000)
         let route = state.withLock { state in
             state.counts.received += 1
@@ -100,8 +101,8 @@ public final class WebhookReceiver: Sendable {
     /// Every delivery so far, by what became of it.
     public var counts: WebhookReceiverCounts { state.withLock { $0.counts } }
 
-    private func examine(signature: String?, body: [UInt8], nowSeconds: Int64) -> (WebhookReceipt, WebhookMessage?) {
-        guard body.count <= maxBodyBytes else { return (.tooLarge, nil) }
+    private func examine(signature: String?, body: [UInt8]?, nowSeconds: Int64) -> (WebhookReceipt, WebhookMessage?) {
+        guard let body, body.count <= maxBodyBytes else { return (.tooLarge, nil) }
         let verified: String
         switch WebhookSignature.verify(header: signature, body: body, secrets: secrets, nowSeconds: nowSeconds, toleranceSeconds: toleranceSeconds) {
         case .failure(.stale): return (.stale, nil)

@@ -1,0 +1,102 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import PollBenchCore
+import ServiceLifecycle
+import Synchronization
+
+/// pollbench's webhook receiver on a socket: every POST goes to a ``WebhookReceiver`` (size, signature,
+/// timestamp, replay and document checks), is answered with its verdict, and what names a session of the
+/// running round is handed to that worker's ``WebhookInbox``, to reach the session on its engine's loop.
+public final class WebhookReceiverServer: Sendable {
+    /// The checks and the counts.
+    public let receiver: WebhookReceiver
+    /// The bound port.
+    public let port: Int
+    private let routes: Routes
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    private init(receiver: WebhookReceiver, port: Int, routes: Routes, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.receiver = receiver
+        self.port = port
+        self.routes = routes
+        self.group = group
+        self.task = task
+    }
+
+    /// Listens on `host:port` (`port` 0: an ephemeral one), answering in model time `clock`.
+    /// - Throws: ``WebhookReceiverError`` when it cannot listen there.
+    public static func start(receiver: WebhookReceiver, host: String, port: Int, clock: ModelClock) async throws -> WebhookReceiverServer {
+        var logger = Logger(label: "pollbench.webhooks")
+        logger.logLevel = .error
+        let routes = Routes()
+        let bound = AsyncStream<Int?>.makeStream()
+        let application = Application(
+            responder: ReceiverResponder(receiver: receiver, clock: clock, routes: routes),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in
+                bound.continuation.yield(channel.localAddress?.port)
+                bound.continuation.finish()
+            },
+            logger: logger
+        )
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [application], logger: logger))
+        let task = Task {
+            defer { bound.continuation.finish() }
+            try await group.run()
+        }
+        var iterator = bound.stream.makeAsyncIterator()
+        guard let boundPort = await iterator.next() ?? nil else {
+            task.cancel()
+            if case .failure(let error) = await task.result { throw WebhookReceiverError(message: "cannot listen for webhooks on \(host):\(port): \(error)") }
+            throw WebhookReceiverError(message: "cannot listen for webhooks on \(host):\(port)")
+        }
+        return WebhookReceiverServer(receiver: receiver, port: boundPort, routes: routes, group: group, task: task)
+    }
+
+    /// Routes deliveries to a new round: one inbox per worker, with its number of sessions.
+    public func open(round: Int, inboxes: [(inbox: WebhookInbox, sessions: Int)]) {
+        receiver.open(round: round, sessionsPerWorker: inboxes.map(\.sessions))
+        routes.inboxes.withLock { $0 = inboxes.map(\.inbox) }
+    }
+
+    /// Stops listening.
+    public func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = await task.result
+    }
+}
+
+/// The inboxes of the running round, shared by the server and its responder.
+private final class Routes: Sendable {
+    let inboxes = Mutex<[WebhookInbox]>([])
+}
+
+private struct ReceiverResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let receiver: WebhookReceiver
+    let clock: ModelClock
+    let routes: Routes
+    private static let signature = HTTPField.Name(WebhookSignature.header)!
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        guard request.method == .post else { return Response(status: .methodNotAllowed, headers: [.allow: "POST"]) }
+        var request = request
+        let body = try? await request.collectBody(upTo: receiver.maxBodyBytes)
+        let answer = receiver.receive(
+            path: request.uri.path, signature: request.headers[Self.signature], body: body.map { Array($0.readableBytesView) }, nowMillis: clock.nowMillis()
+        )
+        if let delivery = answer.delivery, let inbox = routes.inboxes.withLock({ $0.indices.contains(delivery.route.worker) ? $0[delivery.route.worker] : nil }) {
+            inbox.post(delivery)
+        }
+        return Response(status: HTTPResponse.Status(code: answer.status))
+    }
+}
+
+/// A receiver that could not start.
+public struct WebhookReceiverError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
