@@ -38,7 +38,7 @@ struct FastSimulationTests {
     /// interval for interval: with faults, with a budget shared by simultaneous requests, and all
     /// strategies at once. (The shipped suites, on fewer sessions to keep the test short.)
     @Test("the fast simulation gives the engine simulation's counts and detection-lag histograms exactly", arguments: [
-        ("release", false), ("faults", false), ("rate-limit", false), ("faults", true), ("rate-limit", true),
+        ("release", false), ("faults", false), ("rate-limit", false), ("faults", true), ("rate-limit", true), ("webhook-faults", false), ("webhook-faults", true),
     ])
     func agreesWithEngine(name: String, mixed: Bool) throws {
         var suite = try ShippedSuite.load(name)
@@ -62,6 +62,28 @@ struct FastSimulationTests {
             #expect(counted["truncated", default: 0] > 0 && counted.keys.allSatisfy { $0 == "truncated" })
         }
         if name == "rate-limit" { #expect(fast.record.strategies.allSatisfy { $0.rateLimited > 0 }) }
+        if name == "webhook-faults" {  // the webhook faults happened, and both saw them the same
+            let counts = fast.record.strategies.compactMap(\.webhooks?.counts)
+            #expect(counts.count == 3 && counts.allSatisfy { $0.notices["first", default: 0] > 0 })
+            #expect(counts.contains { $0.receipts["bad-signature", default: 0] > 0 } && counts.contains { $0.retriesSeen > 0 })
+            #expect(counts.contains { $0.notices["duplicate", default: 0] > 0 })
+            #expect((engine.record.sandboxWebhooks?.lost ?? 0) > 0)
+            #expect((engine.record.sandboxWebhooks?.inOutage ?? 0) > 0 || !mixed)  // the outage window falls in the first round's time
+        }
+    }
+
+    @Test("under webhook-faults the safety poll ends every session whose webhook was lost, as fixed polling does; webhook alone waits for its timeout read")
+    func safetyPollRescues() throws {
+        let record = Simulation(suite: try ShippedSuite.load("webhook-faults"), roundTrip: .constant(.milliseconds(1)), name: "rescue").run().record
+        let byName = Dictionary(uniqueKeysWithValues: record.strategies.map { ($0.name, $0) })
+        let polled = try #require(byName["fixed:3s"]), hybrid = try #require(byName["webhook+fixed:30s"]), webhook = try #require(byName["webhook"])
+        #expect((record.sandboxWebhooks?.lost ?? 0) >= 10)
+        #expect(hybrid.outcomes == polled.outcomes)  // every session ends as it does under polling
+        #expect((hybrid.webhooks?.counts.rescuedByPoll ?? 0) > 0 && hybrid.detectionLag.max < 31_000)  // a lost webhook costs one safety interval at most
+        #expect(webhook.detectionLag.p99 > 200_000)  // the lost ones wait for the read at the webhook timeout (the client timeout)
+        let verdicts = Dictionary(grouping: record.thresholds, by: \.strategy).mapValues { $0.allSatisfy(\.passed) }
+        #expect(verdicts == ["fixed:3s": true, "webhook+fixed:30s": true, "webhook+exp:5s,x2,max1m": true, "webhook": false])
+        #expect(record.groundTruthDifferences.isEmpty)
     }
 
     /// A summary without what only a run in wall time measures (request latency, schedule slip).

@@ -119,9 +119,10 @@ public struct WebhookRules: Sendable {
 
     /// What the service drew for one event of the user behind `key`: nil when it is lost, else when each
     /// copy's first attempt is due and which attempts are signed wrongly. Drawn from the event's own
-    /// stream, so every runner draws the same whatever the order.
+    /// stream (the user's and the status's, not the time's: a run that creates the session a little
+    /// later draws the same), so every runner, and every strategy, draws the same whatever the order.
     public func plan(key: String, event: WebhookEvent, events: [WebhookEvent]) -> [WebhookCopy]? {
-        var random = SplitMix64(seed: seed, key: "webhook/\(key)/\(event.status.rawValue)/\(event.at)")
+        var random = SplitMix64(seed: seed, key: "webhook/\(key)/\(event.status.rawValue)")
         let lost = random.nextUnit() < configuration.lossRate
         let copies = random.nextUnit() < configuration.duplicateRate ? 2 : 1
         var heldUntil = event.at

@@ -1,7 +1,7 @@
 import Foundation
 
-/// A simulation held against a live run of the same suite: per strategy, mean polls per session and
-/// detection lag p50 and p90, each within a tolerance of the live figure.
+/// A simulation held against a live run of the same suite: per strategy, mean polls and requests per
+/// session and detection lag p50 and p90, each within a tolerance of the live figure.
 public struct AgreementCheck: Sendable {
     public struct Row: Sendable, Equatable {
         public var strategy: String
@@ -15,6 +15,7 @@ public struct AgreementCheck: Sendable {
 
     static let metrics: [(name: String, read: @Sendable (StrategySummary) -> Double)] = [
         ("polls / session (mean)", { $0.pollsPerSession.mean }),
+        ("requests / session", { $0.requestsPerSession }),
         ("detection lag p50 (ms)", { $0.detectionLag.p50 }),
         ("detection lag p90 (ms)", { $0.detectionLag.p90 }),
     ]
