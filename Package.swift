@@ -104,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PollBenchSandboxTests",
-            dependencies: ["PollBenchSandbox", "PollBenchCore", "PollBenchCurl"],
+            dependencies: ["PollBenchSandbox", "PollBenchReceiver", "PollBenchCore", "PollBenchCurl"],
             swiftSettings: strict
         ),
     ]

@@ -1,13 +1,18 @@
 import ArgumentParser
 import Foundation
 import PollBenchCore
+import PollBenchCurl
 import PollBenchSandbox
 
 /// `pollbench sandbox`: the simulated verification service, standalone.
 struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox",
-        abstract: "Run the simulated verification sandbox on 127.0.0.1 until interrupted."
+        abstract: "Run the simulated verification sandbox on 127.0.0.1 until interrupted.",
+        discussion: """
+        Sessions created with a webhookUrl (on loopback) get signed webhooks; a client without a webhookSecret \
+        in the config signs with POLLBENCH_WEBHOOK_SECRET when it is set, else sends them unsigned.
+        """
     )
 
     @Option(help: "Port on 127.0.0.1 (0: any free port).")
@@ -36,7 +41,12 @@ struct SandboxCommand: AsyncParsableCommand {
             if let timeScale { configuration.timeScale = timeScale }
             if let seed { configuration.seed = seed }
             let credentialNote = try SandboxCredentials.ensureClient(in: &configuration, generatedFile: credentialsFile)
-            let server = try await SandboxServer.start(configuration: configuration, port: port)
+            if let secret = ProcessInfo.processInfo.environment[WebhookSettings.secretVariable], !secret.isEmpty {
+                for index in configuration.clients.indices where configuration.clients[index].webhookSecret == nil { configuration.clients[index].webhookSecret = secret }
+            }
+            let webhooks = try CurlTransport(configuration: CurlTransportConfiguration(workers: 1, connectionsPerWorker: 64))
+            defer { webhooks.shutdown() }
+            let server = try await SandboxServer.start(configuration: configuration, port: port, webhookTransport: webhooks)
             Console.out("pollbench sandbox listening on \(server.baseURL)")
             Console.out(credentialNote)
             Console.out("time scale \(configuration.timeScale)x, seed \(configuration.seed); ground truth at http://127.0.0.1:\(server.port)/admin/stats")
@@ -47,6 +57,9 @@ struct SandboxCommand: AsyncParsableCommand {
             throw ExitCode(error.exitCode)
         } catch let error as SandboxServerError {
             Console.error(error.message)
+            throw ExitCode(3)
+        } catch let error as CurlTransportError {
+            Console.error("cannot start the libcurl transport for webhooks: \(error)")
             throw ExitCode(3)
         }
     }

@@ -54,6 +54,11 @@ public enum HTMLReport {
         body.append("<p>" + SVG.escape(SummaryRows.groundTruthLine(record)) + "</p>")
         body.append(section("Detection lag by percentile", "How long after the service finished each strategy noticed, on HdrHistogram's percentile axis (model time).",
                             LineChart.render(lagCurves(series), title: "Detection lag percentiles", xLabel: "percentile", yLabel: "detection lag (s)", xKind: .log10, xTicks: Ticks.percentiles)))
+        let webhookSeries = series.filter { s in record.strategies.contains { $0.name == s.name && $0.webhooks != nil } }
+        if !webhookSeries.isEmpty {
+            body.append(section("Webhook delivery lag by percentile", "From the status change at the service to the first delivery of it reaching pollbench (model time): the floor under every webhook strategy's detection lag.",
+                                LineChart.render(lagCurves(webhookSeries, .webhookDeliveryLag), title: "Webhook delivery lag percentiles", xLabel: "percentile", yLabel: "delivery lag (s)", xKind: .log10, xTicks: Ticks.percentiles)))
+        }
         body.append(section("Cost against speed", "Each strategy's requests per session against its p99 detection lag: down and to the left is better; the trade-off at a glance.",
                             costAgainstSpeed(record)))
         for (metric, title, what) in [(Metric.latency(.status, corrected: true), "Status latency over time", "status latency from the intended send time"),
@@ -105,11 +110,11 @@ public enum HTMLReport {
         return LineChart.render(points, title: "Cost against speed", xLabel: "requests per session", yLabel: "p99 detection lag (s)")
     }
 
-    /// One curve per strategy: x = 1/(1−p) (capped at 99.99 %), y = lag in seconds.
-    static func lagCurves(_ series: [ReportSeries]) -> [Series] {
+    /// One curve per strategy: x = 1/(1−p) (capped at 99.99 %), y = the metric (detection lag unless named) in seconds.
+    static func lagCurves(_ series: [ReportSeries], _ metric: Metric = .detectionLag) -> [Series] {
         series.map { s in
             var points: [(x: Double, y: Double)] = []
-            let lag = s.histogram(.detectionLag)
+            let lag = s.histogram(metric)
             if lag.totalCount > 0 {
                 for step in lag.percentiles(ticksPerHalfDistance: 5) {
                     let p = step.percentileLevelIteratedTo / 100
@@ -137,14 +142,36 @@ public enum HTMLReport {
         guard let soonest = ran.min(by: { $0.detectionLag.p50 < $1.detectionLag.p50 }),
               let cheapest = ran.min(by: { $0.requestsPerSession < $1.requestsPerSession })
         else { return "" }
+        let webhooks = ran.contains { $0.webhooks != nil }
         let rows = ran.map { s in
             "<tr><td>\(SVG.escape(s.name))</td><td\(s.name == soonest.name ? " class=\"best\"" : "")>\(String(format: "%.2f s", s.detectionLag.p50 / 1_000))</td>"
                 + "<td>\(String(format: "%.2f s", s.detectionLag.p99 / 1_000))</td>"
-                + "<td\(s.name == cheapest.name ? " class=\"best\"" : "")>\(String(format: "%.1f", s.requestsPerSession))</td></tr>"
+                + "<td\(s.name == cheapest.name ? " class=\"best\"" : "")>\(String(format: "%.1f", s.requestsPerSession))</td>"
+                + (webhooks ? webhookCells(s) : "") + "</tr>"
         }
+        let header = "<th>strategy</th><th>lag p50</th><th>lag p99</th><th>requests / session</th>"
+            + (webhooks ? "<th>seen first by webhook</th><th>rescued by a poll</th><th>delivery lag p50</th>" : "")
         return "<h2>At a glance</h2><p><strong>\(SVG.escape(soonest.name))</strong> noticed results soonest (median detection lag \(String(format: "%.2f s", soonest.detectionLag.p50 / 1_000))); "
             + "<strong>\(SVG.escape(cheapest.name))</strong> asked least (\(String(format: "%.1f", cheapest.requestsPerSession)) requests per session).</p>"
-            + "<table class=\"glance\"><thead><tr><th>strategy</th><th>lag p50</th><th>lag p99</th><th>requests / session</th></tr></thead><tbody>" + rows.joined() + "</tbody></table>"
+            + webhookVerdict(ran)
+            + "<table class=\"glance\"><thead><tr>\(header)</tr></thead><tbody>" + rows.joined() + "</tbody></table>"
+    }
+
+    /// A webhook strategy's share of ends seen first by webhook, its rescues and its delivery lag (dashes for a poll strategy).
+    static func webhookCells(_ s: StrategySummary) -> String {
+        guard let webhooks = s.webhooks else { return "<td>–</td><td>–</td><td>–</td>" }
+        let seen = webhooks.counts.noticedFirst.values.reduce(0, +)
+        let first = webhooks.counts.noticedFirst[SessionMachine.Channel.webhook.rawValue] ?? 0
+        return "<td>\(first) of \(seen)</td><td>\(webhooks.counts.rescuedByPoll)</td><td>\(String(format: "%.2f s", webhooks.deliveryLag.p50 / 1_000))</td>"
+    }
+
+    /// Webhooks against polling, in one sentence: the quickest of each, and what each cost.
+    static func webhookVerdict(_ ran: [StrategySummary]) -> String {
+        let (hooked, polled) = (ran.filter { $0.webhooks != nil }, ran.filter { $0.webhooks == nil })
+        guard let hook = hooked.min(by: { $0.detectionLag.p50 < $1.detectionLag.p50 }), let poll = polled.min(by: { $0.detectionLag.p50 < $1.detectionLag.p50 }) else { return "" }
+        return "<p>Webhooks: <strong>\(SVG.escape(hook.name))</strong> noticed in \(String(format: "%.2f s", hook.detectionLag.p50 / 1_000)) (median; webhook delivery \(String(format: "%.2f s", (hook.webhooks?.deliveryLag.p50 ?? 0) / 1_000))) "
+            + "against \(String(format: "%.2f s", poll.detectionLag.p50 / 1_000)) for the quickest poll strategy, <strong>\(SVG.escape(poll.name))</strong>, "
+            + "at \(String(format: "%.1f", hook.requestsPerSession)) against \(String(format: "%.1f", poll.requestsPerSession)) requests per session.</p>"
     }
 
     static func summaryTable(_ record: RunRecord) -> String {

@@ -23,7 +23,7 @@ public final class WebhookInbox: Sendable {
     }
 
     /// Takes every delivery waiting, oldest first.
-    func drain() -> [WebhookDelivery] {
+    public func drain() -> [WebhookDelivery] {
         state.withLock { state in
             defer { state.deliveries.removeAll() }
             return state.deliveries
