@@ -119,6 +119,8 @@ struct PlanCommand: AsyncParsableCommand {
             scenario.clientTimeoutMillis = try duration(clientTimeout, "--client-timeout") ?? base?.clientTimeoutMillis ?? 300_000
             scenario.createRetries = base?.createRetries ?? 3
             scenario.seed = seed ?? base?.seed ?? 1
+            scenario.webhooks = base?.sandbox.webhooks ?? WebhookConfiguration()
+            scenario.webhookTimeoutMillis = base?.webhookTimeoutMillis
             let allowed = try FlagValues.fraction(max429, flag: "--max-429")
             guard allowed <= 1 else { throw CommandFailure(message: "--max-429: a share from 0 to 100%") }
             return (scenario, allowed)

@@ -14,6 +14,10 @@ public struct PlanScenario: Sendable {
     public var clientTimeoutMillis: Int64 = 300_000
     public var createRetries = 3
     public var seed: UInt64 = 1
+    /// For a webhook strategy: how the provider delivers (delay, losses), and when a pure `webhook`
+    /// session reads the status once (nil: at the client timeout).
+    public var webhooks = WebhookConfiguration()
+    public var webhookTimeoutMillis: Int64?
 
     public init(arrivalPerSecond: Double, providerMix: [(id: String, weight: Double)], strategy: PollStrategy, rateLimit: TokenBucket.Limit?) {
         self.arrivalPerSecond = arrivalPerSecond
@@ -51,12 +55,16 @@ public struct PlanFigures: Sendable, Codable, Equatable {
 }
 
 /// The formulas: each session's path through its strategy, integrated over the user model by
-/// quadrature (quantiles of each provider's log-normal delays, weighted by its outcome shares), then
+/// quadrature (quantiles of each provider's log-normal delays, weighted by its outcome shares; for a
+/// webhook strategy, of the delivery delay too, with the loss share taking the poll's path), then
 /// Little's law for concurrency, arrival rate × requests per session for load, Poisson one-second
-/// windows for the peak and the 429 share (the bucket's burst ignored: conservative).
+/// windows for the peak and the 429 share (the bucket's burst ignored: conservative). Webhook retries
+/// after a bad signature or an outage are left out.
 public struct CapacityAnalysis: Sendable {
     /// Quantiles per delay distribution: 48 × 48 points per provider and outcome.
     static let quadraturePoints = 48
+    /// The webhook delivery delay's quantile bands: tenths, then ever finer into the tail that p99 reads.
+    static let deliveryBands: [Double] = (0...9).map { Double($0) / 10 } + [0.95, 0.98, 0.99, 0.995, 0.999, 1]
     /// Jittered strategies: this many seeded schedules, averaged.
     static let jitterPaths = 32
 
@@ -81,6 +89,9 @@ public struct CapacityAnalysis: Sendable {
 
     /// The times (µs after the create is sent) at which a schedule's polls reach the service, up to the client timeout.
     public func pollTimes(_ random: inout SplitMix64) -> [Int64] {
+        if scenario.strategy == .webhook(safety: nil) {  // its one read, at the webhook timeout
+            return [min(scenario.webhookTimeoutMillis ?? scenario.clientTimeoutMillis, scenario.clientTimeoutMillis) * 1_000]
+        }
         var schedule = PollSchedule(strategy: scenario.strategy)
         var times: [Int64] = []
         var at = roundTripMicros + schedule.firstDelay(&random) * 1_000
@@ -109,6 +120,20 @@ public struct CapacityAnalysis: Sendable {
         return Path(polls: low + 1, requests: 1 + low + 1 + reads, lifetime: seen + Int64(reads) * roundTripMicros, lag: seen - roundTripMicros / 2 - terminal)
     }
 
+    /// A polled session of a webhook strategy whose end is delivered `delay` µs after it happens (nil:
+    /// lost): the webhook, or the first poll that sees the end, whichever comes first.
+    public func webhookPath(terminal: Int64, completed: Bool, pollTimes: [Int64], delay: Int64?) -> Path {
+        let polled = polledPath(terminal: terminal, completed: completed, pollTimes: pollTimes)
+        // The webhook reaches the client at terminal + delay on the service's clock, half a round trip
+        // after the create was sent; a poll's answer is seen a round trip after it reaches the service.
+        guard let delay, terminal + delay + roundTripMicros / 2 <= scenario.clientTimeoutMillis * 1_000 else { return polled }
+        let seen = terminal + delay + roundTripMicros / 2
+        if let lag = polled.lag, lag <= delay { return polled }
+        let polls = pollTimes.prefix { $0 < terminal + delay }.count
+        let reads = completed ? 2 : 0
+        return Path(polls: polls, requests: 1 + polls + reads, lifetime: seen + Int64(reads) * roundTripMicros, lag: delay)
+    }
+
     /// A redirect session: the client reads the status when the user returns (at `outcome` µs after the
     /// create was sent; nil: never, or after expiry).
     public func redirectPath(outcome: Int64?, completed: Bool) -> Path {
@@ -131,6 +156,12 @@ public struct CapacityAnalysis: Sendable {
         var totals = (weight: 0.0, polls: 0.0, requests: 0.0, lifetime: 0.0)
         var lags: [(value: Double, weight: Double)] = []
         let quantiles = (0..<Self.quadraturePoints).map { (Double($0) + 0.5) / Double(Self.quadraturePoints) }
+        // A webhook strategy's deliveries: delay quantiles, and the lost share as a nil delay.
+        let webhooks = scenario.webhooks
+        let deliveries: [(delay: Int64?, share: Double)] = !scenario.strategy.usesWebhooks ? [(nil, 1)]
+            : [(nil, webhooks.lossRate)] + zip(Self.deliveryBands, Self.deliveryBands.dropFirst()).map { low, high in
+                (Int64((webhooks.delay.quantile((low + high) / 2) * 1_000).rounded()), (1 - webhooks.lossRate) * (high - low))
+            }
         for (id, share) in scenario.providerMix {
             guard let provider = scenario.providers.first(where: { $0.id == id }) else { continue }
             let behaviour = provider.behaviour
@@ -141,17 +172,22 @@ public struct CapacityAnalysis: Sendable {
                 let weight = share / mixTotal * outcome.share / Double(first.count * rest.count)
                 for f in first {
                     for c in rest {
-                        // A redirect session reads its status once, whatever the schedule; a polled one follows each schedule.
-                        let paths: [Path]
+                        // A redirect session reads its status once, whatever the schedule; a polled one follows each
+                        // schedule (alike) and, for a webhook strategy, each delivery delay (by its share).
+                        let paths: [(path: Path, weight: Double)]
                         if provider.flowType == .redirect {
                             let end = roundTripMicros * 3 / 2 + f + c  // the page is seen opening 1.5 round trips after the create is sent
-                            paths = [redirectPath(outcome: outcome.ends && end < ttl ? end : nil, completed: outcome.completed)]
+                            paths = [(redirectPath(outcome: outcome.ends && end < ttl ? end : nil, completed: outcome.completed), weight)]
                         } else {
                             let end = outcome.ends ? min(f + c, ttl) : ttl
-                            paths = schedules.map { polledPath(terminal: end, completed: outcome.completed && f + c < ttl, pollTimes: $0) }
+                            paths = schedules.flatMap { times in
+                                deliveries.map { delivery in
+                                    (webhookPath(terminal: end, completed: outcome.completed && f + c < ttl, pollTimes: times, delay: delivery.delay),
+                                     weight / Double(schedules.count) * delivery.share)
+                                }
+                            }
                         }
-                        let each = weight / Double(paths.count)
-                        for path in paths {
+                        for (path, each) in paths {
                             totals.weight += each
                             totals.polls += each * Double(path.polls)
                             totals.requests += each * Double(path.requests)

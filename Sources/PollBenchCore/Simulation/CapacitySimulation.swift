@@ -28,6 +28,8 @@ public struct CapacitySimulation: Sendable {
         suite.strategies = [scenario.strategy]
         suite.rateLimit = scenario.rateLimit
         suite.clientTimeoutMillis = scenario.clientTimeoutMillis
+        suite.webhookTimeoutMillis = scenario.webhookTimeoutMillis
+        suite.sandbox.webhooks = scenario.webhooks
         suite.createRetries = scenario.createRetries
         return suite
     }
