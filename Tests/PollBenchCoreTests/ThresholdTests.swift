@@ -57,6 +57,25 @@ struct ThresholdTests {
         #expect(try Threshold(parsing: " P99( detection_lag )<4s ").limit == 4_000)
     }
 
+    @Test("webhook thresholds read the webhook figures, and zero for a poll strategy")
+    func webhookMetrics() throws {
+        let polled = try #require(try SampleRecord.make().strategies.first)
+        var hooked = polled
+        var counts = WebhookCounts()
+        counts.rescuedByPoll = 6
+        counts.receipts = ["accepted": 90, "bad-signature": 8, "stale": 2]
+        counts.notices = ["first": 85, "duplicate": 5]
+        hooked.webhooks = WebhookSummary(deliveryLag: hooked.detectionLag, counts: counts, pollsSavedPerSession: 1)
+        #expect(try Threshold(parsing: "p99(webhook_delivery_lag) < 2s").measure(hooked) == hooked.detectionLag.p99)
+        #expect(try Threshold(parsing: "count(webhook_rescued) == 6").evaluate(hooked).passed)
+        #expect(try Threshold(parsing: "rate(webhook_rescued) < 100%").measure(hooked) == 6 / Double(hooked.sessions))
+        #expect(try Threshold(parsing: "rate(webhook_refused) < 20%").measure(hooked) == 0.1)
+        #expect(try Threshold(parsing: "count(webhook_duplicates) == 5").evaluate(hooked).passed)
+        #expect(try Threshold(parsing: "rate(webhook_duplicates) < 1").measure(hooked) == 0.05)
+        #expect(try Threshold(parsing: "count(webhook_rescued) == 0").evaluate(polled).passed)
+        #expect(try Threshold(parsing: "p99(webhook_delivery_lag) < 1ms").evaluate(polled).passed)
+    }
+
     @Test("bad expressions say what is wrong", arguments: [
         ("detection_lag < 4s", "expected AGGREGATE(METRIC)"), ("p99(detection_lag) 4s", "expected an operator"),
         ("p99(detection_lag) <", "missing the value"), ("p95(detection_lag) < 4s", "unknown aggregate 'p95'"),
@@ -85,6 +104,7 @@ struct SuiteFileTests {
         timeScale: 20
         mode: mixed
         clientTimeout: 2m
+        webhookTimeout: 1m
         createRetries: 1
         workers: 2
         maxDuration: 90s
@@ -103,6 +123,16 @@ struct SuiteFileTests {
             closeRate: 0.01
             latency: {rate: 0.5, median: 20ms, p95: 200ms}
             outages: [{provider: bankidse, from: 30s, to: 60s}]
+          webhooks:
+            notifyPending: true
+            delay: {median: 100ms, p99: 1s}
+            retries: [2s, 10s]
+            lossRate: 5%
+            duplicateRate: 0.02
+            outOfOrderRate: 1%
+            badSignatureRate: 0.01
+            outages: [{from: 10s, to: 20s}]
+            timeout: 3s
         thresholds:
           - p99(detection_lag) < 4s
           - {strategy: fixed:2s, check: mean(polls_per_session) <= 25}
@@ -119,6 +149,10 @@ struct SuiteFileTests {
         #expect(suite.rateLimit == TokenBucket.Limit(rate: 30, burst: 60) && suite.endpointLimits["status"] == TokenBucket.Limit(rate: 20, burst: 20))
         #expect(suite.checks.count == 2 && suite.checks[1].strategy == "fixed:2s")
         #expect(suite.tolerance == 0.1 && suite.capacityRates == [1, 2, 4])
+        let webhooks = suite.sandbox.webhooks
+        #expect(suite.webhookTimeoutMillis == 60_000 && webhooks.notifyPending && webhooks.delay == LogNormal(median: 100, p99: 1_000))
+        #expect(webhooks.retryDelaysSeconds == [2, 10] && webhooks.lossRate == 0.05 && webhooks.duplicateRate == 0.02 && webhooks.outOfOrderRate == 0.01)
+        #expect(webhooks.badSignatureRate == 0.01 && webhooks.outages == [.init(fromSeconds: 10, toSeconds: 20)] && webhooks.timeoutMillis == 3_000)
     }
 
     @Test("errors name the file, the line and the problem", arguments: [
@@ -134,6 +168,9 @@ struct SuiteFileTests {
         ("name: [unclosed\n", 2, "not valid YAML"),
         ("name: x\ntimeScale: 0\n", 2, "'timeScale' must be a number"),
         ("name: x\ncapacity: {rates: [4, 2]}\n", 2, "capacity rates must go up"),
+        ("name: x\nsandbox:\n  webhooks: {outOfOrderRate: 0.1}\n", 3, "needs notifyPending"),
+        ("name: x\nsandbox:\n  webhooks: {retries: [soon]}\n", 3, "a retry delay is a duration"),
+        ("name: x\nsandbox:\n  webhooks: {lossrate: 0.1}\n", 3, "unknown key 'lossrate'"),
     ])
     func errors(text: String, line: Int, fragment: String) {
         #expect {
@@ -144,7 +181,7 @@ struct SuiteFileTests {
         }
     }
 
-    @Test("every shipped suite reads", arguments: ["smoke", "release", "rate-limit", "capacity", "faults"])
+    @Test("every shipped suite reads", arguments: ["smoke", "release", "rate-limit", "capacity", "faults", "webhook-faults"])
     func shipped(name: String) throws {
         let suite = try ShippedSuite.load(name)
         #expect(suite.name == name)

@@ -41,6 +41,8 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
 
     static let distributionAggregates = ["min", "mean", "p50", "p90", "p99", "p999", "max"]
     static let countMetrics = ["requests", "errors", "http_429", "http_5xx", "transport_errors", "malformed_bodies"]
+    /// A webhook strategy's counts (zero for a poll strategy): `rate()` of sessions for rescues, of deliveries for the others.
+    static let webhookCounts = ["webhook_rescued", "webhook_refused", "webhook_duplicates"]
     static let outcomeMetrics = SessionOutcome.allCases.map { $0.rawValue.replacingOccurrences(of: "-", with: "_") }
 
     /// Parses an expression.
@@ -75,18 +77,18 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
                 guard aggregate == "mean" else { throw ThresholdError(expression, "requests_per_session takes mean() only") }
                 return .number
             }
-            guard ["detection_lag", "time_to_result", "slip"].contains(metric) || latencyEndpoint(metric) != nil else {
-                throw ThresholdError(expression, "unknown distribution '\(metric)' (known: detection_lag, time_to_result, polls_per_session, slip, latency_<endpoint>[_uncorrected], requests_per_session)")
+            guard ["detection_lag", "time_to_result", "slip", "webhook_delivery_lag"].contains(metric) || latencyEndpoint(metric) != nil else {
+                throw ThresholdError(expression, "unknown distribution '\(metric)' (known: detection_lag, time_to_result, polls_per_session, slip, webhook_delivery_lag, latency_<endpoint>[_uncorrected], requests_per_session)")
             }
             return .duration
         case "count":
-            guard countMetrics.contains(metric) || outcomeMetrics.contains(metric) else {
-                throw ThresholdError(expression, "unknown count '\(metric)' (known: \((countMetrics + outcomeMetrics).joined(separator: ", ")))")
+            guard countMetrics.contains(metric) || outcomeMetrics.contains(metric) || webhookCounts.contains(metric) else {
+                throw ThresholdError(expression, "unknown count '\(metric)' (known: \((countMetrics + outcomeMetrics + webhookCounts).joined(separator: ", ")))")
             }
             return .number
         case "rate":
-            guard ["errors", "http_429", "http_5xx", "transport_errors"].contains(metric) || outcomeMetrics.contains(metric) else {
-                throw ThresholdError(expression, "unknown rate '\(metric)' (known: errors, http_429, http_5xx, transport_errors, \(outcomeMetrics.joined(separator: ", ")))")
+            guard ["errors", "http_429", "http_5xx", "transport_errors"].contains(metric) || outcomeMetrics.contains(metric) || webhookCounts.contains(metric) else {
+                throw ThresholdError(expression, "unknown rate '\(metric)' (known: errors, http_429, http_5xx, transport_errors, \((outcomeMetrics + webhookCounts).joined(separator: ", ")))")
             }
             return .fraction
         default:
@@ -147,6 +149,19 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         case (_, "polls_per_session"): return distribution(summary.pollsPerSession)
         case (_, "slip"): return distribution(summary.scheduleSlip)
         case (_, "requests_per_session"): return summary.requestsPerSession
+        case (_, "webhook_delivery_lag"): return summary.webhooks.map { distribution($0.deliveryLag) } ?? 0
+        case _ where Self.webhookCounts.contains(metric):  // count() or rate(): the parser allows no other
+            let counts = summary.webhooks?.counts ?? WebhookCounts()
+            let received = Double(counts.receipts.values.reduce(0, +))
+            switch metric {
+            case "webhook_rescued": return aggregate == "count" ? Double(counts.rescuedByPoll) : share(Double(counts.rescuedByPoll), of: sessions)
+            case "webhook_refused":
+                let refused = received - Double(counts.receipts[WebhookReceipt.accepted.rawValue] ?? 0)
+                return aggregate == "count" ? refused : share(refused, of: received)
+            default:
+                let duplicates = Double(counts.notices[SessionMachine.NoticeKind.duplicate.rawValue] ?? 0)
+                return aggregate == "count" ? duplicates : share(duplicates, of: received)
+            }
         case ("count", _), ("rate", _):
             let count: Double
             if let outcome = SessionOutcome(rawValue: metric.replacingOccurrences(of: "_", with: "-")) {
