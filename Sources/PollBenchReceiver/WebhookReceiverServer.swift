@@ -88,7 +88,8 @@ private struct ReceiverResponder: HTTPResponder {
         let answer = receiver.receive(
             path: request.uri.path, signature: request.headers[Self.signature], body: body.map { Array($0.readableBytesView) }, nowMillis: clock.nowMillis()
         )
-        if let delivery = answer.delivery, let inbox = routes.inboxes.withLock({ $0.indices.contains(delivery.route.worker) ? $0[delivery.route.worker] : nil }) {
+        if var delivery = answer.delivery, let inbox = routes.inboxes.withLock({ $0.indices.contains(delivery.route.worker) ? $0[delivery.route.worker] : nil }) {
+            delivery.received = .now
             inbox.post(delivery)
         }
         return Response(status: HTTPResponse.Status(code: answer.status))

@@ -214,6 +214,12 @@ public final class PollingEngine: WebhookDriver {
             recorders[strategy].countWebhook(receipt, notice: nil, attempt: 0, deliveryLagMicros: 0, interval: interval(nanos))
             return
         }
+        if let received = delivery.received {
+            recorders[strategy].record(.webhookInboxWait, UInt64(clamping: max(1, (nanos - clock.nanos(since: received)) / 1_000)), interval: interval(nanos))
+        }
+        if let trace = configuration.trace {
+            trace("⇐ webhook \(message.status.rawValue) attempt \(message.attempt) [\(sessions[index].spec.slot.key)]")
+        }
         let now = clock.modelMicros(atNanos: nanos)
         let (kind, action) = sessions[index].machine.notify(.init(status: message.status, occurredMillis: message.occurredMillis), at: now, policy)
         let offset = configuration.sharedClock ? 0 : sessions[index].machine.clockOffsetMicros ?? 0

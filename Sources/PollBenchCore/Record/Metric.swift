@@ -15,10 +15,13 @@ public enum Metric: Hashable, Sendable {
     case latency(Endpoint, corrected: Bool)
     /// A webhook's first delivery of a status change: received by the client minus changed at the service, model µs.
     case webhookDeliveryLag
+    /// How long an accepted webhook waited between the receiver and its session's engine, wall µs: the
+    /// harness's own share of the delivery lag (a busy engine loop shows here).
+    case webhookInboxWait
 
     /// Every metric, in the order of ``index``.
     public static let all: [Metric] = [.detectionLag, .timeToResult, .pollsPerSession, .scheduleSlip]
-        + Endpoint.allCases.flatMap { [Metric.latency($0, corrected: true), .latency($0, corrected: false)] } + [.webhookDeliveryLag]
+        + Endpoint.allCases.flatMap { [Metric.latency($0, corrected: true), .latency($0, corrected: false)] } + [.webhookDeliveryLag, .webhookInboxWait]
 
     /// Its place in ``all``.
     public var index: Int {
@@ -29,6 +32,7 @@ public enum Metric: Hashable, Sendable {
         case .scheduleSlip: 3
         case .latency(let endpoint, let corrected): 4 + 2 * endpoint.index + (corrected ? 0 : 1)
         case .webhookDeliveryLag: 4 + 2 * Endpoint.allCases.count
+        case .webhookInboxWait: 5 + 2 * Endpoint.allCases.count
         }
     }
 
@@ -41,6 +45,7 @@ public enum Metric: Hashable, Sendable {
         case .scheduleSlip: "schedule-slip"
         case .latency(let endpoint, let corrected): "\(endpoint.rawValue)-latency" + (corrected ? "" : "-uncorrected")
         case .webhookDeliveryLag: "webhook-delivery-lag"
+        case .webhookInboxWait: "webhook-inbox-wait"
         }
     }
 

@@ -70,6 +70,8 @@ public struct WebhookSummary: Sendable, Codable, Equatable {
     public var counts: WebhookCounts
     /// Polls saved per session.
     public var pollsSavedPerSession: Double
+    /// Live runs: how long accepted deliveries waited between the receiver and their engine (wall-ms).
+    public var inboxWait: Distribution?
 }
 
 /// The offset of the service's clock from the client's, estimated from create round trips.

@@ -102,7 +102,8 @@ public struct RunRecordBuilder {
             scheduleSlip: Distribution(recorder.histogram(.scheduleSlip), unit: "wall-ms", divisor: 1_000),
             webhooks: strategy.usesWebhooks ? WebhookSummary(
                 deliveryLag: Distribution(recorder.histogram(.webhookDeliveryLag), unit: "model-ms", divisor: 1_000), counts: recorder.webhooks,
-                pollsSavedPerSession: recorder.webhooks.sessions == 0 ? 0 : Double(recorder.webhooks.pollsSaved) / Double(recorder.webhooks.sessions)
+                pollsSavedPerSession: recorder.webhooks.sessions == 0 ? 0 : Double(recorder.webhooks.pollsSaved) / Double(recorder.webhooks.sessions),
+                inboxWait: recorder.histogram(.webhookInboxWait).totalCount == 0 ? nil : Distribution(recorder.histogram(.webhookInboxWait), unit: "wall-ms", divisor: 1_000)
             ) : nil
         )
     }

@@ -46,6 +46,7 @@ public enum SummaryRows {
             row("webhook delivery lag p50") { seconds($0.deliveryLag.p50) },
             row("webhook delivery lag p99") { seconds($0.deliveryLag.p99) },
             row("polls saved / session") { String(format: "%.1f", $0.pollsSavedPerSession) },
+            row("webhook inbox wait p99") { $0.inboxWait.map { String(format: "%.1f ms", $0.p99) } ?? "-" },
             row("webhooks accepted") { count($0.counts.receipts, WebhookReceipt.accepted.rawValue) },
             row("webhook duplicates") { count($0.counts.notices, SessionMachine.NoticeKind.duplicate.rawValue) },
             row("webhook retries seen") { String($0.counts.retriesSeen) },

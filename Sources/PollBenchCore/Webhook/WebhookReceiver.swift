@@ -32,6 +32,8 @@ public struct WebhookDelivery: Sendable, Equatable {
     public var route: WebhookRoute
     public var receipt: WebhookReceipt
     public var message: WebhookMessage?
+    /// When the receiver took it (a live receiver stamps it, so the engine can tell how long it waited).
+    public var received: ContinuousClock.Instant?
 
     public init(route: WebhookRoute, receipt: WebhookReceipt, message: WebhookMessage?) {
         self.route = route
