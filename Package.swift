@@ -50,24 +50,29 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
-            name: "PollBenchSandbox",
+            name: "PollBenchHTTPServer",
             dependencies: [
-                "PollBenchCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "PollBenchSandbox",
+            dependencies: [
+                "PollBenchCore", "PollBenchHTTPServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strict
         ),
         .target(
             name: "PollBenchReceiver",
             dependencies: [
-                "PollBenchCore",
+                "PollBenchCore", "PollBenchHTTPServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

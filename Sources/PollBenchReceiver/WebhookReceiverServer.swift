@@ -1,8 +1,7 @@
 import HTTPTypes
 import Hummingbird
-import Logging
 import PollBenchCore
-import ServiceLifecycle
+import PollBenchHTTPServer
 import Synchronization
 
 /// pollbench's webhook receiver on a socket: every POST goes to a ``WebhookReceiver`` (size, signature,
@@ -11,48 +10,30 @@ import Synchronization
 public final class WebhookReceiverServer: Sendable {
     /// The checks and the counts.
     public let receiver: WebhookReceiver
-    /// The bound port.
-    public let port: Int
     private let routes: Routes
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
+    private let server: LoopbackServer
 
-    private init(receiver: WebhookReceiver, port: Int, routes: Routes, group: ServiceGroup, task: Task<Void, any Error>) {
+    /// The bound port.
+    public var port: Int { server.port }
+
+    private init(receiver: WebhookReceiver, routes: Routes, server: LoopbackServer) {
         self.receiver = receiver
-        self.port = port
         self.routes = routes
-        self.group = group
-        self.task = task
+        self.server = server
     }
 
     /// Listens on `host:port` (`port` 0: an ephemeral one), answering in model time `clock`.
     /// - Throws: ``WebhookReceiverError`` when it cannot listen there.
     public static func start(receiver: WebhookReceiver, host: String, port: Int, clock: ModelClock) async throws -> WebhookReceiverServer {
-        var logger = Logger(label: "pollbench.webhooks")
-        logger.logLevel = .error
         let routes = Routes()
-        let bound = AsyncStream<Int?>.makeStream()
-        let application = Application(
-            responder: ReceiverResponder(receiver: receiver, clock: clock, routes: routes),
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in
-                bound.continuation.yield(channel.localAddress?.port)
-                bound.continuation.finish()
-            },
-            logger: logger
-        )
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [application], logger: logger))
-        let task = Task {
-            defer { bound.continuation.finish() }
-            try await group.run()
+        do {
+            let server = try await LoopbackServer.start(
+                responder: ReceiverResponder(receiver: receiver, clock: clock, routes: routes), host: host, port: port, label: "pollbench.webhooks"
+            )
+            return WebhookReceiverServer(receiver: receiver, routes: routes, server: server)
+        } catch {
+            throw WebhookReceiverError(message: "webhook receiver: \(error)")
         }
-        var iterator = bound.stream.makeAsyncIterator()
-        guard let boundPort = await iterator.next() ?? nil else {
-            task.cancel()
-            if case .failure(let error) = await task.result { throw WebhookReceiverError(message: "cannot listen for webhooks on \(host):\(port): \(error)") }
-            throw WebhookReceiverError(message: "cannot listen for webhooks on \(host):\(port)")
-        }
-        return WebhookReceiverServer(receiver: receiver, port: boundPort, routes: routes, group: group, task: task)
     }
 
     /// Routes deliveries to a new round: one inbox per worker, with its number of sessions.
@@ -63,8 +44,7 @@ public final class WebhookReceiverServer: Sendable {
 
     /// Stops listening.
     public func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = await task.result
+        await server.stop()
     }
 }
 

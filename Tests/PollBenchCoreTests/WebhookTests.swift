@@ -98,14 +98,14 @@ struct WebhookTests {
     @Test("a hybrid's webhook ends the wait for its safety poll: detected by webhook, the rest of the schedule saved, the stale timer ignored")
     func hybridNotified() {
         var session = created(.webhook(safety: .fixed(intervalMillis: 30_000)))
-        let notice = SessionMachine.WebhookNotice(status: .completed, occurredMillis: t0 / 1_000 + 12_000)
+        let notice = WebhookEvent(status: .completed, at: t0 / 1_000 + 12_000)
         let (kind, action) = session.notify(notice, at: t0 + 12_200_000, policy)
         #expect(kind == .first && action == .send(.userinfo))
         #expect(session.detectedBy == .webhook && session.terminalSeenMicros == t0 + 12_200_000 && session.serviceTerminalMillis == t0 / 1_000 + 12_000)
         #expect(session.pollsSaved == 1)  // the poll at 30 s would have seen it
         #expect(session.handle(.timerFired, at: t0 + 30_000_000, policy) == .none)
         #expect(session.notify(notice, at: t0 + 13_000_000, policy).kind == .duplicate)  // counted once
-        #expect(session.notify(.init(status: .pending, occurredMillis: t0 / 1_000 + 1_000), at: t0 + 13_000_000, policy).kind == .outOfOrder)
+        #expect(session.notify(.init(status: .pending, at: t0 / 1_000 + 1_000), at: t0 + 13_000_000, policy).kind == .outOfOrder)
     }
 
     @Test("a lost webhook is rescued by the safety poll; a webhook after that is late")
@@ -114,14 +114,14 @@ struct WebhookTests {
         #expect(session.handle(.timerFired, at: t0 + 30_000_000, policy) == .send(.status))
         #expect(session.handle(.statusAnswered(.terminal(.failed, serviceMillis: nil)), at: t0 + 30_010_000, policy) == .end(.failed))
         #expect(session.detectedBy == .poll && session.polls == 1)
-        #expect(session.notify(.init(status: .failed, occurredMillis: t0 / 1_000 + 5_000), at: t0 + 31_000_000, policy) == (.late, .none))
+        #expect(session.notify(.init(status: .failed, at: t0 / 1_000 + 5_000), at: t0 + 31_000_000, policy) == (.late, .none))
     }
 
     @Test("a webhook during a poll in flight is held for the poll's answer, and still counts as the first to see the end")
     func heldDuringPoll() {
         var session = created(.webhook(safety: .fixed(intervalMillis: 30_000)))
         _ = session.handle(.timerFired, at: t0 + 30_000_000, policy)
-        #expect(session.notify(.init(status: .completed, occurredMillis: t0 / 1_000 + 29_000), at: t0 + 30_001_000, policy) == (.first, .none))
+        #expect(session.notify(.init(status: .completed, at: t0 / 1_000 + 29_000), at: t0 + 30_001_000, policy) == (.first, .none))
         #expect(session.handle(.statusAnswered(.open), at: t0 + 30_002_000, policy) == .send(.userinfo))
         #expect(session.detectedBy == .webhook && session.terminalSeenMicros == t0 + 30_001_000 && session.polls == 1)
     }

@@ -221,7 +221,7 @@ public final class PollingEngine: WebhookDriver {
             trace("⇐ webhook \(message.status.rawValue) attempt \(message.attempt) [\(sessions[index].spec.slot.key)]")
         }
         let now = clock.modelMicros(atNanos: nanos)
-        let (kind, action) = sessions[index].machine.notify(.init(status: message.status, occurredMillis: message.occurredMillis), at: now, policy)
+        let (kind, action) = sessions[index].machine.notify(message.event, at: now, policy)
         let offset = configuration.sharedClock ? 0 : sessions[index].machine.clockOffsetMicros ?? 0
         recorders[strategy].countWebhook(.accepted, notice: kind, attempt: message.attempt, deliveryLagMicros: now - (message.occurredMillis * 1_000 - offset), interval: interval(nanos))
         carry(index, action, at: nanos, loop)

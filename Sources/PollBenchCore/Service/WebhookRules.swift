@@ -59,20 +59,6 @@ public struct WebhookConfiguration: Sendable, Codable, Equatable {
     }
 }
 
-/// A status change the service announces: the status and when it happened (model epoch ms).
-public struct WebhookEvent: Sendable, Equatable {
-    public var status: VerificationStatus
-    public var at: Int64
-
-    public init(status: VerificationStatus, at: Int64) {
-        self.status = status
-        self.at = at
-    }
-
-    /// Its place among a session's events (pending first), for ordering deliveries.
-    public var index: Int { status == .pending ? 0 : 1 }
-}
-
 /// One delivery of an event: the first copy or a duplicate (`copy` 1), and its attempt (1 first).
 public struct WebhookAttemptID: Sendable, Equatable, Hashable {
     public var event: Int

@@ -25,18 +25,6 @@ public struct SessionMachine: Sendable {
         }
     }
 
-    /// A webhook the receiver accepted, as the session reads it: the status and when it changed
-    /// (the service's time, model ms).
-    public struct WebhookNotice: Sendable, Equatable {
-        public var status: VerificationStatus
-        public var occurredMillis: Int64
-
-        public init(status: VerificationStatus, occurredMillis: Int64) {
-            self.status = status
-            self.occurredMillis = occurredMillis
-        }
-    }
-
     /// What a webhook meant to the session.
     public enum NoticeKind: String, Sendable, CaseIterable {
         /// The first announcement of its status change.
@@ -100,8 +88,9 @@ public struct SessionMachine: Sendable {
         case statusAnswered(StatusAnswer)
         /// Userinfo or evidence answered (whatever the answer: the result is already known).
         case readAnswered
-        /// A terminal status announced by webhook (``notify(_:at:_:)`` passes on the first of each).
-        case notified(WebhookNotice)
+        /// A terminal status announced by webhook, with its time on the service's clock (``notify(_:at:_:)``
+        /// passes on the first of each).
+        case notified(WebhookEvent)
         /// The run stops.
         case interrupted
     }
@@ -130,7 +119,7 @@ public struct SessionMachine: Sendable {
     /// Statuses announced so far, one bit each.
     private var noticed: UInt8 = 0
     /// A terminal announcement that came while a request was in flight, and when: taken with its answer.
-    private var held: (notice: WebhookNotice, at: Int64)?
+    private var held: (notice: WebhookEvent, at: Int64)?
     /// When the next poll is due (model µs), while one is.
     private var nextPollMicros: Int64 = 0
     /// The channel that saw the end first.
@@ -332,8 +321,9 @@ public struct SessionMachine: Sendable {
 
     // MARK: Webhooks
 
-    /// Takes a webhook the receiver accepted at `now`: says what it meant, and what to do.
-    public mutating func notify(_ notice: WebhookNotice, at now: Int64, _ policy: Policy) -> (kind: NoticeKind, action: Action) {
+    /// Takes a webhook the receiver accepted at `now` (the status change it announces): says what it
+    /// meant, and what to do.
+    public mutating func notify(_ notice: WebhookEvent, at now: Int64, _ policy: Policy) -> (kind: NoticeKind, action: Action) {
         let bit = UInt8(1) << (VerificationStatus.allCases.firstIndex(of: notice.status) ?? 0)
         guard noticed & bit == 0 else { return (.duplicate, .none) }
         noticed |= bit
@@ -351,12 +341,12 @@ public struct SessionMachine: Sendable {
     }
 
     /// The webhook announced the end, seen at `seen`.
-    private mutating func noticed(_ notice: WebhookNotice, seenAt seen: Int64, at now: Int64) -> Action {
+    private mutating func noticed(_ notice: WebhookEvent, seenAt seen: Int64, at now: Int64) -> Action {
         guard let outcome = SessionOutcome(terminal: notice.status) else { return .none }
         let waiting = phase == .pollDue || phase == .awaitingReturn
-        pollsSaved = savedPolls(from: waiting ? nextPollMicros : nil, at: now, endMicros: notice.occurredMillis * 1_000 - (clockOffsetMicros ?? 0))
+        pollsSaved = savedPolls(from: waiting ? nextPollMicros : nil, at: now, endMicros: notice.at * 1_000 - (clockOffsetMicros ?? 0))
         terminalSeenMicros = seen
-        serviceTerminalMillis = notice.occurredMillis
+        serviceTerminalMillis = notice.at
         detectedBy = .webhook
         return ended(outcome)
     }

@@ -480,8 +480,7 @@ struct FastSimulationRound {
         guard receipt == .accepted else {
             return recorders[position].countWebhook(receipt, notice: nil, attempt: 0, deliveryLagMicros: 0, interval: interval(event.at))
         }
-        let notice = SessionMachine.WebhookNotice(status: attempt.event.status, occurredMillis: attempt.event.at)
-        let (kind, action) = session.pointee.machine.notify(notice, at: event.at, policy)
+        let (kind, action) = session.pointee.machine.notify(attempt.event, at: event.at, policy)
         recorders[position].countWebhook(.accepted, notice: kind, attempt: attempt.id.attempt, deliveryLagMicros: event.at - attempt.event.at * 1_000, interval: interval(event.at))
         perform(action, Int(event.session), at: event.at, roundTrip: &roundTrip, service: &service)
     }

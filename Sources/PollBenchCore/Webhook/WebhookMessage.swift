@@ -23,6 +23,9 @@ public struct WebhookMessage: Sendable, Equatable {
         self.occurredMillis = occurredMillis
     }
 
+    /// The status change it announces.
+    public var event: WebhookEvent { WebhookEvent(status: status, at: occurredMillis) }
+
     /// The event type, e.g. `verification.completed`.
     public var type: String { "verification.\(status.rawValue)" }
 
