@@ -15,6 +15,10 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("jitter:decorrelated,500ms,20s, 20,000 sessions") { benchmark in
         simulate(benchmark, strategy: .jitter(.decorrelated, baseMillis: 500, capMillis: 20_000), rateLimit: nil)
     }
+    // Webhooks: each session's deliveries are planned, queued and taken besides its requests (read requests/s).
+    Benchmark("webhook+fixed:1s, 20,000 sessions") { benchmark in
+        simulate(benchmark, strategy: .webhook(safety: .fixed(intervalMillis: 1_000)), rateLimit: nil)
+    }
 }
 
 /// Simulated status polls per wall second, in thousands.
