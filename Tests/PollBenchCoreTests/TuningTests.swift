@@ -86,7 +86,7 @@ struct TuningTests {
         #expect(tuning.recommended.map { tuning.points[$0].strategy } == "fixed:3s")
         // At 3 sessions/s only intervals shorter than 3 s offer more than 45 requests/s.
         let over = tuning.points.filter(\.overLimit).map(\.strategy)
-        #expect(!over.isEmpty && over.allSatisfy { (try? PollStrategy(parsing: $0)).map { if case .fixed(let i) = $0 { i < 3_000 } else { false } } ?? false })
+        #expect(!over.isEmpty && over.allSatisfy { (try? PollStrategy(parsing: $0)).map { if case .fixed(let i) = $0.polling { i < 3_000 } else { false } } ?? false })
         #expect(tuning.points.allSatisfy { abs($0.offeredPerSecond - 3 * $0.requestsPerSession) < 1e-9 })
     }
 

@@ -149,7 +149,10 @@ public struct CapacityAnalysis: Sendable {
     /// The figures at the scenario's arrival rate.
     public func figures() -> PlanFigures {
         let mixTotal = scenario.providerMix.reduce(0) { $0 + $1.weight }
-        let deterministic = if case .fixed = scenario.strategy { true } else if case .exponential = scenario.strategy { true } else { false }
+        let deterministic = switch scenario.strategy.polling {
+        case .jitter, .grpc: false
+        case .fixed, .exponential, nil: true
+        }
         var generator = SplitMix64(seed: scenario.seed, key: "plan-schedules")
         let schedules = (0..<(deterministic ? 1 : Self.jitterPaths)).map { _ in pollTimes(&generator) }
         let ttl = scenario.ttlMillis * 1_000

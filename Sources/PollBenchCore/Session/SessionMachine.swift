@@ -110,23 +110,12 @@ public struct SessionMachine: Sendable {
         case waiting, creating, createBackoff, authorizing, awaitingReturn, timingOut, pollDue, polling, userinfo, evidence, done
     }
 
-    private var phase = Phase.waiting
+    // Stored compactly (a simulation holds a million of these and touches them in no order): times that
+    // may be unknown are `unknown` rather than optionals, and the small fields sit together at the end.
+    private static let unknown = Int64.min
+
     private var schedule: PollSchedule
     private var random: SplitMix64
-    /// Whether the session asks for webhooks, and whether it has no safety poll.
-    public let usesWebhooks: Bool
-    private let pureWebhook: Bool
-    /// Statuses announced so far, one bit each.
-    private var noticed: UInt8 = 0
-    /// A terminal announcement that came while a request was in flight, and when: taken with its answer.
-    private var held: (notice: WebhookEvent, at: Int64)?
-    /// When the next poll is due (model µs), while one is.
-    private var nextPollMicros: Int64 = 0
-    /// The channel that saw the end first.
-    public private(set) var detectedBy: Channel?
-    /// Polls the webhook made unneeded: those the session's schedule would still have sent, up to the
-    /// first that would have seen the end.
-    public private(set) var pollsSaved = 0
     /// Creates sent so far.
     public private(set) var createAttempts = 0
     /// Status polls answered.
@@ -135,18 +124,42 @@ public struct SessionMachine: Sendable {
     public private(set) var deadlineMicros: Int64 = .max
     /// When the create that made the session was sent (the last attempt until one succeeds).
     public private(set) var createSentMicros: Int64 = 0
-    /// When the successful create's answer arrived.
-    public private(set) var createReceivedMicros: Int64?
-    /// The service's `createdAt` (model ms).
-    public private(set) var serviceCreatedMillis: Int64?
-    /// Whether the service created the session.
-    public private(set) var isCreated = false
-    /// When the client saw a terminal status.
-    public private(set) var terminalSeenMicros: Int64?
-    /// The service's time of that status, where its document told (`verifiedAt`, `expiresAt`).
-    public private(set) var serviceTerminalMillis: Int64?
+    private var createReceived = unknown
+    private var serviceCreated = unknown
+    private var terminalSeen = unknown
+    private var serviceTerminal = unknown
     /// Model ms waited beyond the strategy because of `Retry-After` on polls.
     public private(set) var retryAfterWaitMillis: Int64 = 0
+    /// When the next poll is due (model µs), while one is.
+    private var nextPollMicros: Int64 = 0
+    private var saved: Int32 = 0
+    private var phase = Phase.waiting
+    /// Whether the service created the session.
+    public private(set) var isCreated = false
+    /// Whether the session asks for webhooks, and whether it has no safety poll.
+    public let usesWebhooks: Bool
+    private let pureWebhook: Bool
+    /// Statuses announced so far, one bit each.
+    private var noticed: UInt8 = 0
+    /// A terminal status announced while a request was in flight: its times wait in ``terminalSeenMicros``
+    /// and ``serviceTerminalMillis``, and it is acted on when the answer comes.
+    private var held: VerificationStatus?
+    /// The channel that saw the end first.
+    public private(set) var detectedBy: Channel?
+
+    /// When the successful create's answer arrived.
+    public var createReceivedMicros: Int64? { Self.known(createReceived) }
+    /// The service's `createdAt` (model ms).
+    public var serviceCreatedMillis: Int64? { Self.known(serviceCreated) }
+    /// When the client saw a terminal status (or took its webhook, held until a request in flight was answered).
+    public var terminalSeenMicros: Int64? { Self.known(terminalSeen) }
+    /// The service's time of that status, where its document or webhook told (`verifiedAt`, `expiresAt`, `occurredAt`).
+    public var serviceTerminalMillis: Int64? { Self.known(serviceTerminal) }
+    /// Polls the webhook made unneeded: those the session's schedule would still have sent, up to the
+    /// first that would have seen the end.
+    public var pollsSaved: Int { Int(saved) }
+
+    private static func known(_ value: Int64) -> Int64? { value == unknown ? nil : value }
 
     /// A session under `strategy`, its jitter drawn from the run seed, the workload key and the strategy's
     /// position in its round (the stream of "KEY/POSITION"): the same draws in every runner.
@@ -220,7 +233,9 @@ public struct SessionMachine: Sendable {
         case (.notified(let notice), .pollDue), (.notified(let notice), .awaitingReturn), (.notified(let notice), .timingOut):
             return noticed(notice, seenAt: now, at: now)
         case (.notified(let notice), .creating), (.notified(let notice), .authorizing), (.notified(let notice), .polling):
-            held = (notice, now)  // one request at a time: acted on when its answer comes
+            held = notice.status  // one request at a time: acted on when its answer comes
+            terminalSeen = now
+            serviceTerminal = notice.at
             return .none
         case (.readAnswered, .userinfo):
             phase = .evidence
@@ -250,9 +265,9 @@ public struct SessionMachine: Sendable {
             return .wake(atMicros: now + max(backoffMillis, retryAfter ?? 0) * 1_000)
         case .created(let serviceCreated, let redirect):
             isCreated = true
-            serviceCreatedMillis = serviceCreated
+            self.serviceCreated = serviceCreated ?? Self.unknown
             createSentMicros = sent
-            createReceivedMicros = now
+            createReceived = now
             if redirect {
                 phase = .authorizing
                 return .send(.authorize)
@@ -279,8 +294,8 @@ public struct SessionMachine: Sendable {
         let outcome: PollSchedule.Outcome
         switch answer {
         case .terminal(let terminal, let serviceMillis):
-            terminalSeenMicros = now
-            serviceTerminalMillis = serviceMillis
+            terminalSeen = now
+            serviceTerminal = serviceMillis ?? Self.unknown
             detectedBy = .poll
             return ended(terminal)
         case .notFound:
@@ -327,7 +342,7 @@ public struct SessionMachine: Sendable {
         let bit = UInt8(1) << (VerificationStatus.allCases.firstIndex(of: notice.status) ?? 0)
         guard noticed & bit == 0 else { return (.duplicate, .none) }
         noticed |= bit
-        let endKnown = terminalSeenMicros != nil || held != nil || isDone
+        let endKnown = terminalSeenMicros != nil || isDone
         guard notice.status.isTerminal else { return (endKnown ? .outOfOrder : .first, .none) }
         guard !endKnown else { return (.late, .none) }
         return (.first, handle(.notified(notice), at: now, policy))
@@ -335,18 +350,18 @@ public struct SessionMachine: Sendable {
 
     /// The held announcement, acted on now that the request in flight is answered; nil when none.
     private mutating func takeHeld(at now: Int64) -> Action? {
-        guard let (notice, at) = held else { return nil }
+        guard let status = held else { return nil }
         held = nil
-        return noticed(notice, seenAt: at, at: now)
+        return noticed(WebhookEvent(status: status, at: serviceTerminal), seenAt: terminalSeen, at: now)
     }
 
     /// The webhook announced the end, seen at `seen`.
     private mutating func noticed(_ notice: WebhookEvent, seenAt seen: Int64, at now: Int64) -> Action {
         guard let outcome = SessionOutcome(terminal: notice.status) else { return .none }
         let waiting = phase == .pollDue || phase == .awaitingReturn
-        pollsSaved = savedPolls(from: waiting ? nextPollMicros : nil, at: now, endMicros: notice.at * 1_000 - (clockOffsetMicros ?? 0))
-        terminalSeenMicros = seen
-        serviceTerminalMillis = notice.at
+        saved = Int32(savedPolls(from: waiting ? nextPollMicros : nil, at: now, endMicros: notice.at * 1_000 - (clockOffsetMicros ?? 0)))
+        terminalSeen = seen
+        serviceTerminal = notice.at
         detectedBy = .webhook
         return ended(outcome)
     }

@@ -13,7 +13,8 @@ public struct PollSchedule: Sendable {
         case failed
     }
 
-    public let strategy: PollStrategy
+    /// The schedule; nil: none (a pure webhook session reads once, at its webhook timeout, instead).
+    public let polling: PollStrategy.Polling?
     /// Polls scheduled so far.
     public private(set) var attempt = 0
     /// Failures in a row.
@@ -22,11 +23,8 @@ public struct PollSchedule: Sendable {
 
     /// Starts a schedule: a hybrid's is its safety poll's.
     public init(strategy: PollStrategy) {
-        self.strategy = strategy.pollSchedule ?? strategy
-        previousMillis = switch strategy {
-        case .jitter(_, let base, _): base
-        default: 0
-        }
+        polling = strategy.polling
+        previousMillis = if case .jitter(_, let base, _) = strategy.polling { base } else { 0 }
     }
 
     /// The wait before the first poll after creation.
@@ -45,7 +43,7 @@ public struct PollSchedule: Sendable {
             return max(millis, advance(&random))
         case .failed:
             consecutiveFailures += 1
-            if case .fixed(let interval) = strategy {
+            if case .fixed(let interval) = polling {
                 // A fixed poller has no backoff of its own: double per failure in a row, up to 30 s or the interval.
                 let doubled = interval.multipliedReportingOverflow(by: Int64(1) << min(consecutiveFailures, 20))
                 return min(doubled.overflow ? .max : doubled.partialValue, max(interval, 30_000))
@@ -58,7 +56,9 @@ public struct PollSchedule: Sendable {
     private mutating func advance(_ random: inout SplitMix64) -> Int64 {
         defer { attempt += 1 }
         let delay: Int64
-        switch strategy {
+        switch polling {
+        case nil:
+            delay = Self.neverMillis  // no schedule of its own
         case .fixed(let interval):
             delay = interval
         case .exponential(let initial, let multiplier, let maximum):
@@ -73,8 +73,6 @@ public struct PollSchedule: Sendable {
         case .grpc(let initial, let multiplier, let jitter, let maximum):
             let centre = Double(Self.grown(initial, multiplier, attempt, cap: maximum))
             delay = Int64((centre * (1 + jitter * (2 * random.nextUnit() - 1))).rounded())
-        case .webhook:
-            delay = Self.neverMillis  // a pure webhook strategy has no schedule (the session reads once, at its webhook timeout)
         }
         previousMillis = delay
         return delay

@@ -11,13 +11,47 @@
 /// | `grpc:1s,max30s` | gRPC backoff: ×1.6 each poll, ±20 % jitter (`x`, `j` override them) |
 /// | `webhook` | waits for the signed webhook; reads the status once at the webhook timeout |
 /// | `webhook+fixed:30s` | the webhook, with a safety poll on any schedule above, cancelled when it comes |
-public enum PollStrategy: Sendable, Hashable {
-    case fixed(intervalMillis: Int64)
-    case exponential(initialMillis: Int64, multiplier: Double, maxMillis: Int64)
-    case jitter(JitterForm, baseMillis: Int64, capMillis: Int64)
-    case grpc(initialMillis: Int64, multiplier: Double, jitter: Double, maxMillis: Int64)
-    /// The session asks the service for a webhook and waits for it, polling on `safety` meanwhile (nil: not at all).
-    indirect case webhook(safety: PollStrategy?)
+public struct PollStrategy: Sendable, Hashable {
+    /// A schedule of polls.
+    public enum Polling: Sendable, Hashable {
+        case fixed(intervalMillis: Int64)
+        case exponential(initialMillis: Int64, multiplier: Double, maxMillis: Int64)
+        case jitter(JitterForm, baseMillis: Int64, capMillis: Int64)
+        case grpc(initialMillis: Int64, multiplier: Double, jitter: Double, maxMillis: Int64)
+    }
+
+    /// The schedule the session polls on (a hybrid's safety poll); nil: it does not poll (pure `webhook`).
+    public let polling: Polling?
+    /// Whether sessions ask for a webhook.
+    public let usesWebhooks: Bool
+
+    /// A plain value, free of references, so that a session machine holding one copies and frees for nothing.
+    private init(polling: Polling?, usesWebhooks: Bool) {
+        self.polling = polling
+        self.usesWebhooks = usesWebhooks
+    }
+
+    public static func fixed(intervalMillis: Int64) -> PollStrategy {
+        PollStrategy(polling: .fixed(intervalMillis: intervalMillis), usesWebhooks: false)
+    }
+
+    public static func exponential(initialMillis: Int64, multiplier: Double, maxMillis: Int64) -> PollStrategy {
+        PollStrategy(polling: .exponential(initialMillis: initialMillis, multiplier: multiplier, maxMillis: maxMillis), usesWebhooks: false)
+    }
+
+    public static func jitter(_ form: JitterForm, baseMillis: Int64, capMillis: Int64) -> PollStrategy {
+        PollStrategy(polling: .jitter(form, baseMillis: baseMillis, capMillis: capMillis), usesWebhooks: false)
+    }
+
+    public static func grpc(initialMillis: Int64, multiplier: Double, jitter: Double, maxMillis: Int64) -> PollStrategy {
+        PollStrategy(polling: .grpc(initialMillis: initialMillis, multiplier: multiplier, jitter: jitter, maxMillis: maxMillis), usesWebhooks: false)
+    }
+
+    /// The session asks the service for a webhook and waits for it, polling on `safety`'s schedule
+    /// meanwhile (nil: not at all).
+    public static func webhook(safety: PollStrategy?) -> PollStrategy {
+        PollStrategy(polling: safety?.polling, usesWebhooks: true)
+    }
 
     /// The three AWS jitter forms.
     public enum JitterForm: String, Sendable, Hashable, CaseIterable {
@@ -93,23 +127,14 @@ public enum PollStrategy: Sendable, Hashable {
 
     /// The canonical spelling, which parses back to the same strategy; also its name in results.
     public var name: String {
-        switch self {
+        guard let polling else { return "webhook" }
+        let schedule = switch polling {
         case .fixed(let interval): "fixed:\(DurationText.format(interval))"
         case .exponential(let initial, let multiplier, let maximum): "exp:\(DurationText.format(initial)),x\(Self.number(multiplier)),max\(DurationText.format(maximum))"
         case .jitter(let form, let base, let cap): "jitter:\(form.rawValue),\(DurationText.format(base)),\(DurationText.format(cap))"
         case .grpc(let initial, let multiplier, let jitter, let maximum): "grpc:\(DurationText.format(initial)),x\(Self.number(multiplier)),j\(Self.number(jitter)),max\(DurationText.format(maximum))"
-        case .webhook(let safety): "webhook" + (safety.map { "+" + $0.name } ?? "")
         }
-    }
-
-    /// Whether sessions ask for a webhook.
-    public var usesWebhooks: Bool {
-        if case .webhook = self { true } else { false }
-    }
-
-    /// The schedule the session polls on: itself, a hybrid's safety poll, nil for a pure webhook.
-    public var pollSchedule: PollStrategy? {
-        if case .webhook(let safety) = self { safety } else { self }
+        return usesWebhooks ? "webhook+" + schedule : schedule
     }
 
     /// A file-name-safe form of ``name``.
