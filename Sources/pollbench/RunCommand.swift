@@ -89,6 +89,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Model time after which a pure webhook session reads the status once (default: the client timeout).")
     var webhookTimeout: String?
 
+    @Option(help: "Run shard K of N (K/N, K from 0): the sessions whose key falls to it, with the arrival rate and request cap divided. Merge the shards with 'pollbench merge'.")
+    var shard: String?
+
+    @Option(help: "Run one of N shards, K read from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).")
+    var shards: Int?
+
     @Option(help: "Wall-clock limit for the whole run; it then stops and writes partial results (default 10m).")
     var maxDuration: String?
 
@@ -127,6 +133,23 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
+    /// The shard from `--shard K/N`, or from `--shards N` and `JOB_COMPLETION_INDEX`; nil: the whole run.
+    func shardFlag(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Shard? {
+        switch (shard, shards) {
+        case (nil, nil):
+            return nil
+        case (let text?, nil):
+            do { return try Shard(parsing: text) } catch { throw CommandFailure(message: "--shard: \(error.description)") }
+        case (nil, let count?):
+            guard let text = environment["JOB_COMPLETION_INDEX"], let index = Int(text) else {
+                throw CommandFailure(message: "--shards needs JOB_COMPLETION_INDEX in the environment (a Kubernetes Indexed Job sets it); or give --shard K/N")
+            }
+            do { return try Shard(parsing: "\(index)/\(count)") } catch { throw CommandFailure(message: "--shards \(count) with JOB_COMPLETION_INDEX=\(text): \(error.description)") }
+        case (_?, _?):
+            throw CommandFailure(message: "give --shard K/N or --shards N, not both")
+        }
+    }
+
     /// The suite's settings (or the defaults), with every flag given on the command line on top.
     func settings(suite: Suite?) throws -> RunSettings {
         do {
@@ -158,6 +181,7 @@ struct RunCommand: AsyncParsableCommand {
                 plan.maxDurationMillis = millis
             }
             if let maxRate { plan.maxRequestsPerSecond = maxRate }
+            plan.workload.shard = try shardFlag()
             if let webhookTimeout {
                 guard let millis = DurationText.milliseconds(webhookTimeout), millis >= 1_000 else { throw CommandFailure(message: "--webhook-timeout: bad duration '\(webhookTimeout)' (at least 1s)") }
                 plan.webhookTimeoutMillis = millis

@@ -36,6 +36,12 @@ public struct IntervalSeries: Sendable {
         return merged.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
+    /// Adds a whole histogram to interval `interval` (a shard's, read back from its log).
+    public mutating func add(_ histogram: Histogram<UInt64>, interval: Int) {
+        finishCurrent()
+        finished.append((interval, [UInt8](HistogramLog.compressedEncoding(histogram))))
+    }
+
     /// Adds another series' intervals (another worker's, another shard's).
     public mutating func merge(_ other: IntervalSeries) {
         finishCurrent()

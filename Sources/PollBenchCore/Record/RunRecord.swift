@@ -108,6 +108,10 @@ public struct RunInfo: Sendable, Codable, Equatable {
     public var clientTimeoutSeconds: Double
     /// The hard caps the run ran under: sessions per strategy, requests per wall second, wall seconds.
     public var caps = RunCaps(sessionsPerStrategy: 100_000, requestsPerSecond: 20_000, wallSeconds: 600)
+    /// The shard this run was, of a sharded run (its sessions are those whose key falls to it); nil: the whole run.
+    public var shard: Shard?
+    /// For a merged run: the shards it was merged from.
+    public var merged: MergedShards?
 
     public init(
         pollbenchVersion: String, name: String, startedAt: String, simulated: Bool, target: String, timeScale: Double, mode: String,
@@ -127,6 +131,14 @@ public struct RunInfo: Sendable, Codable, Equatable {
         providerMix = Dictionary(workload.providerMix.map { ($0.id, $0.weight) }, uniquingKeysWith: +)
         clientTimeoutSeconds = Double(clientTimeoutMillis) / 1_000
     }
+}
+
+/// The shards a merged run covers: their indices, of how many, and whether any was stopped early. (A
+/// merge of some of the shards is partial until merged with the rest; an interrupted shard stays so.)
+public struct MergedShards: Sendable, Codable, Equatable {
+    public var indices: [Int]
+    public var count: Int
+    public var interrupted: Bool
 }
 
 /// The hard limits of a run, which flags or the suite can change.

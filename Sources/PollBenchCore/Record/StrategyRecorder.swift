@@ -170,6 +170,14 @@ public struct StrategyRecorder: Sendable {
         intervals?[index].record(value, interval: interval)
     }
 
+    /// Adds a histogram of a metric's values to interval `interval` (a shard's, read back from its log).
+    public mutating func add(_ metric: Metric, _ histogram: Histogram<UInt64>, interval: Int) {
+        let index = metric.index
+        if totals[index] == nil { totals[index] = metric.histogram() }
+        totals[index]!.add(histogram)
+        intervals?[index].add(histogram, interval: interval)
+    }
+
     /// Records detection lag, known once the service's times are: (interval, µs) per session that saw its end.
     mutating func setDetectionLag(_ lags: [(interval: Int, micros: UInt64)]) {
         let index = Metric.detectionLag.index
@@ -243,12 +251,7 @@ public struct StrategyRecorder: Sendable {
         outcomes.merge(other.outcomes, uniquingKeysWith: +)
         sessions += other.sessions
         _ = bucket(other.seconds.count - 1)
-        for (i, b) in other.seconds.enumerated() {
-            seconds[i].requests += b.requests
-            seconds[i].rateLimited += b.rateLimited
-            seconds[i].started += b.started
-            seconds[i].ended += b.ended
-        }
+        for (i, b) in other.seconds.enumerated() { seconds[i].add(b) }
     }
 }
 

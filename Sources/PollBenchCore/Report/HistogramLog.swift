@@ -65,6 +65,12 @@ public enum HistogramLog {
         return totals
     }
 
+    /// The log's start time (its `StartTime`, seconds since the epoch); nil when it names none.
+    public static func startTime(_ text: String) -> Double? {
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("#[StartTime: ") }) else { return nil }
+        return Double(line.dropFirst("#[StartTime: ".count).prefix { $0 != " " })
+    }
+
     /// The entries of a log; nil when a histogram line does not decode.
     public static func read(_ text: String) -> [Entry]? {
         var entries: [Entry] = []

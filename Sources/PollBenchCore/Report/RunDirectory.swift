@@ -5,6 +5,8 @@ public enum RunDirectory {
     public struct Contents {
         public var record: RunRecord
         public var series: [ReportSeries]
+        /// The logs' start time (seconds since the epoch); nil when no strategy has a log.
+        public var startEpochSeconds: Double?
     }
 
     public struct ReadError: Error, CustomStringConvertible {
@@ -27,13 +29,15 @@ public enum RunDirectory {
             seconds[name, default: []].append(SecondBucket(requests: numbers[1], rateLimited: numbers[2], started: numbers[3], ended: numbers[4]))
         }
         var series: [ReportSeries] = []
+        var start: Double?
         for summary in record.strategies {
             guard let strategy = try? PollStrategy(parsing: summary.name) else { continue }
             let log = directory.appendingPathComponent("\(strategy.fileName).hlog")
             guard let text = try? String(contentsOf: log, encoding: .utf8) else { continue }  // a strategy that never ran
             guard let entries = HistogramLog.read(text) else { throw ReadError(description: "\(log.path): a histogram line does not decode") }
+            start = start ?? HistogramLog.startTime(text)
             series.append(ReportSeries(name: summary.name, entries: entries, seconds: seconds[summary.name] ?? []))
         }
-        return Contents(record: record, series: series)
+        return Contents(record: record, series: series, startEpochSeconds: start)
     }
 }

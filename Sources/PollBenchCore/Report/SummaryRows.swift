@@ -68,6 +68,8 @@ public enum SummaryRows {
             "seed \(run.seed)", "time scale \(run.timeScale)x", "\(run.mode)",
         ]
         parts.append("caps \(Int(run.caps.requestsPerSecond)) req/s, \(Int(run.caps.wallSeconds)) s")
+        if let shard = run.shard { parts.append("shard \(shard)") }
+        if let merged = run.merged { parts.append("merged from \(merged.indices.count) of \(merged.count) shards") }
         if run.simulated { parts.append("simulated") }
         if run.partial { parts.append("PARTIAL") }
         return parts.joined(separator: ", ")

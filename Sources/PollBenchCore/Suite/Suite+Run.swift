@@ -13,7 +13,7 @@ extension Suite {
         configuration.clientTimeoutMillis = clientTimeoutMillis
         configuration.webhookTimeoutMillis = webhookTimeoutMillis
         configuration.createRetries = createRetries
-        configuration.maxRequestsPerSecond = maxRequestsPerSecond / Double(max(1, workers))
+        configuration.maxRequestsPerSecond = shardRequestCap / Double(max(1, workers))
         return configuration
     }
 
@@ -35,8 +35,11 @@ extension Suite {
 
     /// For a closed workload, how many of a round's sessions run at once; 0 for an open one.
     public func closedConcurrency(round: [Int]) -> Int {
-        if case .closed(let n) = workload.arrival { n * round.count } else { 0 }
+        if case .closed(let n) = workload.arrival { (workload.shard?.share(of: n) ?? n) * round.count } else { 0 }
     }
+
+    /// The request-rate cap of this process: the suite's, divided between the shards.
+    public var shardRequestCap: Double { maxRequestsPerSecond / Double(workload.shard?.count ?? 1) }
 
     /// The embedded sandbox for a run: the suite's settings with one client that holds the run's budget,
     /// keeping every session until the run has read its ground truth.
@@ -55,7 +58,8 @@ extension Suite {
         )
         info.partial = partial
         info.wallSeconds = wallSeconds
-        info.caps = RunCaps(sessionsPerStrategy: 100_000, requestsPerSecond: maxRequestsPerSecond, wallSeconds: Double(maxDurationMillis) / 1_000)
+        info.caps = RunCaps(sessionsPerStrategy: 100_000, requestsPerSecond: shardRequestCap, wallSeconds: Double(maxDurationMillis) / 1_000)
+        info.shard = workload.shard
         return info
     }
 

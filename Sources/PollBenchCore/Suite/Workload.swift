@@ -65,6 +65,8 @@ public struct Workload: Sendable, Equatable {
     public var providerMix: [(id: String, weight: Double)]
     /// The seed of arrivals and the provider draw.
     public var seed: UInt64
+    /// Run only this shard's slice of the sessions (nil: all of them).
+    public var shard: Shard?
 
     /// The default mix: every provider in the catalogue, the QR and push ones weighted up.
     public static let defaultMix: [(id: String, weight: Double)] = [("bankidse", 3), ("frejaid", 1), ("smartid", 2), ("evrotrust", 1), ("mitid", 1)]
@@ -78,7 +80,7 @@ public struct Workload: Sendable, Equatable {
     }
 
     public static func == (a: Workload, b: Workload) -> Bool {
-        a.sessions == b.sessions && a.arrival == b.arrival && a.rampSeconds == b.rampSeconds && a.seed == b.seed
+        a.sessions == b.sessions && a.arrival == b.arrival && a.rampSeconds == b.rampSeconds && a.seed == b.seed && a.shard == b.shard
             && a.providerMix.map(\.id) == b.providerMix.map(\.id) && a.providerMix.map(\.weight) == b.providerMix.map(\.weight)
     }
 
@@ -95,8 +97,20 @@ public struct Workload: Sendable, Equatable {
         return mix
     }
 
-    /// The sessions, drawn from the seed: the same list every time.
+    /// The sessions, drawn from the seed: the same list every time. A shard keeps the sessions whose key
+    /// falls to it, at the times the whole workload gives them (so the arrival rate is divided, and every
+    /// session behaves as it would unsharded), numbered from 0 in its own list.
     public func slots() -> [SessionSlot] {
+        let all = allSlots()
+        guard let shard else { return all }
+        return all.filter { shard.owns(key: $0.key) }.enumerated().map { position, slot in
+            var mine = slot
+            mine.index = position
+            return mine
+        }
+    }
+
+    private func allSlots() -> [SessionSlot] {
         var random = SplitMix64(seed: seed, key: "workload")
         let total = providerMix.reduce(0) { $0 + $1.weight }
         var clock = 0.0
@@ -125,4 +139,38 @@ public struct Workload: Sendable, Equatable {
         let duringRamp = rate * rampSeconds / 2
         return n <= duringRamp ? (2 * n * rampSeconds / rate).squareRoot() : rampSeconds + (n - duringRamp) / rate
     }
+}
+
+/// One of N shards of a run: which slice of the workload it runs, by session key.
+public struct Shard: Sendable, Codable, Equatable, Hashable, CustomStringConvertible {
+    /// 0 to count − 1.
+    public var index: Int
+    public var count: Int
+
+    public init(index: Int, count: Int) {
+        self.index = index
+        self.count = count
+    }
+
+    /// Parses `K/N` (K from 0 to N − 1).
+    public init(parsing text: String) throws(WorkloadError) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), (1...1_000).contains(count), (0..<count).contains(index) else {
+            throw WorkloadError("shard '\(text)': expected K/N with N from 1 to 1000 and K from 0 to N-1, e.g. 0/4")
+        }
+        self.init(index: index, count: count)
+    }
+
+    /// Whether the session with this workload key is this shard's: a stable hash of the key, so the same
+    /// user is in the same shard in every run.
+    public func owns(key: String) -> Bool {
+        Int(StableHash.fnv1a("shard/" + key) % UInt64(count)) == index
+    }
+
+    /// This shard's part of `total` (a closed workload's concurrency): as even as whole numbers allow.
+    public func share(of total: Int) -> Int {
+        total / count + (index < total % count ? 1 : 0)
+    }
+
+    public var description: String { "\(index)/\(count)" }
 }
