@@ -13,7 +13,6 @@ struct LiveRun {
     struct Outcome {
         var record: RunRecord
         var interrupted: Bool
-        var thresholdsPassed: Bool { record.thresholdsPassed }
     }
 
     func execute() async throws -> Outcome {

@@ -123,7 +123,7 @@ struct RunCommand: AsyncParsableCommand {
             if rates.isEmpty {
                 let outcome = try await LiveRun(settings: base).execute()
                 if outcome.interrupted { throw ExitCode(130) }
-                if !outcome.thresholdsPassed { throw ExitCode(1) }
+                if outcome.record.failsItsThresholds { throw ExitCode(1) }
             } else {
                 try await CapacitySearch(base: base, rates: rates).execute()
             }

@@ -47,7 +47,7 @@ struct SimulateCommand: AsyncParsableCommand {
                 Console.out(check.text())
                 if !check.agrees { throw ExitCode(1) }
             }
-            if !record.thresholdsPassed { throw ExitCode(1) }
+            if record.failsItsThresholds { throw ExitCode(1) }
         } catch let failure as CommandFailure {
             Console.error(failure.message)
             throw ExitCode(failure.exitCode)

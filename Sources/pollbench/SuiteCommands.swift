@@ -85,7 +85,7 @@ struct CapacitySearch {
             Console.out("capacity: arrival rate \(rate) per model second")
             let outcome = try await LiveRun(settings: settings).execute()
             if outcome.interrupted { throw ExitCode(130) }
-            guard outcome.thresholdsPassed else { break }
+            guard outcome.record.thresholdsPassed else { break }
             knee = rate
         }
         guard let knee else {

@@ -178,4 +178,8 @@ public struct RunRecord: Sendable, Codable, Equatable {
 
     /// Whether every threshold was met.
     public var thresholdsPassed: Bool { thresholds.allSatisfy(\.passed) }
+
+    /// Whether the run's exit code says a threshold failed: a shard's does not, for a sharded run is
+    /// judged once, on the merged result (`pollbench merge`), and a pod that exits 1 would be retried.
+    public var failsItsThresholds: Bool { run.shard == nil && !thresholdsPassed }
 }

@@ -7,6 +7,12 @@ public enum RunDirectory {
         public var series: [ReportSeries]
         /// The logs' start time (seconds since the epoch); nil when no strategy has a log.
         public var startEpochSeconds: Double?
+
+        public init(record: RunRecord, series: [ReportSeries], startEpochSeconds: Double?) {
+            self.record = record
+            self.series = series
+            self.startEpochSeconds = startEpochSeconds
+        }
     }
 
     public struct ReadError: Error, CustomStringConvertible {

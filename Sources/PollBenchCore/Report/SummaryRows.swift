@@ -75,9 +75,10 @@ public enum SummaryRows {
         return parts.joined(separator: ", ")
     }
 
-    /// One line per threshold: met or failed, with the measured value.
+    /// One line per threshold: met or failed, with the measured value (a shard's for information only).
     public static func thresholdLines(_ record: RunRecord) -> [String] {
-        record.thresholds.map { result in
+        let note = record.run.shard.map { ["thresholds of shard \($0) alone, for information: the verdict is the merged run's (pollbench merge)"] } ?? []
+        return note + record.thresholds.map { result in
             "\(result.passed ? "✓" : "✗ FAILED") \(result.threshold) [\(result.strategy)]: measured \(result.measured)"
         }
     }
