@@ -161,15 +161,6 @@ extension RequestCounters {
     }
 }
 
-extension SecondBucket {
-    mutating func add(_ other: SecondBucket) {
-        requests += other.requests
-        rateLimited += other.rateLimited
-        started += other.started
-        ended += other.ended
-    }
-}
-
 extension WebhookReceiverCounts {
     func adding(_ other: WebhookReceiverCounts) -> WebhookReceiverCounts {
         var sum = self

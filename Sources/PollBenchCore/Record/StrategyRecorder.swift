@@ -116,6 +116,14 @@ public struct SecondBucket: Sendable, Codable, Equatable {
     public var started = 0
     public var ended = 0
 
+    /// Adds another worker's or shard's counts of the same second.
+    mutating func add(_ other: SecondBucket) {
+        requests += other.requests
+        rateLimited += other.rateLimited
+        started += other.started
+        ended += other.ended
+    }
+
     public init(requests: Int = 0, rateLimited: Int = 0, started: Int = 0, ended: Int = 0) {
         self.requests = requests
         self.rateLimited = rateLimited
