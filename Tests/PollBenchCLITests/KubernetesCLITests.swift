@@ -22,7 +22,7 @@ struct KubernetesCLITests {
         try yaml.write(to: file, atomically: true, encoding: .utf8)
         let validate = Process()
         validate.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        validate.arguments = ["kubernetes-validate", "--strict", file.path]
+        validate.arguments = ["python3", "-m", "kubernetes_validate", "--strict", file.path]  // no console script needed on PATH
         let out = Pipe()
         validate.standardOutput = out
         validate.standardError = out
