@@ -37,6 +37,7 @@ struct TuneCommand: AsyncParsableCommand {
             guard run.strategies.isEmpty else { throw CommandFailure(message: "tune sweeps strategies: give --sweep instead of --strategy") }
             var settings = try run.settings(suite: try run.suite.map(SuiteFiles.load))
             guard settings.target == nil else { throw CommandFailure(message: "tune simulates the sandbox's model; drop --target") }
+            guard settings.suite.workload.shard == nil else { throw CommandFailure(message: "tune sweeps the whole workload; drop --shard/--shards") }
             settings.name = run.name ?? "tune"
             let strategies = try sweepStrategies()
             let target = try targetP99.map { text -> Double in
