@@ -69,8 +69,7 @@ public final class VirtualTimeLoop: TransportLoop {
     public func makeWaker() -> @Sendable () -> Void { {} }  // nothing sleeps here
 
     public func submit(_ request: HTTPRequest, tag: Int) {
-        let path = request.url.firstRange(of: "://").flatMap { scheme in request.url[scheme.upperBound...].firstIndex(of: "/") }
-            .map { String(request.url[$0...]) } ?? request.url
+        let path = Self.path(of: request.url) ?? request.url
         let roundTripNanos = roundTrip.next()
         // The service sees the request halfway through its round trip, as it would over a network.
         let answer = service.handle(
@@ -129,11 +128,16 @@ public final class VirtualTimeLoop: TransportLoop {
         guard let webhooks else { return }
         let nowMillis = clock.modelMicros(atNanos: nowNanos) / 1_000
         for webhook in service.takeDueWebhooks(now: nowMillis) {
-            let path = webhook.url.firstRange(of: "://").flatMap { scheme in webhook.url[scheme.upperBound...].firstIndex(of: "/") }.map { String(webhook.url[$0...]) } ?? ""
+            let path = Self.path(of: webhook.url) ?? ""
             let answer = webhooks.receive(path: path, signature: webhook.signature, body: webhook.body, nowMillis: nowMillis)
             service.webhookAnswered(webhook, status: answer.status, now: nowMillis)
             if let delivery = answer.delivery, let driver = driver as? any WebhookDriver { driver.webhookArrived(delivery, loop: self) }
         }
+    }
+
+    /// The path of an absolute URL (`/api/v1/…` of `http://host/api/v1/…`); nil when it has none.
+    private static func path(of url: String) -> String? {
+        url.firstRange(of: "://").flatMap { scheme in url[scheme.upperBound...].firstIndex(of: "/") }.map { String(url[$0...]) }
     }
 
     private static func response(_ answer: SandboxResponse) -> HTTPResponse {
