@@ -101,6 +101,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Hard cap on requests per wall second over all workers; requests over it wait (default 20000).")
     var maxRate: Double?
 
+    @Flag(help: "Give the embedded sandbox's client no request budget (default: 25 requests per model second, bursts of 25).")
+    var noRateLimit = false
+
     func validate() throws {
         if let sessions, !(1...100_000).contains(sessions) { throw ValidationError("--sessions must be 1...100000") }
         if let workers, !(1...16).contains(workers) { throw ValidationError("--workers must be 1...16") }
@@ -181,6 +184,10 @@ struct RunCommand: AsyncParsableCommand {
                 plan.maxDurationMillis = millis
             }
             if let maxRate { plan.maxRequestsPerSecond = maxRate }
+            if noRateLimit {
+                plan.rateLimit = nil
+                plan.endpointLimits = [:]
+            }
             plan.workload.shard = try shardFlag()
             if let webhookTimeout {
                 guard let millis = DurationText.milliseconds(webhookTimeout), millis >= 1_000 else { throw CommandFailure(message: "--webhook-timeout: bad duration '\(webhookTimeout)' (at least 1s)") }

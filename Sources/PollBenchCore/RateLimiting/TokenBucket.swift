@@ -13,6 +13,12 @@ public struct TokenBucket: Sendable {
             self.rate = rate
             self.burst = burst
         }
+
+        /// The embedded sandbox's budget per client unless a suite or `--no-rate-limit` says otherwise:
+        /// 25 requests per model second, bursts of 25. An assumption (the provider publishes no number),
+        /// chosen so that the default workload touches it: fixed 3 s polling at 3 arrivals per second
+        /// offers about 30 requests per second and draws 429s, while the backoff strategies stay under it.
+        public static let embeddedDefault = Limit(rate: 25, burst: 25)
     }
 
     private static let unit: Int64 = 1_000_000

@@ -20,6 +20,11 @@ public enum SummaryRows {
             row("requests") { String($0.requests) },
             row("requests / session") { String(format: "%.1f", $0.requestsPerSession) },
             row("429s") { String($0.rateLimited) },
+        ]
+        if s.contains(where: { $0.rateLimited > 0 }) {
+            rows.append(row("Retry-After waited (model)") { String(format: "%.0f s", $0.retryAfterWaitSeconds) })
+        }
+        rows += [
             row("status latency p99 (intended)") { millis($0.latency["status"]?.fromIntended.p99 ?? 0) },
             row("status latency p99 (sent)") { millis($0.latency["status"]?.fromSent.p99 ?? 0) },
             row("schedule slip p99") { millis($0.scheduleSlip.p99) },
@@ -68,6 +73,7 @@ public enum SummaryRows {
             "seed \(run.seed)", "time scale \(run.timeScale)x", "\(run.mode)",
         ]
         parts.append("caps \(Int(run.caps.requestsPerSecond)) req/s, \(Int(run.caps.wallSeconds)) s")
+        if let budget = run.budget { parts.append("sandbox budget \(NumberText.short(budget.rate))/s, burst \(budget.burst)") }
         if let shard = run.shard { parts.append("shard \(shard)") }
         if let merged = run.merged { parts.append("merged from \(merged.indices.count) of \(merged.count) shards") }
         if run.simulated { parts.append("simulated") }

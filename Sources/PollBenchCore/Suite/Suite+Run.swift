@@ -60,6 +60,7 @@ extension Suite {
         info.wallSeconds = wallSeconds
         info.caps = RunCaps(sessionsPerStrategy: 100_000, requestsPerSecond: shardRequestCap, wallSeconds: Double(maxDurationMillis) / 1_000)
         info.shard = workload.shard
+        info.budget = target == "embedded" ? rateLimit : nil
         return info
     }
 

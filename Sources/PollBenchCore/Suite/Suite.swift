@@ -27,8 +27,8 @@ public struct Suite: Sendable {
     public var strategies: [PollStrategy] = PollStrategy.defaultComparison
     /// The embedded sandbox's settings; its `clients` stay empty (the run makes its own credential).
     public var sandbox = SandboxConfiguration()
-    /// The run's client budget in the embedded sandbox.
-    public var rateLimit: TokenBucket.Limit?
+    /// The run's client budget in the embedded sandbox; nil: unlimited (`rateLimit: none`).
+    public var rateLimit: TokenBucket.Limit? = .embeddedDefault
     public var endpointLimits: [String: TokenBucket.Limit] = [:]
     public var checks: [Check] = []
     /// `pollbench compare`: a change beyond this fraction is a verdict.

@@ -66,7 +66,11 @@ public enum SuiteReader {
 
         if var sandbox = try top.map("sandbox") {
             if let ttl = try sandbox.duration("ttl", atLeast: 1_000) { suite.sandbox.ttlSeconds = Double(ttl) / 1_000 }
-            suite.rateLimit = try sandbox.limit("rateLimit")
+            if sandbox.isNone("rateLimit") {
+                suite.rateLimit = nil
+            } else if let limit = try sandbox.limit("rateLimit") {
+                suite.rateLimit = limit
+            }
             if var limits = try sandbox.map("endpointLimits") {
                 for key in limits.keys {
                     guard SandboxEndpoint(rawValue: key) != nil, key != "unknown", key != "authorize" else {
@@ -159,6 +163,13 @@ struct MapReader {
         for key in mapping.keys where !used.contains(key.string ?? "") {
             throw SuiteError(file: file, line: key.mark?.line, problem: "unknown key '\(key.string ?? "?")' in \(path)")
         }
+    }
+
+    /// Whether `key` is the word `none`, which turns a default off (then the key counts as read).
+    mutating func isNone(_ key: String) -> Bool {
+        guard mapping[key]?.scalar?.string == "none" else { return false }
+        used.insert(key)
+        return true
     }
 
     private mutating func value(_ key: String) -> Node? {
