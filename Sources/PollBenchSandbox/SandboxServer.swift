@@ -26,12 +26,14 @@ public final class SandboxServer: Sendable {
 
     /// Starts a server on 127.0.0.1 (`port` 0: an ephemeral one) and returns once it accepts connections.
     /// With `webhookTransport`, it also sends the webhooks of sessions created with a `webhookUrl`.
+    /// `clockSkewMillis` runs the service's clock that far ahead of the wall clock (negative: behind), as
+    /// a remote service's own clock may be: every timestamp it writes carries the skew.
     /// - Throws: ``SandboxServerError`` for a bad configuration or a port that cannot be bound.
     public static func start(
-        configuration: SandboxConfiguration, port: Int = 0, startMillis: Int64? = nil, webhookTransport: (any HTTPTransport)? = nil
+        configuration: SandboxConfiguration, port: Int = 0, startMillis: Int64? = nil, clockSkewMillis: Int64 = 0, webhookTransport: (any HTTPTransport)? = nil
     ) async throws -> SandboxServer {
         if let problem = configuration.problem() { throw SandboxServerError(message: "sandbox configuration: \(problem)") }
-        let start = startMillis ?? WallClock.nowMillis()
+        let start = (startMillis ?? WallClock.nowMillis()) + clockSkewMillis
         let clock = ModelClock(startMillis: start, scale: configuration.timeScale)
         let service = SandboxService(configuration: configuration, startMillis: start)
         let server: LoopbackServer

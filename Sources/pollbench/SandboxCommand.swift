@@ -30,9 +30,20 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Where a generated credential pair is written (mode 0600).")
     var credentialsFile = "results/sandbox-credentials"
 
+    @Option(help: "Run the service's clock this far ahead of this machine's (negative: behind), e.g. 7.5s or -2s; every timestamp it writes carries it.")
+    var clockSkew: String?
+
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         if let timeScale, !(timeScale > 0 && timeScale <= 10_000) { throw ValidationError("--time-scale must be in (0, 10000]") }
+        if let clockSkew, skewMillis(clockSkew) == nil { throw ValidationError("--clock-skew: expected a duration such as 7.5s or -2s, within a day, not '\(clockSkew)'") }
+    }
+
+    /// `7.5s` → 7500, `-2s` → -2000; nil when it is not a duration within a day.
+    private func skewMillis(_ text: String) -> Int64? {
+        let negative = text.hasPrefix("-")
+        guard let millis = DurationText.milliseconds(negative ? String(text.dropFirst()) : text), millis <= 86_400_000 else { return nil }
+        return negative ? -millis : millis
     }
 
     func run() async throws {
@@ -46,10 +57,12 @@ struct SandboxCommand: AsyncParsableCommand {
             }
             let webhooks = try CurlTransport(configuration: CurlTransportConfiguration(workers: 1, connectionsPerWorker: 64))
             defer { webhooks.shutdown() }
-            let server = try await SandboxServer.start(configuration: configuration, port: port, webhookTransport: webhooks)
+            let skew = clockSkew.flatMap(skewMillis) ?? 0
+            let server = try await SandboxServer.start(configuration: configuration, port: port, clockSkewMillis: skew, webhookTransport: webhooks)
             Console.out("pollbench sandbox listening on \(server.baseURL)")
             Console.out(credentialNote)
             Console.out("time scale \(configuration.timeScale)x, seed \(configuration.seed); ground truth at http://127.0.0.1:\(server.port)/admin/stats")
+            if skew != 0 { Console.out("the service's clock runs \(skew > 0 ? "ahead of" : "behind") this machine's by \(DurationText.format(abs(skew)))") }
             await SignalHandlers.firstSignal()
             await server.stop()
         } catch let error as CommandFailure {
