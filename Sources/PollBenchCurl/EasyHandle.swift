@@ -140,16 +140,32 @@ final class EasyHandle {
         }
         var status = 0
         var connects = 0
+        var version = 0
         _ = pb_easy_getinfo_long(raw, CURLINFO_RESPONSE_CODE, &status)
         _ = pb_easy_getinfo_long(raw, CURLINFO_NUM_CONNECTS, &connects)
+        _ = pb_easy_getinfo_long(raw, CURLINFO_HTTP_VERSION, &version)
         let timing = TransferTiming(
             dnsMicros: info(CURLINFO_NAMELOOKUP_TIME_T),
             connectMicros: info(CURLINFO_CONNECT_TIME_T),
             tlsMicros: info(CURLINFO_APPCONNECT_TIME_T),
+            requestSentMicros: info(CURLINFO_PRETRANSFER_TIME_T),
             firstByteMicros: info(CURLINFO_STARTTRANSFER_TIME_T),
             totalMicros: info(CURLINFO_TOTAL_TIME_T)
         )
-        return .success(HTTPResponse(status: status, headers: headers, body: Array(body), timing: timing, openedConnection: connects > 0))
+        return .success(
+            HTTPResponse(status: status, headers: headers, body: Array(body), timing: timing, openedConnection: connects > 0, httpVersion: Self.versionName(version))
+        )
+    }
+
+    /// `CURLINFO_HTTP_VERSION`'s answer as results name it.
+    private static func versionName(_ version: Int) -> String? {
+        switch version {
+        case Int(CURL_HTTP_VERSION_1_0): "1.0"
+        case Int(CURL_HTTP_VERSION_1_1): "1.1"
+        case Int(CURL_HTTP_VERSION_2_0): "2"
+        case CURL_HTTP_VERSION_3: "3"
+        default: nil
+        }
     }
 
     private func info(_ key: CURLINFO) -> Int64 {

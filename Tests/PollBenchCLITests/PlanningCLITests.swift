@@ -99,6 +99,7 @@ struct PlanningCLITests {
         strategies: [fixed:3s, "exp:1s,x2,max30s", "jitter:full,1s,30s"]
         sandbox:
           ttl: 30s
+          rateLimit: none
         """.write(to: suite, atomically: true, encoding: .utf8)
         let live = try CLI.run(["run", "--suite", suite.path, "--name", "live", "--output", output.path])
         #expect(live.status == 0, "\(live.stderr)")

@@ -8,6 +8,7 @@ struct SimulationTests {
         suite.seed = seed
         suite.sandbox.seed = seed
         suite.mixed = mixed
+        suite.rateLimit = nil  // all three strategies at once would spend the default budget: these tests are about the runner
         suite.checks = [Suite.Check(strategy: nil, threshold: try Threshold(parsing: "count(error) == 0"))]
         return suite
     }

@@ -398,6 +398,7 @@ public final class PollingEngine: WebhookDriver {
         recorders[session.spec.strategy].countAnswer(
             endpoint, answer, fromIntendedMicros: (nowNanos - session.intendedNanos) / 1_000, fromSentMicros: (nowNanos - session.sentNanos) / 1_000, interval: interval
         )
+        if case .success(let response) = result { recorders[session.spec.strategy].countTransfer(endpoint, response, interval: interval) }
         if case .response(429, _, _) = answer { totals.rateLimited += 1 }
     }
 

@@ -18,10 +18,13 @@ public enum Metric: Hashable, Sendable {
     /// How long an accepted webhook waited between the receiver and its session's engine, wall µs: the
     /// harness's own share of the delivery lag (a busy engine loop shows here).
     case webhookInboxWait
+    /// One phase of an endpoint's transfers as the transport timed them, wall µs (live runs only).
+    case transfer(Endpoint, TransferPhase)
 
     /// Every metric, in the order of ``index``.
     public static let all: [Metric] = [.detectionLag, .timeToResult, .pollsPerSession, .scheduleSlip]
         + Endpoint.allCases.flatMap { [Metric.latency($0, corrected: true), .latency($0, corrected: false)] } + [.webhookDeliveryLag, .webhookInboxWait]
+        + Endpoint.allCases.flatMap { endpoint in TransferPhase.allCases.map { Metric.transfer(endpoint, $0) } }
 
     /// Its place in ``all``.
     public var index: Int {
@@ -33,6 +36,7 @@ public enum Metric: Hashable, Sendable {
         case .latency(let endpoint, let corrected): 4 + 2 * endpoint.index + (corrected ? 0 : 1)
         case .webhookDeliveryLag: 4 + 2 * Endpoint.allCases.count
         case .webhookInboxWait: 5 + 2 * Endpoint.allCases.count
+        case .transfer(let endpoint, let phase): 6 + 2 * Endpoint.allCases.count + endpoint.index * TransferPhase.allCases.count + phase.index
         }
     }
 
@@ -46,6 +50,7 @@ public enum Metric: Hashable, Sendable {
         case .latency(let endpoint, let corrected): "\(endpoint.rawValue)-latency" + (corrected ? "" : "-uncorrected")
         case .webhookDeliveryLag: "webhook-delivery-lag"
         case .webhookInboxWait: "webhook-inbox-wait"
+        case .transfer(let endpoint, let phase): "\(endpoint.rawValue)-\(phase.rawValue)"
         }
     }
 

@@ -61,6 +61,20 @@ public struct StrategySummary: Sendable, Codable, Equatable {
     public var scheduleSlip: Distribution
     /// For a strategy that asks for webhooks: what they did.
     public var webhooks: WebhookSummary?
+    /// Live runs: the transport's connections, HTTP versions and timing phases; nil when simulated.
+    public var transport: TransportSummary?
+}
+
+/// What the transport measured of a strategy's transfers, as k6 reports `http_req_connecting`,
+/// `http_req_tls_handshaking` and `http_req_waiting`.
+public struct TransportSummary: Sendable, Codable, Equatable {
+    /// Connections opened and reused, and responses by HTTP version.
+    public var connections: ConnectionCounts
+    /// Per endpoint, per ``TransferPhase`` (`dns`, `connect`, `tls`: transfers that opened a connection;
+    /// `first-byte`, `total`: every transfer), wall-ms.
+    public var phases: [String: [String: Distribution]]
+    /// Per phase, over every endpoint, wall-ms.
+    public var overall: [String: Distribution]
 }
 
 /// A webhook strategy's webhooks, summarised.
@@ -78,7 +92,7 @@ public struct WebhookSummary: Sendable, Codable, Equatable {
 public struct ClockOffset: Sendable, Codable, Equatable {
     /// Service clock minus client clock, model ms.
     public var offsetMillis: Double
-    /// Half the shortest create round trip: the estimate is within this, model ms.
+    /// Half the width of the offsets every create allows: the estimate is within this, model ms.
     public var uncertaintyMillis: Double
     /// Whether the client and service share one clock (the embedded sandbox): then the lag is exact.
     public var exact: Bool

@@ -104,8 +104,26 @@ public struct RunRecordBuilder {
                 deliveryLag: Distribution(recorder.histogram(.webhookDeliveryLag), unit: "model-ms", divisor: 1_000), counts: recorder.webhooks,
                 pollsSavedPerSession: recorder.webhooks.sessions == 0 ? 0 : Double(recorder.webhooks.pollsSaved) / Double(recorder.webhooks.sessions),
                 inboxWait: recorder.histogram(.webhookInboxWait).totalCount == 0 ? nil : Distribution(recorder.histogram(.webhookInboxWait), unit: "wall-ms", divisor: 1_000)
-            ) : nil
+            ) : nil,
+            transport: transport(recorder)
         )
+    }
+
+    /// The transport's figures, when it reported any.
+    static func transport(_ recorder: StrategyRecorder) -> TransportSummary? {
+        guard !recorder.counters.connections.isEmpty else { return nil }
+        var phases: [String: [String: Distribution]] = [:], overall: [String: Distribution] = [:]
+        for phase in TransferPhase.allCases {
+            var all = Histograms.micros()
+            for endpoint in Endpoint.allCases {
+                let histogram = recorder.histogram(.transfer(endpoint, phase))
+                guard histogram.totalCount > 0 else { continue }
+                phases[endpoint.rawValue, default: [:]][phase.rawValue] = Distribution(histogram, unit: "wall-ms", divisor: 1_000)
+                all.add(histogram)
+            }
+            if all.totalCount > 0 { overall[phase.rawValue] = Distribution(all, unit: "wall-ms", divisor: 1_000) }
+        }
+        return TransportSummary(connections: recorder.counters.connections, phases: phases, overall: overall)
     }
 
     /// Every count on which the client and the sandbox disagree. Where the client saw transport errors
@@ -134,15 +152,18 @@ public struct RunRecordBuilder {
         return differences
     }
 
-    /// The service-minus-client clock offset from the create with the shortest round trip.
+    /// The service-minus-client clock offset: the offsets every create allows, intersected (as NTP keeps
+    /// the tightest bounds), reported as the middle and half the width. Should the bounds disagree (a
+    /// clock that stepped mid-run), the narrowest single create's bounds stand alone.
     static func clockOffset(_ sessions: [SessionResult], exact: Bool) -> ClockOffset? {
-        let samples = sessions.compactMap { s -> (offset: Double, halfTrip: Double)? in
-            guard let offset = s.clockOffsetMicros, let halfTrip = s.createHalfTripMicros else { return nil }
-            return (Double(offset) / 1_000, Double(halfTrip) / 1_000)
-        }
-        guard let best = samples.min(by: { $0.halfTrip < $1.halfTrip }) else { return nil }
-        return exact ? ClockOffset(offsetMillis: 0, uncertaintyMillis: 0, exact: true)
-            : ClockOffset(offsetMillis: best.offset, uncertaintyMillis: best.halfTrip, exact: false)
+        let bounds = sessions.compactMap(\.clockOffsetBounds)
+        guard let narrowest = bounds.min(by: { $0.upperBound - $0.lowerBound < $1.upperBound - $1.lowerBound }) else { return nil }
+        if exact { return ClockOffset(offsetMillis: 0, uncertaintyMillis: 0, exact: true) }
+        let lower = bounds.map(\.lowerBound).max() ?? narrowest.lowerBound, upper = bounds.map(\.upperBound).min() ?? narrowest.upperBound
+        let kept = lower <= upper ? lower...upper : narrowest
+        return ClockOffset(
+            offsetMillis: Double(kept.lowerBound + kept.upperBound) / 2_000, uncertaintyMillis: Double(kept.upperBound - kept.lowerBound) / 2_000, exact: false
+        )
     }
 }
 

@@ -158,6 +158,7 @@ extension RequestCounters {
         rateLimited = summary.rateLimited
         retryAfterWaitMillis = Int64((summary.retryAfterWaitSeconds * 1_000).rounded())
         unknownStatuses = summary.unknownStatuses
+        connections = summary.transport?.connections ?? ConnectionCounts()
     }
 }
 

@@ -42,9 +42,11 @@ extension SessionResult {
         SessionMachine.clockOffsetMicros(serviceCreatedMillis: serviceCreatedMillis, sentMicros: createSentMicros, receivedMicros: createReceivedMicros)
     }
 
-    /// Half the create's round trip (µs): the offset estimate's uncertainty.
-    public var createHalfTripMicros: Int64? {
-        createReceivedMicros.map { ($0 - createSentMicros) / 2 }
+    /// The service-minus-client offsets (µs) this create allows: the service stamped `createdAt` (whole
+    /// milliseconds, rounded down) at some instant between sending and receiving; nil when unknown.
+    public var clockOffsetBounds: ClosedRange<Int64>? {
+        guard let created = serviceCreatedMillis, let received = createReceivedMicros, received >= createSentMicros else { return nil }
+        return (created * 1_000 - received)...(created * 1_000 + 999 - createSentMicros)
     }
 }
 
@@ -66,6 +68,8 @@ public struct RequestCounters: Sendable, Codable, Equatable {
     public var retryAfterWaitMillis: Int64 = 0
     /// Statuses the client does not know, treated as non-terminal.
     public var unknownStatuses: [String: Int] = [:]
+    /// What the transport reported about its connections (live runs only).
+    public var connections = ConnectionCounts()
 
     /// One request's answer as the counts see it.
     public enum Answer: Sendable, Equatable {
@@ -106,6 +110,33 @@ public struct RequestCounters: Sendable, Codable, Equatable {
         rateLimited += other.rateLimited
         retryAfterWaitMillis += other.retryAfterWaitMillis
         unknownStatuses.merge(other.unknownStatuses, uniquingKeysWith: +)
+        connections.merge(other.connections)
+    }
+}
+
+/// Transfers by whether they opened a connection, and by the HTTP version they spoke.
+public struct ConnectionCounts: Sendable, Codable, Equatable {
+    /// Transfers that opened a connection (TCP, and TLS where used).
+    public var opened = 0
+    /// Transfers that went over a connection already open (kept alive, or a multiplexed HTTP/2 stream).
+    public var reused = 0
+    /// Responses by HTTP version (`1.1`, `2`).
+    public var httpVersions: [String: Int] = [:]
+
+    public init() {}
+
+    /// Whether any transfer was counted: a live run's transport reports, a simulation's has none.
+    public var isEmpty: Bool { opened == 0 && reused == 0 }
+
+    mutating func count(_ response: HTTPResponse) {
+        if response.openedConnection { opened += 1 } else { reused += 1 }
+        if let version = response.httpVersion { httpVersions[version, default: 0] += 1 }
+    }
+
+    mutating func merge(_ other: ConnectionCounts) {
+        opened += other.opened
+        reused += other.reused
+        httpVersions.merge(other.httpVersions, uniquingKeysWith: +)
     }
 }
 
@@ -220,6 +251,15 @@ public struct StrategyRecorder: Sendable {
         record(.latency(endpoint, corrected: false), UInt64(clamping: max(1, fromSentMicros)), interval: interval)
         counters.count(endpoint, answer)
         if answer.isRateLimited { seconds[bucket(interval)].rateLimited += 1 }
+    }
+
+    /// What the transport measured of a response's transfer: its phases and its connection.
+    public mutating func countTransfer(_ endpoint: Endpoint, _ response: HTTPResponse, interval: Int) {
+        guard let timing = response.timing else { return }
+        counters.connections.count(response)
+        for (phase, micros) in timing.phases(openedConnection: response.openedConnection) {
+            record(.transfer(endpoint, phase), UInt64(clamping: max(1, micros)), interval: interval)
+        }
     }
 
     /// A session ended: its outcome, polls, time to result and `Retry-After` waits.

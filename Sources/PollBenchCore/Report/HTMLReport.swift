@@ -81,6 +81,10 @@ public enum HTMLReport {
             (summary.name, seen.map { ($0.rawValue, Double(summary.outcomes[$0.rawValue] ?? 0)) })
         }, title: "Outcomes per strategy")))
         body.append("<h2>Summary</h2><p class=\"hint\">Click a column to sort.</p>" + summaryTable(record))
+        if let (header, rows) = SummaryRows.transportTable(record) {
+            body.append("<h2>Transfer phases</h2><p class=\"hint\">Wall time, from the transport's own timing; dns, connect and tls over the transfers that opened a connection.</p>"
+                + sortableTable(id: "transport", header: header, rows: rows))
+        }
         return page(title: "pollbench: \(run.name)", body: body.joined(separator: "\n"))
     }
 

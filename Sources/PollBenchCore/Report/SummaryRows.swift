@@ -37,7 +37,39 @@ public enum SummaryRows {
             rows.append(row("malformed bodies") { String($0.malformedBodies) })
         }
         if s.contains(where: { $0.webhooks != nil }) { rows += webhookRows(s, seconds: seconds) }
+        if s.contains(where: { $0.transport != nil }) { rows += transportRows(s, millis: millis) }
         return (["metric"] + s.map(\.name), rows)
+    }
+
+    /// What the transport reported: the protocol, the connections and what opening them cost.
+    private static func transportRows(_ s: [StrategySummary], millis: (Double) -> String) -> [[String]] {
+        func row(_ label: String, _ value: (TransportSummary) -> String) -> [String] { [label] + s.map { summary in summary.transport.map(value) ?? "-" } }
+        func phase(_ t: TransportSummary, _ phase: TransferPhase, _ pick: (Distribution) -> Double) -> String { t.overall[phase.rawValue].map { millis(pick($0)) } ?? "-" }
+        return [
+            row("HTTP version") { $0.connections.httpVersions.sorted { $0.value > $1.value }.map { "HTTP/\($0.key)" }.joined(separator: ", ") },
+            row("connections opened / reused") { "\($0.connections.opened) / \($0.connections.reused)" },
+            row("TCP connect p50") { phase($0, .connect, \.p50) },
+            row("TLS handshake p50 / p99") { t in t.overall[TransferPhase.tls.rawValue].map { "\(millis($0.p50)) / \(millis($0.p99))" } ?? "-" },
+            row("first byte p99 (waiting)") { phase($0, .firstByte, \.p99) },
+        ]
+    }
+
+    /// Per strategy and endpoint, each transfer phase's p50 and p99 (wall ms): the breakdown k6 gives
+    /// as `http_req_connecting`, `http_req_tls_handshaking`, `http_req_waiting` and `http_req_duration`.
+    public static func transportTable(_ record: RunRecord) -> (header: [String], rows: [[String]])? {
+        guard record.strategies.contains(where: { $0.transport != nil }) else { return nil }
+        let header = ["strategy", "endpoint"] + TransferPhase.allCases.map { "\($0.rawValue) p50 / p99" }
+        var rows: [[String]] = []
+        for summary in record.strategies {
+            guard let transport = summary.transport else { continue }
+            for endpoint in Endpoint.allCases {
+                guard let phases = transport.phases[endpoint.rawValue] else { continue }
+                rows.append([summary.name, endpoint.rawValue] + TransferPhase.allCases.map { phase in
+                    phases[phase.rawValue].map { String(format: "%.2f / %.2f ms", $0.p50, $0.p99) } ?? "-"
+                })
+            }
+        }
+        return (header, rows)
     }
 
     /// The webhook strategies' figures (a dash for the others): which channel saw the end first, the
@@ -140,6 +172,11 @@ public enum SummaryMarkdown {
             "|" + header.indices.map { $0 == 0 ? "---" : "---:" }.joined(separator: "|") + "|",
         ]
         lines += rows.map { "| " + $0.joined(separator: " | ") + " |" }
+        if let (header, rows) = SummaryRows.transportTable(record) {
+            lines += ["", "Transfer phases (wall time; dns, connect and tls over the transfers that opened a connection):", ""]
+            lines += ["| " + header.joined(separator: " | ") + " |", "|" + header.indices.map { $0 < 2 ? "---" : "---:" }.joined(separator: "|") + "|"]
+            lines += rows.map { "| " + $0.joined(separator: " | ") + " |" }
+        }
         lines += ["", SummaryRows.groundTruthLine(record)]
         if !record.thresholds.isEmpty { lines += [""] + SummaryRows.thresholdLines(record).map { "- " + $0 } }
         if let offset = record.clockOffset, !offset.exact {

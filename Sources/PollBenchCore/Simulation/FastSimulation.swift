@@ -35,7 +35,7 @@ public struct FastSimulation: Sendable {
         let users = slots.map { slot in providers[slot.providerID].map { PlannedUser(plan: rules.plan(key: slot.key, provider: $0), provider: $0) } }
         var service = SimulatedService(
             rules: rules, users: users,
-            budget: ClientBudget(rateLimit: suite.rateLimit, endpointLimits: suite.endpointLimits, now: Simulation.startMillis),
+            budget: ClientBudget(rateLimit: suite.rateLimit.map(suite.shareOfBudget), endpointLimits: suite.endpointLimits.mapValues(suite.shareOfBudget), now: Simulation.startMillis),
             faultStreams: slots.map { rules.faultStream(key: $0.key) }, webhooks: WebhookDispatcher(rules: rules.webhooks)
         )
         let keyHashes = slots.map { StableHash.fnv1a($0.key) }

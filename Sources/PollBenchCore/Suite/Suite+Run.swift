@@ -41,11 +41,21 @@ extension Suite {
     /// The request-rate cap of this process: the suite's, divided between the shards.
     public var shardRequestCap: Double { maxRequestsPerSecond / Double(workload.shard?.count ?? 1) }
 
+    /// A shard's part of a budget the whole run shares: its rate and burst divided by the shard count.
+    /// (N buckets of 1/N are close to one shared bucket, not equal to it.)
+    func shareOfBudget(_ limit: TokenBucket.Limit) -> TokenBucket.Limit {
+        guard let count = workload.shard?.count, count > 1 else { return limit }
+        return TokenBucket.Limit(rate: limit.rate / Double(count), burst: max(1, limit.burst / count))
+    }
+
     /// The embedded sandbox for a run: the suite's settings with one client that holds the run's budget,
     /// keeping every session until the run has read its ground truth.
     public func sandboxConfiguration(client: BasicCredentials, webhookSecret: String? = nil) -> SandboxConfiguration {
         var configuration = sandbox
-        configuration.clients = [.init(id: client.clientID, secret: client.clientSecret, rateLimit: rateLimit, endpointLimits: endpointLimits, webhookSecret: webhookSecret)]
+        configuration.clients = [.init(
+            id: client.clientID, secret: client.clientSecret, rateLimit: rateLimit.map(shareOfBudget), endpointLimits: endpointLimits.mapValues(shareOfBudget),
+            webhookSecret: webhookSecret
+        )]
         configuration.graceSeconds = 1_000_000_000
         return configuration
     }
@@ -60,7 +70,7 @@ extension Suite {
         info.wallSeconds = wallSeconds
         info.caps = RunCaps(sessionsPerStrategy: 100_000, requestsPerSecond: shardRequestCap, wallSeconds: Double(maxDurationMillis) / 1_000)
         info.shard = workload.shard
-        info.budget = target == "embedded" ? rateLimit : nil
+        info.budget = target == "embedded" ? rateLimit.map(shareOfBudget) : nil
         return info
     }
 

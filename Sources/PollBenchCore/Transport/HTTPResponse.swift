@@ -16,7 +16,7 @@ public struct ResponseHeaders: Sendable, Equatable {
 }
 
 /// The transport's own timing of one transfer, in microseconds from its start
-/// (each figure includes the ones before it, as curl reports them).
+/// (each figure includes the ones before it, as curl reports them: its `*_TIME_T` values).
 public struct TransferTiming: Sendable, Equatable {
     /// Name resolution done.
     public var dnsMicros: Int64
@@ -24,18 +24,55 @@ public struct TransferTiming: Sendable, Equatable {
     public var connectMicros: Int64
     /// TLS handshake done (0 for plain HTTP).
     public var tlsMicros: Int64
+    /// About to send the request: the connection (new or reused) is ready.
+    public var requestSentMicros: Int64
     /// First response byte received.
     public var firstByteMicros: Int64
     /// Transfer complete.
     public var totalMicros: Int64
 
     /// Creates a timing record.
-    public init(dnsMicros: Int64 = 0, connectMicros: Int64 = 0, tlsMicros: Int64 = 0, firstByteMicros: Int64 = 0, totalMicros: Int64 = 0) {
+    public init(dnsMicros: Int64 = 0, connectMicros: Int64 = 0, tlsMicros: Int64 = 0, requestSentMicros: Int64 = 0, firstByteMicros: Int64 = 0, totalMicros: Int64 = 0) {
         self.dnsMicros = dnsMicros
         self.connectMicros = connectMicros
         self.tlsMicros = tlsMicros
+        self.requestSentMicros = requestSentMicros
         self.firstByteMicros = firstByteMicros
         self.totalMicros = totalMicros
+    }
+
+    /// How long each phase took (µs), as ``TransferPhase`` names them; the connection's phases only when
+    /// this transfer opened one (a reused connection costs nothing there).
+    public func phases(openedConnection: Bool) -> [(TransferPhase, Int64)] {
+        var phases: [(TransferPhase, Int64)] = []
+        if openedConnection {
+            phases.append((.dns, dnsMicros))
+            phases.append((.connect, connectMicros - dnsMicros))
+            if tlsMicros > 0 { phases.append((.tls, tlsMicros - connectMicros)) }
+        }
+        phases.append((.firstByte, firstByteMicros - requestSentMicros))
+        phases.append((.total, totalMicros))
+        return phases
+    }
+}
+
+/// A phase of a transfer, as k6 splits `http_req_duration`: name resolution, TCP connect, TLS handshake
+/// (each only on a transfer that opened a connection), the wait for the first byte after the request
+/// was sent (k6's `http_req_waiting`) and the whole transfer.
+public enum TransferPhase: String, Sendable, CaseIterable, Codable {
+    case dns, connect, tls
+    case firstByte = "first-byte"
+    case total
+
+    /// Its place in `allCases`, without a search.
+    public var index: Int {
+        switch self {
+        case .dns: 0
+        case .connect: 1
+        case .tls: 2
+        case .firstByte: 3
+        case .total: 4
+        }
     }
 }
 
@@ -47,17 +84,23 @@ public struct HTTPResponse: Sendable {
     public var headers: ResponseHeaders
     /// The body bytes.
     public var body: [UInt8]
-    /// The transport's timing breakdown.
-    public var timing: TransferTiming
+    /// The transport's timing breakdown; nil when no transport measured one (a simulation).
+    public var timing: TransferTiming?
     /// Whether the transfer opened a new connection (false: a kept-alive one was reused).
     public var openedConnection: Bool
+    /// The HTTP version the response came in (`1.1`, `2`, `3`); nil when not known.
+    public var httpVersion: String?
 
     /// Creates a response.
-    public init(status: Int, headers: ResponseHeaders = ResponseHeaders(), body: [UInt8] = [], timing: TransferTiming = TransferTiming(), openedConnection: Bool = false) {
+    public init(
+        status: Int, headers: ResponseHeaders = ResponseHeaders(), body: [UInt8] = [], timing: TransferTiming? = nil, openedConnection: Bool = false,
+        httpVersion: String? = nil
+    ) {
         self.status = status
         self.headers = headers
         self.body = body
         self.timing = timing
         self.openedConnection = openedConnection
+        self.httpVersion = httpVersion
     }
 }
