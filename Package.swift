@@ -18,6 +18,9 @@ let package = Package(
         // Only FullFoundation: the default ConfigurationSupport trait would build swift-configuration for nothing.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // The sandbox's self-signed TLS certificate (Hummingbird's TLS already builds swift-nio-ssl and swift-asn1).
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
@@ -53,6 +56,11 @@ let package = Package(
             name: "PollBenchHTTPServer",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -79,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "pollbench",
             dependencies: [
-                "PollBenchCore", "PollBenchCurl", "PollBenchSandbox", "PollBenchReceiver",
+                "PollBenchCore", "PollBenchCurl", "PollBenchSandbox", "PollBenchReceiver", "PollBenchHTTPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

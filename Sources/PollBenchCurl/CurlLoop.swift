@@ -89,6 +89,10 @@ final class CurlLoop: TransportLoop {
         while let (raw, code) = multi.nextCompleted() {
             guard let handle = handle(for: raw) else { continue }
             multi.remove(handle)
+            if Self.safeToRetry(code, handle) {
+                handle.rearmForRetry()
+                do { try multi.add(handle); continue } catch {}
+            }
             let result = handle.finish(code)
             finish(tag: handle.tag, result: result)
             if let next = waiting.popFirst() {
@@ -97,6 +101,13 @@ final class CurlLoop: TransportLoop {
                 idle.append(handle)
             }
         }
+    }
+
+    /// Whether a failed transfer goes out again, once: a GET whose HTTP/2 connection the server shut
+    /// (GOAWAY) under it. A GOAWAY names the last stream the server processed; curl 7.88 does not say
+    /// which, but a GET is safe to repeat either way, as browsers do. The response counts the retry.
+    private static func safeToRetry(_ code: CURLcode, _ handle: EasyHandle) -> Bool {
+        code == CURLE_HTTP2 && handle.method == .get && handle.retries == 0
     }
 
     private func finish(tag: Int, result: HTTPResult) {

@@ -1,3 +1,13 @@
+/// Which HTTP version the client asks for.
+public enum HTTPVersionChoice: String, Sendable, CaseIterable {
+    /// HTTP/1.1 only: one request per connection at a time.
+    case http1 = "1.1"
+    /// HTTP/2: negotiated by ALPN over TLS, with prior knowledge (h2c) over plain HTTP.
+    case http2 = "2"
+    /// HTTP/2 where TLS's ALPN offers it, HTTP/1.1 otherwise (plain HTTP is always 1.1).
+    case auto
+}
+
 /// How the libcurl transport connects: threads, pool sizes and TLS.
 public struct CurlTransportConfiguration: Sendable {
     /// Worker threads, each with its own multi handle and handle pool.
@@ -7,6 +17,10 @@ public struct CurlTransportConfiguration: Sendable {
     public var connectionsPerWorker: Int
     /// A CA bundle file to verify servers with instead of the system's.
     public var caBundlePath: String?
+    /// PEM certificates to verify servers with, in memory (the embedded sandbox's own), instead of a file.
+    public var caCertificatesPEM: String?
+    /// The HTTP version to ask for.
+    public var httpVersion: HTTPVersionChoice
     /// Whether to verify the server's certificate and host name. Turning it off is an explicit opt-out.
     public var verifyPeer: Bool
     /// The `User-Agent` header.
@@ -17,12 +31,16 @@ public struct CurlTransportConfiguration: Sendable {
         workers: Int = 1,
         connectionsPerWorker: Int = 64,
         caBundlePath: String? = nil,
+        caCertificatesPEM: String? = nil,
+        httpVersion: HTTPVersionChoice = .auto,
         verifyPeer: Bool = true,
         userAgent: String = "pollbench"
     ) {
         self.workers = workers
         self.connectionsPerWorker = connectionsPerWorker
         self.caBundlePath = caBundlePath
+        self.caCertificatesPEM = caCertificatesPEM
+        self.httpVersion = httpVersion
         self.verifyPeer = verifyPeer
         self.userAgent = userAgent
     }

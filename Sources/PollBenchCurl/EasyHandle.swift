@@ -9,6 +9,10 @@ final class EasyHandle {
     let index: Int
     /// The tag of the request it carries.
     var tag = 0
+    /// The method of the request it carries.
+    private(set) var method = HTTPMethod.get
+    /// Times the request was sent again after the server closed a reused connection under it.
+    private(set) var retries = 0
 
     fileprivate var body: [UInt8] = []
     fileprivate var headers = ResponseHeaders()
@@ -36,13 +40,25 @@ final class EasyHandle {
         try pb_easy_setopt_ptr(raw, CURLOPT_WRITEDATA, me).check("CURLOPT_WRITEDATA")
         try pb_easy_setopt_write_callback(raw, CURLOPT_HEADERFUNCTION, easyWriteHeader).check("CURLOPT_HEADERFUNCTION")
         try pb_easy_setopt_ptr(raw, CURLOPT_HEADERDATA, me).check("CURLOPT_HEADERDATA")
-        // HTTP/2 over TLS when ALPN offers it, HTTP/1.1 otherwise; wait for a multiplexed stream rather than open a connection.
-        try pb_easy_setopt_long(raw, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS).check("CURLOPT_HTTP_VERSION")
+        // Wait for a multiplexed HTTP/2 stream rather than open a connection (the multi handle caps streams per connection).
+        let version = switch configuration.httpVersion {
+        case .http1: CURL_HTTP_VERSION_1_1
+        case .http2: CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE  // over TLS, ALPN still decides
+        case .auto: CURL_HTTP_VERSION_2TLS
+        }
+        try pb_easy_setopt_long(raw, CURLOPT_HTTP_VERSION, version).check("CURLOPT_HTTP_VERSION")
         try pb_easy_setopt_long(raw, CURLOPT_PIPEWAIT, 1).check("CURLOPT_PIPEWAIT")
         try pb_easy_setopt_long(raw, CURLOPT_SSL_VERIFYPEER, configuration.verifyPeer ? 1 : 0).check("CURLOPT_SSL_VERIFYPEER")
         try pb_easy_setopt_long(raw, CURLOPT_SSL_VERIFYHOST, configuration.verifyPeer ? 2 : 0).check("CURLOPT_SSL_VERIFYHOST")
         if let path = configuration.caBundlePath {
             try path.withCString { pb_easy_setopt_ptr(raw, CURLOPT_CAINFO, $0) }.check("CURLOPT_CAINFO")
+        }
+        if let pem = configuration.caCertificatesPEM {
+            // CURL_BLOB_COPY: curl keeps its own copy, so the bytes need live only for the call.
+            try pem.utf8CString.withUnsafeBufferPointer { bytes in
+                var blob = curl_blob(data: UnsafeMutableRawPointer(mutating: bytes.baseAddress), len: bytes.count - 1, flags: UInt32(CURL_BLOB_COPY))
+                return pb_easy_setopt_ptr(raw, CURLOPT_CAINFO_BLOB, &blob)
+            }.check("CURLOPT_CAINFO_BLOB")
         }
         try configuration.userAgent.withCString { pb_easy_setopt_ptr(raw, CURLOPT_USERAGENT, $0) }.check("CURLOPT_USERAGENT")
         body.reserveCapacity(16 * 1024)
@@ -57,9 +73,9 @@ final class EasyHandle {
     /// Sets the handle up for `request`, touching only the options that differ from its last request.
     func prepare(_ request: HTTPRequest, tag: Int) throws(CurlSetupError) {
         self.tag = tag
-        body.removeAll(keepingCapacity: true)
-        headers = ResponseHeaders()
-        errorBuffer[0] = 0
+        method = request.method
+        retries = 0
+        clearResponse()
         try request.url.withCString { pb_easy_setopt_ptr(raw, CURLOPT_URL, $0) }.check("CURLOPT_URL")
         // A POST always carries a body, if only an empty one, so that curl sends Content-Length.
         let body = request.body ?? (request.method == .post ? [] : nil)
@@ -78,6 +94,18 @@ final class EasyHandle {
             try pb_easy_setopt_long(raw, CURLOPT_TIMEOUT_MS, millis).check("CURLOPT_TIMEOUT_MS")
             lastTimeout = request.timeout
         }
+    }
+
+    /// Readies the same request to be sent again: its options stay, what came back is dropped.
+    func rearmForRetry() {
+        retries += 1
+        clearResponse()
+    }
+
+    private func clearResponse() {
+        body.removeAll(keepingCapacity: true)
+        headers = ResponseHeaders()
+        errorBuffer[0] = 0
     }
 
     private func setMethod(_ method: HTTPMethod, body: [UInt8]?) throws(CurlSetupError) {
@@ -153,7 +181,10 @@ final class EasyHandle {
             totalMicros: info(CURLINFO_TOTAL_TIME_T)
         )
         return .success(
-            HTTPResponse(status: status, headers: headers, body: Array(body), timing: timing, openedConnection: connects > 0, httpVersion: Self.versionName(version))
+            HTTPResponse(
+                status: status, headers: headers, body: Array(body), timing: timing, openedConnection: connects > 0, httpVersion: Self.versionName(version),
+                retries: retries
+            )
         )
     }
 

@@ -1,4 +1,6 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdHTTP2
 import Logging
 import ServiceLifecycle
 
@@ -17,15 +19,25 @@ public struct LoopbackServer: Sendable {
         self.task = task
     }
 
-    /// Serves `responder` on `host:port` (`port` 0: an ephemeral one).
-    /// - Throws: ``LoopbackServerError`` when it cannot listen there.
-    public static func start<Responder: HTTPResponder>(responder: Responder, host: String, port: Int, label: String) async throws -> LoopbackServer
+    /// Serves `responder` on `host:port` (`port` 0: an ephemeral one): plain HTTP/1.1 or, with `tls`, HTTPS
+    /// offering HTTP/2 and HTTP/1.1 by ALPN.
+    /// - Throws: ``LoopbackServerError`` when it cannot listen there or the TLS material is unusable.
+    public static func start<Responder: HTTPResponder>(
+        responder: Responder, host: String, port: Int, label: String, tls: TLSIdentity? = nil
+    ) async throws -> LoopbackServer
     where Responder.Context: RequestContext & InitializableFromSource<ApplicationRequestContextSource> {
         var logger = Logger(label: label)
         logger.logLevel = .error
         let bound = AsyncStream<Int?>.makeStream()
+        let server: HTTPServerBuilder
+        do {
+            server = try tls.map { try .http2Upgrade(tlsConfiguration: try $0.serverConfiguration()) } ?? .http1()
+        } catch {
+            throw LoopbackServerError(message: "cannot use the TLS certificate and key: \(error)")
+        }
         let application = Application(
             responder: responder,
+            server: server,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 bound.continuation.yield(channel.localAddress?.port)

@@ -22,7 +22,7 @@ struct SandboxResponder: HTTPResponder {
         do {
             body = try await request.collectBody(upTo: limit)
         } catch {
-            return Self.json(413, APIError.bodyTooLarge(limit).envelope(instance: path, timestamp: clock.nowMillis()))
+            return Self.response(service.errorResponse(.bodyTooLarge(limit), instance: path, now: clock.nowMillis()))
         }
         let answer = service.handle(
             SandboxRequest(
@@ -65,7 +65,7 @@ struct SandboxResponder: HTTPResponder {
 
     /// Ground truth for the harness: `stats` (JSON counts), `sessions` (JSON, with terminal times), `metrics` (Prometheus).
     private func admin(_ path: String, method: HTTPRequest.Method) -> Response {
-        guard method == .get else { return Self.json(405, APIError.methodNotAllowed(method.rawValue).envelope(instance: path, timestamp: clock.nowMillis())) }
+        guard method == .get else { return Self.response(service.errorResponse(.methodNotAllowed(method.rawValue), instance: path, now: clock.nowMillis())) }
         let now = clock.nowMillis()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -79,8 +79,17 @@ struct SandboxResponder: HTTPResponder {
             headers[.contentType] = "text/plain; version=0.0.4"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: PrometheusText.render(service.groundTruth(now: now), live: service.liveSessionCount()))))
         default:
-            return Self.json(404, APIError.routeNotFound(path).envelope(instance: path, timestamp: now))
+            return Self.response(service.errorResponse(.routeNotFound(path), instance: path, now: now))
         }
+    }
+
+    /// A service answer as it is, without faults.
+    private static func response(_ answer: SandboxResponse) -> Response {
+        var headers = HTTPFields()
+        for header in answer.headers {
+            if let name = HTTPField.Name(header.name) { headers[name] = header.value }
+        }
+        return Response(status: HTTPResponse.Status(code: answer.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 
     private static func json(_ status: Int, _ bytes: [UInt8]) -> Response {

@@ -10,27 +10,32 @@ public final class SandboxServer: Sendable {
     public let clock: ModelClock
     private let server: LoopbackServer
     private let sender: WebhookSender?
+    /// `https` when it serves TLS, else `http`.
+    public let scheme: String
 
     /// The bound port.
     public var port: Int { server.port }
 
     /// The API base URL, e.g. `http://127.0.0.1:8080/api/v1`.
-    public var baseURL: String { "http://127.0.0.1:\(port)/api/v1" }
+    public var baseURL: String { "\(scheme)://127.0.0.1:\(port)\(service.configuration.api.basePath)" }
 
-    private init(service: SandboxService, clock: ModelClock, server: LoopbackServer, sender: WebhookSender?) {
+    private init(service: SandboxService, clock: ModelClock, server: LoopbackServer, sender: WebhookSender?, scheme: String) {
         self.service = service
         self.clock = clock
         self.server = server
         self.sender = sender
+        self.scheme = scheme
     }
 
     /// Starts a server on 127.0.0.1 (`port` 0: an ephemeral one) and returns once it accepts connections.
     /// With `webhookTransport`, it also sends the webhooks of sessions created with a `webhookUrl`.
+    /// With `tls`, it serves HTTPS, offering HTTP/2 and HTTP/1.1 by ALPN.
     /// `clockSkewMillis` runs the service's clock that far ahead of the wall clock (negative: behind), as
     /// a remote service's own clock may be: every timestamp it writes carries the skew.
     /// - Throws: ``SandboxServerError`` for a bad configuration or a port that cannot be bound.
     public static func start(
-        configuration: SandboxConfiguration, port: Int = 0, startMillis: Int64? = nil, clockSkewMillis: Int64 = 0, webhookTransport: (any HTTPTransport)? = nil
+        configuration: SandboxConfiguration, port: Int = 0, startMillis: Int64? = nil, clockSkewMillis: Int64 = 0, tls: TLSIdentity? = nil,
+        webhookTransport: (any HTTPTransport)? = nil
     ) async throws -> SandboxServer {
         if let problem = configuration.problem() { throw SandboxServerError(message: "sandbox configuration: \(problem)") }
         let start = (startMillis ?? WallClock.nowMillis()) + clockSkewMillis
@@ -38,13 +43,14 @@ public final class SandboxServer: Sendable {
         let service = SandboxService(configuration: configuration, startMillis: start)
         let server: LoopbackServer
         do {
-            server = try await LoopbackServer.start(responder: SandboxResponder(service: service, clock: clock), host: "127.0.0.1", port: port, label: "pollbench.sandbox")
+            server = try await LoopbackServer.start(responder: SandboxResponder(service: service, clock: clock), host: "127.0.0.1", port: port, label: "pollbench.sandbox", tls: tls)
         } catch {
             throw SandboxServerError(message: "\(error)")
         }
-        service.origin = "http://127.0.0.1:\(server.port)"
+        let scheme = tls == nil ? "http" : "https"
+        service.origin = "\(scheme)://127.0.0.1:\(server.port)"
         let sender = webhookTransport.map { WebhookSender(service: service, clock: clock, transport: $0) }
-        return SandboxServer(service: service, clock: clock, server: server, sender: sender)
+        return SandboxServer(service: service, clock: clock, server: server, sender: sender, scheme: scheme)
     }
 
     /// Stops sending webhooks, once the attempts in flight are answered: the webhook counts are final then.

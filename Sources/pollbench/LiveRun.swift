@@ -1,6 +1,7 @@
 import Foundation
 import PollBenchCore
 import PollBenchCurl
+import PollBenchHTTPServer
 import PollBenchReceiver
 import PollBenchSandbox
 
@@ -28,6 +29,7 @@ struct LiveRun {
 
         var server: SandboxServer?
         let baseURL: String, credentials: BasicCredentials, clock: ModelClock
+        let identity = try settings.tls ? Self.selfSignedIdentity() : nil
         // The embedded sandbox posts its webhooks through a transport of its own, never the engines'.
         let webhookSender = try settings.webhooks.map { _ in try Self.transport(CurlTransportConfiguration(workers: 1, connectionsPerWorker: 64)) }
         defer { webhookSender?.shutdown() }
@@ -35,7 +37,7 @@ struct LiveRun {
             (baseURL, credentials) = (target.baseURL, target.credentials)
             clock = ModelClock(startMillis: startedMillis, scale: 1)
         } else {
-            let (embedded, client) = try await Self.startSandbox(settings, webhookTransport: webhookSender)
+            let (embedded, client) = try await Self.startSandbox(settings, tls: identity, webhookTransport: webhookSender)
             server = embedded
             (baseURL, credentials, clock) = (embedded.baseURL, client, embedded.clock)
         }
@@ -54,7 +56,8 @@ struct LiveRun {
         for (number, round) in settings.suite.rounds.enumerated() where !stop.isRequested {
             let roundStart = clock.nanos(since: .now)
             let perWorker = try runRound(
-                round, number: number, baseURL: baseURL, credentials: credentials, clock: clock, intervalOrigin: roundStart, board: board, stop: stop, receiver: receiver
+                round, number: number, baseURL: baseURL, credentials: credentials, clock: clock, intervalOrigin: roundStart, board: board, stop: stop, receiver: receiver,
+                trusting: identity?.certificatePEM
             )
             for workerRecorders in perWorker {
                 for (position, strategy) in round.enumerated() { recorders[strategy].append(workerRecorders[position]) }
@@ -88,7 +91,7 @@ struct LiveRun {
     /// Runs one round's strategies at once on every worker; returns each worker's recorders in the round's order.
     private func runRound(
         _ round: [Int], number: Int, baseURL: String, credentials: BasicCredentials, clock: ModelClock, intervalOrigin: Int64, board: ProgressBoard, stop: StopSignal,
-        receiver: (server: WebhookReceiverServer, url: String)?
+        receiver: (server: WebhookReceiverServer, url: String)?, trusting certificatePEM: String?
     ) throws -> [[StrategyRecorder]] {
         var configuration = settings.suite.engineConfiguration(round: round, baseURL: baseURL, credentials: credentials, workers: settings.workers)
         if settings.trace {
@@ -104,7 +107,10 @@ struct LiveRun {
         let webhookBase = receiver.map { "\($0.url)/\(number)" }
         do {
             return try CurlTransport.run(
-                configuration: CurlTransportConfiguration(workers: workers, connectionsPerWorker: settings.connections, caBundlePath: settings.target?.caBundle),
+                configuration: CurlTransportConfiguration(
+                    workers: workers, connectionsPerWorker: settings.connections, caBundlePath: settings.target?.caBundle, caCertificatesPEM: certificatePEM,
+                    httpVersion: settings.httpVersion
+                ),
                 makeDriver: { worker in
                     let share = concurrency / workers + (worker < concurrency % workers ? 1 : 0)
                     var mine = engineConfiguration
@@ -122,15 +128,20 @@ struct LiveRun {
     }
 
     /// The embedded sandbox with a throwaway credential that never leaves the process.
-    private static func startSandbox(_ settings: RunSettings, webhookTransport: CurlTransport?) async throws -> (SandboxServer, BasicCredentials) {
+    private static func startSandbox(_ settings: RunSettings, tls: TLSIdentity?, webhookTransport: CurlTransport?) async throws -> (SandboxServer, BasicCredentials) {
         var random = SystemRandomNumberGenerator()
         let client = BasicCredentials(clientID: "RUN" + String(random.next() % 100_000, radix: 10), clientSecret: (0..<4).map { _ in String(format8: random.next()) }.joined())
         do {
             let configuration = settings.suite.sandboxConfiguration(client: client, webhookSecret: settings.webhooks?.secret)
-            return (try await SandboxServer.start(configuration: configuration, webhookTransport: webhookTransport), client)
+            return (try await SandboxServer.start(configuration: configuration, tls: tls, webhookTransport: webhookTransport), client)
         } catch {
             throw CommandFailure(message: "cannot start the embedded sandbox: \(error)", exitCode: 3)
         }
+    }
+
+    /// A certificate for the embedded sandbox's HTTPS, trusted by this run's client alone.
+    private static func selfSignedIdentity() throws -> TLSIdentity {
+        do { return try TLSIdentity.selfSigned() } catch { throw CommandFailure(message: "cannot make a TLS certificate: \(error)", exitCode: 3) }
     }
 
     /// The webhook receiver, and the address sessions give the service.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PollBenchCore
+import PollBenchCurl
 
 /// `pollbench run`: the main job. Compares polling strategies on one workload.
 struct RunCommand: AsyncParsableCommand {
@@ -74,6 +75,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "A CA bundle to verify a TLS target with.")
     var caBundle: String?
 
+    @Flag(help: "Serve the embedded sandbox over HTTPS (a self-signed certificate made at start, which the client verifies), offering HTTP/2 and HTTP/1.1.")
+    var tls = false
+
+    @Option(help: "The HTTP version to ask for: 1.1, 2 (by ALPN over TLS, prior knowledge over plain HTTP) or auto (HTTP/2 where TLS offers it; default).")
+    var http = "auto"
+
     @Option(help: "Where run directories go.")
     var output = "results"
 
@@ -116,6 +123,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         if let name, name.isEmpty || name.count > 64 { throw ValidationError("--name must be 1 to 64 characters") }
         if let maxRate, !(1...1_000_000).contains(maxRate) { throw ValidationError("--max-rate must be 1...1000000 requests per second") }
+        if HTTPVersionChoice(rawValue: http) == nil { throw ValidationError("--http must be 1.1, 2 or auto") }
+        if tls, target != nil { throw ValidationError("--tls serves the embedded sandbox over HTTPS; for a remote target give an https:// --target (and --ca-bundle)") }
     }
 
     func run() async throws {
@@ -200,7 +209,7 @@ struct RunCommand: AsyncParsableCommand {
             return RunSettings(
                 suite: plan, name: name ?? (suite?.name ?? "run"), connections: connections,
                 target: try plan.target.map { try RemoteTarget(url: $0, allowAnyHost: allowNonSandbox, caBundle: caBundle, credentialsFile: credentials) },
-                output: output, trace: trace,
+                output: output, trace: trace, tls: tls, httpVersion: HTTPVersionChoice(rawValue: http) ?? .auto,
                 webhooks: plan.usesWebhooks ? try WebhookSettings(listen: webhookListen, url: webhookUrl, embedded: plan.target == nil) : nil
             )
         } catch let error as StrategySyntaxError {
@@ -219,6 +228,10 @@ struct RunSettings: Sendable {
     var target: RemoteTarget?
     var output: String
     var trace: Bool
+    /// Whether the embedded sandbox serves HTTPS.
+    var tls = false
+    /// The HTTP version the client asks for.
+    var httpVersion = HTTPVersionChoice.auto
     /// The receiver's settings, when a strategy uses webhooks.
     var webhooks: WebhookSettings?
 

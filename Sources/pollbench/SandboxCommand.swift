@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PollBenchCore
 import PollBenchCurl
+import PollBenchHTTPServer
 import PollBenchSandbox
 
 /// `pollbench sandbox`: the simulated verification service, standalone.
@@ -30,13 +31,42 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Where a generated credential pair is written (mode 0600).")
     var credentialsFile = "results/sandbox-credentials"
 
-    @Option(help: "Run the service's clock this far ahead of this machine's (negative: behind), e.g. 7.5s or -2s; every timestamp it writes carries it.")
+    @Option(help: "The API generation to serve: api-v1 (/api/v1, pending) or connect-v1 (/connect/v1, awaiting_user_action and authenticating, RFC 7807 problems).")
+    var api: String?
+
+    @Flag(help: "Serve HTTPS, offering HTTP/2 and HTTP/1.1 by ALPN; without --tls-cert, a self-signed certificate for localhost, 127.0.0.1 and ::1 is made and written beside the credentials file.")
+    var tls = false
+
+    @Option(help: "A PEM certificate (chain) to serve HTTPS with, instead of a self-signed one (needs --tls-key).")
+    var tlsCert: String?
+
+    @Option(help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
+    @Option(help: "Run the service's clock this far ahead of this machine's (negative: behind), e.g. 7.5s or, with '=', --clock-skew=-2s; every timestamp it writes carries it.")
     var clockSkew: String?
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         if let timeScale, !(timeScale > 0 && timeScale <= 10_000) { throw ValidationError("--time-scale must be in (0, 10000]") }
+        if let api, APIGeneration(rawValue: api) == nil { throw ValidationError("--api must be api-v1 or connect-v1") }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if let clockSkew, skewMillis(clockSkew) == nil { throw ValidationError("--clock-skew: expected a duration such as 7.5s or -2s, within a day, not '\(clockSkew)'") }
+    }
+
+    /// The HTTPS identity, if any, and a line saying where its certificate is: the given files, or a
+    /// self-signed certificate written beside the credentials file for clients to trust.
+    private func tlsIdentity() throws -> (TLSIdentity?, String?) {
+        if let tlsCert, let tlsKey { return (try TLSIdentity.load(certificatePath: tlsCert, keyPath: tlsKey), "HTTPS with the certificate in \(tlsCert)") }
+        guard tls else { return (nil, nil) }
+        let path = URL(fileURLWithPath: credentialsFile).deletingLastPathComponent().appendingPathComponent("sandbox-cert.pem").path
+        do {
+            let identity = try TLSIdentity.selfSigned()
+            try identity.writeCertificate(to: path)
+            return (identity, "HTTPS (HTTP/2 and HTTP/1.1) with a self-signed certificate in \(path) (use it with: pollbench run --ca-bundle \(path))")
+        } catch {
+            throw CommandFailure(message: "cannot make or write a TLS certificate at \(path): \(error)", exitCode: 3)
+        }
     }
 
     /// `7.5s` → 7500, `-2s` → -2000; nil when it is not a duration within a day.
@@ -51,6 +81,7 @@ struct SandboxCommand: AsyncParsableCommand {
             var configuration = try config.map(SandboxConfigurationFile.load) ?? SandboxConfiguration()
             if let timeScale { configuration.timeScale = timeScale }
             if let seed { configuration.seed = seed }
+            if let generation = api.flatMap(APIGeneration.init(rawValue:)) { configuration.api = generation }
             let credentialNote = try SandboxCredentials.ensureClient(in: &configuration, generatedFile: credentialsFile)
             if let secret = ProcessInfo.processInfo.environment[WebhookSettings.secretVariable], !secret.isEmpty {
                 for index in configuration.clients.indices where configuration.clients[index].webhookSecret == nil { configuration.clients[index].webhookSecret = secret }
@@ -58,10 +89,12 @@ struct SandboxCommand: AsyncParsableCommand {
             let webhooks = try CurlTransport(configuration: CurlTransportConfiguration(workers: 1, connectionsPerWorker: 64))
             defer { webhooks.shutdown() }
             let skew = clockSkew.flatMap(skewMillis) ?? 0
-            let server = try await SandboxServer.start(configuration: configuration, port: port, clockSkewMillis: skew, webhookTransport: webhooks)
+            let (identity, certificateNote) = try tlsIdentity()
+            let server = try await SandboxServer.start(configuration: configuration, port: port, clockSkewMillis: skew, tls: identity, webhookTransport: webhooks)
             Console.out("pollbench sandbox listening on \(server.baseURL)")
             Console.out(credentialNote)
-            Console.out("time scale \(configuration.timeScale)x, seed \(configuration.seed); ground truth at http://127.0.0.1:\(server.port)/admin/stats")
+            if let certificateNote { Console.out(certificateNote) }
+            Console.out("time scale \(configuration.timeScale)x, seed \(configuration.seed); ground truth at \(server.scheme)://127.0.0.1:\(server.port)/admin/stats")
             if skew != 0 { Console.out("the service's clock runs \(skew > 0 ? "ahead of" : "behind") this machine's by \(DurationText.format(abs(skew)))") }
             await SignalHandlers.firstSignal()
             await server.stop()
@@ -71,6 +104,9 @@ struct SandboxCommand: AsyncParsableCommand {
         } catch let error as SandboxServerError {
             Console.error(error.message)
             throw ExitCode(3)
+        } catch let error as TLSIdentityError {
+            Console.error(error.message)
+            throw ExitCode(2)
         } catch let error as CurlTransportError {
             Console.error("cannot start the libcurl transport for webhooks: \(error)")
             throw ExitCode(3)

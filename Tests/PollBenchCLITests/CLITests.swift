@@ -182,11 +182,14 @@ struct SandboxProcess {
     let process: Process
     let baseURL: String
     let port: Int
+    /// Its own folder, where its generated credentials and certificate go.
+    let folder: URL
 
     init(port requested: Int = 0, environment: [String: String], arguments: [String] = []) throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("pb-sandbox-\(UUID().uuidString)")
         process = Process()
         process.executableURL = CLI.binary
-        process.arguments = ["sandbox", "--port", String(requested), "--credentials-file", FileManager.default.temporaryDirectory.appendingPathComponent("pb-creds-\(UUID().uuidString)").path] + arguments
+        process.arguments = ["sandbox", "--port", String(requested), "--credentials-file", folder.appendingPathComponent("credentials").path] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -201,6 +204,7 @@ struct SandboxProcess {
     func kill() {
         Glibc.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+        try? FileManager.default.removeItem(at: folder)
     }
 }
 

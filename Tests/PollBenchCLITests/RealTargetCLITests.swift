@@ -38,17 +38,77 @@ struct RealTargetCLITests {
         let output = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: output) }
         let sandbox = try SandboxProcess(
-            environment: Self.environment, arguments: ["--config", try Self.writeQuickConfig(in: output), "--clock-skew", "\(Double(skewMillis) / 1_000)s"]
+            environment: Self.environment, arguments: ["--config", try Self.writeQuickConfig(in: output), "--clock-skew=\(Double(skewMillis) / 1_000)s"]
         )
         defer { sandbox.kill() }
         let record = try Self.quickRun(sandbox.baseURL, in: output, name: "skew")
         let offset = try #require(record.clockOffset)
         #expect(!offset.exact)
-        #expect(abs(offset.offsetMillis - Double(skewMillis)) <= offset.uncertaintyMillis, "offset \(offset.offsetMillis) ± \(offset.uncertaintyMillis) ms")
+        // The sandbox sets its clock from a whole-millisecond wall reading, so its skew is the one asked for
+        // less up to about a millisecond.
+        #expect(abs(offset.offsetMillis - Double(skewMillis)) <= offset.uncertaintyMillis + 1.5, "offset \(offset.offsetMillis) ± \(offset.uncertaintyMillis) ms")
         #expect(offset.uncertaintyMillis < Double(abs(skewMillis)) / 2)  // the sign and size are known, not only bounded
         let fixed = try #require(record.strategies.first)
         #expect(fixed.outcomes["completed"] == 10 && fixed.detectionLagUnknown == 0 && fixed.detectionLag.count == 10)
         // Uncorrected, every lag would be 7.5 s too long (ahead) or clamped to zero (behind).
         #expect(fixed.detectionLag.max < Double(abs(skewMillis)) / 2 && fixed.detectionLag.max > 0)
+    }
+
+    @Test("HTTPS with HTTP/2 by ALPN: a standalone sandbox --tls verified with its written certificate, refused without it, and run --tls embedded")
+    func tls() throws {
+        let output = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let sandbox = try SandboxProcess(environment: Self.environment, arguments: ["--config", try Self.writeQuickConfig(in: output), "--tls"])
+        defer { sandbox.kill() }
+        #expect(sandbox.baseURL.hasPrefix("https://127.0.0.1:"))
+        let certificate = sandbox.folder.appendingPathComponent("sandbox-cert.pem").path
+        let record = try Self.quickRun(sandbox.baseURL, extra: ["--ca-bundle", certificate], in: output, name: "h2")
+        let transport = try #require(record.strategies.first?.transport)
+        #expect(record.strategies.first?.outcomes["completed"] == 10 && record.strategies.first?.transportErrors.isEmpty == true)
+        #expect(transport.connections.httpVersions.keys.sorted() == ["2"] && transport.connections.opened >= 1 && transport.connections.reused > 0)
+        #expect((transport.overall["tls"]?.count ?? 0) == UInt64(transport.connections.opened) && (transport.overall["tls"]?.p50 ?? 0) > 0)
+        #expect(transport.phases["status"]?["first-byte"]?.count ?? 0 > 0)
+
+        // Verification is on: without the certificate the handshake fails, and no session starts.
+        let unverified = try CLI.run(
+            ["run", "--target", sandbox.baseURL, "--sessions", "2", "--strategy", "fixed:250ms", "--providers", "quick", "--create-retries", "0",
+             "--output", output.path, "--name", "noca"],
+            environment: Self.environment
+        )
+        #expect(unverified.status == 3 && unverified.stderr.contains("transport:tls"), "\(unverified.stderr)")
+
+        // The embedded sandbox over HTTPS, asked for HTTP/1.1: each connection pays one handshake.
+        let embedded = try CLI.run(
+            ["run", "--tls", "--http", "1.1", "--sessions", "20", "--arrival", "constant:20", "--time-scale", "100", "--strategy", "fixed:3s",
+             "--output", output.path, "--name", "tls11"]
+        )
+        #expect(embedded.status == 0, "\(embedded.stderr)")
+        #expect(embedded.stdout.contains("HTTP/1.1") && embedded.stdout.contains("TLS handshake p50") && embedded.stdout.contains("counts agree"))
+        let summary = try #require(try FileManager.default.contentsOfDirectory(atPath: output.path).first { $0.hasSuffix("-tls11") })
+        let markdown = try String(contentsOfFile: output.appendingPathComponent("\(summary)/summary.md").path, encoding: .utf8)
+        #expect(markdown.contains("| fixed:3s | status |") && markdown.contains("Transfer phases"))
+    }
+
+    @Test("connect-v1: the client completes every flow given only the /connect/v1 base URL, and counts problems by their titles")
+    func connectV1() throws {
+        let output = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let sandbox = try SandboxProcess(environment: Self.environment, arguments: ["--config", try Self.writeQuickConfig(in: output), "--api", "connect-v1"])
+        defer { sandbox.kill() }
+        #expect(sandbox.baseURL.hasSuffix("/connect/v1"))
+        let record = try Self.quickRun(sandbox.baseURL, in: output, name: "c1")
+        let fixed = try #require(record.strategies.first)
+        #expect(fixed.outcomes["completed"] == 10 && fixed.unknownStatuses.isEmpty && fixed.transportErrors.isEmpty && fixed.apiErrorCodes.isEmpty)
+        #expect(fixed.pollsPerSession.max > 1)  // it polled through the waiting states, which it knows as open
+
+        let refused = try CLI.run(
+            ["run", "--target", sandbox.baseURL, "--sessions", "1", "--strategy", "fixed:250ms", "--providers", "quick", "--create-retries", "0",
+             "--output", output.path, "--name", "bad"],
+            environment: ["POLLBENCH_CLIENT_ID": "SKEW0001", "POLLBENCH_CLIENT_SECRET": "wrong"]
+        )
+        #expect(refused.status == 3 && refused.stderr.contains("1× 401"), "\(refused.stderr)")
+        let directory = try #require(try FileManager.default.contentsOfDirectory(atPath: output.path).first { $0.hasSuffix("-bad") })
+        let bad = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: output.appendingPathComponent("\(directory)/summary.json")))
+        #expect(bad.strategies.first?.apiErrorCodes == ["Invalid client credentials": 1])
     }
 }

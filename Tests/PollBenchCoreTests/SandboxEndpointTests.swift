@@ -147,4 +147,28 @@ struct SandboxEndpointTests {
         #expect(response.status == 413)
         #expect(response.json["code"] as? Int == 200002)
     }
+
+    @Test("connect-v1: its own base path, the wait spelt awaiting_user_action then authenticating, RFC 7807 problems without a code")
+    func connectV1() throws {
+        let sandbox = SandboxHarness { $0.api = .connectV1 }
+        #expect(sandbox.call("POST", "/api/v1/verifications", body: #"{"providerId":"bankidse"}"#).status == 404)
+        let before = SandboxHarness.t0 + 200_000  // every session's fate is known by then, and none has expired
+        var found: (id: String, pending: Int64, end: Int64)?
+        for n in 0..<20 where found == nil {
+            let created = sandbox.call("POST", "/connect/v1/verifications", body: #"{"providerId":"bankidse"}"#, key: "k\(n)")
+            #expect(created.status == 201 && created.json["status"] as? String == "initiated")
+            let id = created.json["verificationId"] as? String ?? ""
+            if let r = sandbox.record(id, at: before), r.status == "completed", let pending = r.pendingAt, let end = r.terminalAt { found = (id, pending, end) }
+        }
+        let (id, pending, end) = try #require(found)
+        func status(at now: Int64) -> String? { sandbox.call("GET", "/connect/v1/verifications/\(id)", at: now).json["status"] as? String }
+        #expect(status(at: pending - 1) == "initiated")
+        #expect(status(at: pending) == "awaiting_user_action")
+        #expect(status(at: pending + (end - pending) / 2) == "authenticating")
+        #expect(status(at: end) == "completed")
+        let problem = sandbox.call("GET", "/connect/v1/verifications/0123")
+        #expect(problem.status == 404 && problem.json["title"] as? String == "Verification not found" && problem.json["code"] == nil)
+        #expect(problem.response.headers.contains { $0.name == "Content-Type" && $0.value == "application/problem+json" })
+        #expect(VerificationStatus(wireText: "authenticating") == .pending && VerificationStatus(wireText: "completed") == .completed)
+    }
 }

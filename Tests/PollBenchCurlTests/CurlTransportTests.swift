@@ -51,7 +51,9 @@ struct CurlTransportTests {
         #expect(response.body == body)
         #expect(response.headers.contentType == "application/json")
         #expect(response.openedConnection)
-        #expect(response.timing.totalMicros >= response.timing.connectMicros)
+        let timing = try #require(response.timing)
+        #expect(timing.totalMicros >= timing.firstByteMicros && timing.firstByteMicros >= timing.requestSentMicros && timing.requestSentMicros >= timing.connectMicros)
+        #expect(response.httpVersion == "1.1" && response.retries == 0)
     }
 
     /// The second request goes out from the first's completion, on the transport's own thread: awaiting

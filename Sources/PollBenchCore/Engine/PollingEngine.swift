@@ -382,7 +382,7 @@ public final class PollingEngine: WebhookDriver {
         if let trace = configuration.trace {
             let outcome = switch result {
             case .success(let response): String(response.status)
-            case .failure(let error): "transport:\(error.kind.rawValue)"
+            case .failure(let error): "transport:\(error.kind.rawValue) (curl \(error.code): \(error.message))"
             }
             trace("← \(outcome) \(endpoint.rawValue) \(String(format: "%.1f", Double(nowNanos - session.sentNanos) / 1e6)) ms [\(session.spec.slot.key)]")
         }
@@ -422,10 +422,12 @@ public final class PollingEngine: WebhookDriver {
         return JSONFields.strings(response.body)
     }
 
-    /// The envelope's `code` (a number or a string), for error counts.
+    /// The envelope's `code` (a number or a string), for error counts; a problem document without one
+    /// (connect-v1's RFC 7807) counts by its `title`.
     private static func errorCode(_ body: [UInt8]) -> String? {
-        if let code = JSONFields.strings(body)?["code"] { return code }
-        guard let text = String(validating: body, as: UTF8.self), let range = text.firstRange(of: "\"code\":") else { return nil }
+        let fields = JSONFields.strings(body)
+        if let code = fields?["code"] { return code }
+        guard let text = String(validating: body, as: UTF8.self), let range = text.firstRange(of: "\"code\":") else { return fields?["title"] }
         let digits = text[range.upperBound...].prefix { $0.isNumber }
         return digits.isEmpty ? nil : String(digits)
     }

@@ -95,7 +95,7 @@ public struct RequestCounters: Sendable, Codable, Equatable {
             if malformed { malformedBodies += times }
         case .transport(let kind):
             byEndpoint[endpoint.rawValue, default: [:]]["transport:\(kind.rawValue)", default: 0] += times
-            transportErrors[kind.rawValue, default: 0] += times
+            if kind != .goaway { transportErrors[kind.rawValue, default: 0] += times }
         }
     }
 
@@ -122,6 +122,8 @@ public struct ConnectionCounts: Sendable, Codable, Equatable {
     public var reused = 0
     /// Responses by HTTP version (`1.1`, `2`).
     public var httpVersions: [String: Int] = [:]
+    /// Requests the transport sent again after the server closed their connection unprocessed (HTTP/2 GOAWAY).
+    public var retriedAfterGoaway = 0
 
     public init() {}
 
@@ -131,12 +133,14 @@ public struct ConnectionCounts: Sendable, Codable, Equatable {
     mutating func count(_ response: HTTPResponse) {
         if response.openedConnection { opened += 1 } else { reused += 1 }
         if let version = response.httpVersion { httpVersions[version, default: 0] += 1 }
+        retriedAfterGoaway += response.retries
     }
 
     mutating func merge(_ other: ConnectionCounts) {
         opened += other.opened
         reused += other.reused
         httpVersions.merge(other.httpVersions, uniquingKeysWith: +)
+        retriedAfterGoaway += other.retriedAfterGoaway
     }
 }
 
@@ -257,6 +261,7 @@ public struct StrategyRecorder: Sendable {
     public mutating func countTransfer(_ endpoint: Endpoint, _ response: HTTPResponse, interval: Int) {
         guard let timing = response.timing else { return }
         counters.connections.count(response)
+        if response.retries > 0 { counters.count(endpoint, .transport(.goaway), times: response.retries) }  // the attempts the GOAWAY cut off
         for (phase, micros) in timing.phases(openedConnection: response.openedConnection) {
             record(.transfer(endpoint, phase), UInt64(clamping: max(1, micros)), interval: interval)
         }

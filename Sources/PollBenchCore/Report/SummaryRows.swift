@@ -45,13 +45,17 @@ public enum SummaryRows {
     private static func transportRows(_ s: [StrategySummary], millis: (Double) -> String) -> [[String]] {
         func row(_ label: String, _ value: (TransportSummary) -> String) -> [String] { [label] + s.map { summary in summary.transport.map(value) ?? "-" } }
         func phase(_ t: TransportSummary, _ phase: TransferPhase, _ pick: (Distribution) -> Double) -> String { t.overall[phase.rawValue].map { millis(pick($0)) } ?? "-" }
-        return [
+        var rows = [
             row("HTTP version") { $0.connections.httpVersions.sorted { $0.value > $1.value }.map { "HTTP/\($0.key)" }.joined(separator: ", ") },
             row("connections opened / reused") { "\($0.connections.opened) / \($0.connections.reused)" },
             row("TCP connect p50") { phase($0, .connect, \.p50) },
             row("TLS handshake p50 / p99") { t in t.overall[TransferPhase.tls.rawValue].map { "\(millis($0.p50)) / \(millis($0.p99))" } ?? "-" },
             row("first byte p99 (waiting)") { phase($0, .firstByte, \.p99) },
         ]
+        if s.contains(where: { ($0.transport?.connections.retriedAfterGoaway ?? 0) > 0 }) {
+            rows.append(row("sent again after GOAWAY") { String($0.connections.retriedAfterGoaway) })
+        }
+        return rows
     }
 
     /// Per strategy and endpoint, each transfer phase's p50 and p99 (wall ms): the breakdown k6 gives

@@ -1,4 +1,4 @@
-/// Where a request goes: the API under `/api/v1`, the redirect flow's page, or nowhere.
+/// Where a request goes: the API under its generation's base path, the redirect flow's page, or nowhere.
 struct Route {
     enum Kind: Equatable {
         case api(SandboxEndpoint, id: String?)
@@ -7,14 +7,11 @@ struct Route {
         case notFound
     }
 
-    /// The API prefix; the base URL is the origin plus this.
-    static let prefix = "/api/v1"
-
     let kind: Kind
 
-    init(method: String, path: String) {
+    init(method: String, path: String, generation: APIGeneration = .apiV1) {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        kind = Self.resolve(method: method, parts: parts)
+        kind = Self.resolve(method: method, parts: parts, base: generation.pathSegments)
     }
 
     var endpoint: SandboxEndpoint {
@@ -25,12 +22,12 @@ struct Route {
         }
     }
 
-    private static func resolve(method: String, parts: [String]) -> Kind {
+    private static func resolve(method: String, parts: [String], base: [String]) -> Kind {
         if parts.count == 2, parts[0] == "authorize" {
             return method == "GET" ? .authorize(id: parts[1]) : .methodNotAllowed(allowed: "GET")
         }
-        guard parts.count >= 3, parts[0] == "api", parts[1] == "v1" else { return .notFound }
-        let rest = Array(parts.dropFirst(2))
+        guard parts.count > base.count, Array(parts.prefix(base.count)) == base else { return .notFound }
+        let rest = Array(parts.dropFirst(base.count))
         func only(_ allowed: String, _ endpoint: SandboxEndpoint, _ id: String? = nil) -> Kind {
             method == allowed ? .api(endpoint, id: id) : .methodNotAllowed(allowed: allowed)
         }

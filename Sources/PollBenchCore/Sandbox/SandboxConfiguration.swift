@@ -60,12 +60,14 @@ public struct SandboxConfiguration: Sendable, Codable {
     public var webhooks = WebhookConfiguration()
     /// The largest request body accepted, in bytes.
     public var maxBodyBytes: Int = 64 * 1024
+    /// The API generation it speaks: `api-v1` (`/api/v1`) or `connect-v1` (`/connect/v1`).
+    public var api = APIGeneration.apiV1
 
     /// The default configuration.
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
-        case clients, providers, seed, timeScale, ttlSeconds, graceSeconds, faults, webhooks, maxBodyBytes
+        case clients, providers, seed, timeScale, ttlSeconds, graceSeconds, faults, webhooks, maxBodyBytes, api
     }
 
     public init(from decoder: any Decoder) throws {
@@ -79,6 +81,7 @@ public struct SandboxConfiguration: Sendable, Codable {
         faults = try c.decodeIfPresent(FaultConfiguration.self, forKey: .faults) ?? FaultConfiguration()
         webhooks = try c.decodeIfPresent(WebhookConfiguration.self, forKey: .webhooks) ?? WebhookConfiguration()
         maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? 64 * 1024
+        api = try c.decodeIfPresent(APIGeneration.self, forKey: .api) ?? .apiV1
     }
 
     /// The first problem that makes this configuration unusable, as one sentence; nil when it is fine.

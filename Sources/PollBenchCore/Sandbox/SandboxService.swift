@@ -103,7 +103,7 @@ public final class SandboxService: Sendable {
 
     /// Answers one request at model time `now`.
     public func handle(_ request: SandboxRequest, now: Int64) -> SandboxResponse {
-        let route = Route(method: request.method, path: request.path)
+        let route = Route(method: request.method, path: request.path, generation: configuration.api)
         let response = respond(route, request, now: now)
         state.withLock { $0.truth.count(route.endpoint, status: response.status) }
         return response
@@ -199,7 +199,7 @@ public final class SandboxService: Sendable {
         let status = session.status(at: now)
         switch endpoint {
         case .status:
-            return SandboxResponse(status: 200, json: SessionDocuments.status(session, now: now))
+            return SandboxResponse(status: 200, json: SessionDocuments.status(session, now: now, generation: configuration.api))
         case .cancel:
             return session.cancelledAt == now ? SandboxResponse(status: 204) : error(.invalidTransition(status.rawValue), request, now)
         case .userinfo, .evidence:
@@ -235,7 +235,15 @@ public final class SandboxService: Sendable {
     }
 
     private func error(_ problem: APIError, _ request: SandboxRequest, _ now: Int64) -> SandboxResponse {
-        SandboxResponse(status: problem.status, json: problem.envelope(instance: request.path, timestamp: now))
+        errorResponse(problem, instance: request.path, now: now)
+    }
+
+    /// An error as this service's API generation writes it.
+    public func errorResponse(_ problem: APIError, instance: String, now: Int64) -> SandboxResponse {
+        let generation = configuration.api
+        var response = SandboxResponse(status: problem.status, headers: [("Content-Type", generation.errorContentType)])
+        response.body = generation.errorDocument(problem, instance: instance, timestamp: now)
+        return response
     }
 
     // MARK: Auth and budgets
@@ -344,7 +352,7 @@ public final class SandboxService: Sendable {
             eventID: eventID, deliveryID: "\(eventID).\(attempt.id.copy).\(attempt.id.attempt)", attempt: attempt.id.attempt,
             verificationID: session.id, status: attempt.event.status, occurredMillis: attempt.event.at
         )
-        let body = message.encode(statusDocument: SessionDocuments.status(session, now: attempt.event.at))
+        let body = message.encode(statusDocument: SessionDocuments.status(session, now: attempt.event.at, generation: configuration.api))
         let signature = webhookSecrets[session.clientID].map { secret in
             // A bad signature: the right scheme, the wrong key.
             WebhookSignature.sign(body: body, timestamp: now / 1_000, secret: badSignature ? "not-" + secret : secret)

@@ -41,11 +41,11 @@ enum SessionDocuments {
         return json.finish()
     }
 
-    static func status(_ s: VerificationSession, now: Int64) -> [UInt8] {
+    static func status(_ s: VerificationSession, now: Int64, generation: APIGeneration) -> [UInt8] {
         let terminal = s.terminal(at: now)
         var json = JSONObjectWriter()
         json.string("verificationId", s.id)
-        json.string("status", s.status(at: now).rawValue)
+        json.string("status", generation.statusText(s.lifecycle, at: now))
         json.string("providerId", s.provider.id)
         json.string("flowType", s.provider.flowType.rawValue)
         json.string("createdAt", s.createdAtText)

@@ -90,11 +90,14 @@ public struct HTTPResponse: Sendable {
     public var openedConnection: Bool
     /// The HTTP version the response came in (`1.1`, `2`, `3`); nil when not known.
     public var httpVersion: String?
+    /// Times the transport sent the request again because the server closed the connection under it
+    /// before processing it (an HTTP/2 GOAWAY); the timing is the last attempt's.
+    public var retries: Int
 
     /// Creates a response.
     public init(
         status: Int, headers: ResponseHeaders = ResponseHeaders(), body: [UInt8] = [], timing: TransferTiming? = nil, openedConnection: Bool = false,
-        httpVersion: String? = nil
+        httpVersion: String? = nil, retries: Int = 0
     ) {
         self.status = status
         self.headers = headers
@@ -102,5 +105,6 @@ public struct HTTPResponse: Sendable {
         self.timing = timing
         self.openedConnection = openedConnection
         self.httpVersion = httpVersion
+        self.retries = retries
     }
 }

@@ -16,6 +16,9 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
         case dns
         /// The URL or an option was rejected before sending.
         case invalidRequest = "invalid-request"
+        /// The server shut an HTTP/2 connection (GOAWAY) with the request on it; the transport sent it
+        /// again on a new connection. Counted as a request sent, not as an error.
+        case goaway
         /// Any other failure.
         case other
     }

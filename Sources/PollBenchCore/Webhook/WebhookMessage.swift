@@ -49,7 +49,7 @@ public struct WebhookMessage: Sendable, Equatable {
               let eventID = object["eventId"] as? String, let deliveryID = object["deliveryId"] as? String,
               let attempt = object["deliveryAttempt"] as? Int, attempt >= 1,
               let verificationID = object["verificationId"] as? String,
-              let status = (object["status"] as? String).flatMap(VerificationStatus.init(rawValue:)),
+              let status = (object["status"] as? String).flatMap(VerificationStatus.init(wireText:)),
               let occurred = (object["occurredAt"] as? String).flatMap(ISO8601Millis.parse)
         else { return nil }
         self.init(eventID: eventID, deliveryID: deliveryID, attempt: attempt, verificationID: verificationID, status: status, occurredMillis: occurred)
