@@ -13,7 +13,7 @@ struct TransportBench: ParsableCommand {
     @Option(help: "The URL to GET (loopback only).")
     var url: String
 
-    @Option(help: "Requests kept in flight (one connection each).")
+    @Option(help: "Requests kept in flight (HTTP/1.1: one connection each).")
     var connections = 64
 
     @Option(help: "Seconds to run (1 to 600).")
@@ -22,12 +22,22 @@ struct TransportBench: ParsableCommand {
     @Option(help: "Worker threads.")
     var workers = 1
 
+    @Option(help: "HTTP version: 1.1, 2 or auto.")
+    var http = "auto"
+
+    @Option(help: "Most HTTP/2 streams per connection before another is opened.")
+    var streams = CurlTransportConfiguration.defaultStreamsPerConnection
+
+    @Option(help: "A CA bundle to verify an https URL with.")
+    var caBundle: String?
+
     func validate() throws {
         guard (1...10_000).contains(connections) else { throw ValidationError("--connections must be 1...10000") }
         guard (1...600).contains(duration) else { throw ValidationError("--duration must be 1...600 seconds") }
         guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1...64") }
-        let loopback = ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://[::1]:"]
-        guard loopback.contains(where: url.hasPrefix) else { throw ValidationError("--url must be a loopback http URL") }
+        guard (1...10_000).contains(streams) else { throw ValidationError("--streams must be 1...10000") }
+        guard HTTPVersionChoice(rawValue: http) != nil else { throw ValidationError("--http must be 1.1, 2 or auto") }
+        guard LoopbackURL.isLoopback(url) else { throw ValidationError("--url must be a loopback http(s) URL") }
     }
 
     func run() throws {
@@ -37,7 +47,10 @@ struct TransportBench: ParsableCommand {
         let cpuBefore = CPUTime.processSeconds()
         let started = ContinuousClock.now
         let counts = try CurlTransport.run(
-            configuration: CurlTransportConfiguration(workers: workers, connectionsPerWorker: perWorker),
+            configuration: CurlTransportConfiguration(
+                workers: workers, connectionsPerWorker: perWorker, caBundlePath: caBundle, httpVersion: HTTPVersionChoice(rawValue: http) ?? .auto,
+                streamsPerConnection: streams
+            ),
             makeDriver: { _ in ClosedLoopDriver(request: request, inFlight: perWorker, deadline: deadline) },
             collect: { $0.counts }
         )

@@ -82,7 +82,7 @@ public struct CurlTransportError: Error, CustomStringConvertible {
 extension MultiHandle {
     static func make(_ configuration: CurlTransportConfiguration) throws(CurlTransportError) -> MultiHandle {
         do {
-            return try MultiHandle(maxConnections: max(1, configuration.connectionsPerWorker))
+            return try MultiHandle(maxConnections: max(1, configuration.connectionsPerWorker), streamsPerConnection: max(1, configuration.streamsPerConnection))
         } catch {
             throw CurlTransportError(description: error.description)
         }

@@ -21,10 +21,17 @@ public struct CurlTransportConfiguration: Sendable {
     public var caCertificatesPEM: String?
     /// The HTTP version to ask for.
     public var httpVersion: HTTPVersionChoice
+    /// The most HTTP/2 streams curl puts on one connection before it opens another
+    /// (`CURLMOPT_MAX_CONCURRENT_STREAMS`; the server's own limit applies too).
+    public var streamsPerConnection: Int
     /// Whether to verify the server's certificate and host name. Turning it off is an explicit opt-out.
     public var verifyPeer: Bool
     /// The `User-Agent` header.
     public var userAgent: String
+
+    /// The default cap on streams per HTTP/2 connection: see the transport benchmark (libcurl 7.88's cost per
+    /// transfer grows with the streams on a connection, so a few busy connections beat one crowded one).
+    public static let defaultStreamsPerConnection = 100
 
     /// Creates a configuration; the defaults suit a single-threaded client with 64 connections.
     public init(
@@ -33,6 +40,7 @@ public struct CurlTransportConfiguration: Sendable {
         caBundlePath: String? = nil,
         caCertificatesPEM: String? = nil,
         httpVersion: HTTPVersionChoice = .auto,
+        streamsPerConnection: Int = CurlTransportConfiguration.defaultStreamsPerConnection,
         verifyPeer: Bool = true,
         userAgent: String = "pollbench"
     ) {
@@ -41,6 +49,7 @@ public struct CurlTransportConfiguration: Sendable {
         self.caBundlePath = caBundlePath
         self.caCertificatesPEM = caCertificatesPEM
         self.httpVersion = httpVersion
+        self.streamsPerConnection = streamsPerConnection
         self.verifyPeer = verifyPeer
         self.userAgent = userAgent
     }

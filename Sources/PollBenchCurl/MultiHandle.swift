@@ -5,13 +5,14 @@ import PollBenchCore
 final class MultiHandle {
     let raw: UnsafeMutableRawPointer
 
-    init(maxConnections: Int) throws(CurlSetupError) {
+    init(maxConnections: Int, streamsPerConnection: Int) throws(CurlSetupError) {
         _ = CurlCode.globalInit
         guard let raw = curl_multi_init() else { throw CurlSetupError(description: "curl_multi_init failed") }
         self.raw = raw
         // Keep every pooled connection alive; the concurrency limit is the pool, not curl's host limit.
         try pb_multi_setopt_long(raw, CURLMOPT_MAXCONNECTS, maxConnections).check("CURLMOPT_MAXCONNECTS")
         try pb_multi_setopt_long(raw, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX)).check("CURLMOPT_PIPELINING")
+        try pb_multi_setopt_long(raw, CURLMOPT_MAX_CONCURRENT_STREAMS, streamsPerConnection).check("CURLMOPT_MAX_CONCURRENT_STREAMS")
     }
 
     deinit {

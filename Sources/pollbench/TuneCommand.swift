@@ -26,7 +26,7 @@ struct TuneCommand: AsyncParsableCommand {
     @Option(help: "Recommend the cheapest setting whose p99 detection lag is within this (model time), e.g. 4s.")
     var targetP99: String?
 
-    @Option(help: "The provider's rate limit, e.g. 40/s or 2400/min: the simulated sandbox's budget, and settings that would offer more at the workload's arrival rate are marked (default: the suite's budget, or the embedded default 25/s).")
+    @Option(help: "The provider's rate limit, e.g. 40/s or 2400/min: settings that would offer more at the workload's arrival rate are marked (default: the suite's budget, or the embedded default 25/s).")
     var rateLimit: String?
 
     @Flag(inversion: .prefixedNo, help: "Check the recommendation with the engine simulation (default on).")
@@ -44,11 +44,10 @@ struct TuneCommand: AsyncParsableCommand {
                 guard let millis = DurationText.milliseconds(text), millis > 0 else { throw CommandFailure(message: "--target-p99: bad duration '\(text)'") }
                 return Double(millis)
             }
-            if let rateLimit {
-                let rate = try FlagValues.rate(rateLimit, flag: "--rate-limit")
-                settings.suite.rateLimit = TokenBucket.Limit(rate: rate, burst: max(1, Int(rate.rounded(.up))))  // simulated as marked
-            }
-            let limit = settings.suite.rateLimit?.rate
+            let limit = try rateLimit.map { try FlagValues.rate($0, flag: "--rate-limit") } ?? settings.suite.rateLimit?.rate
+            // The sweep shows what each setting offers: the embedded default budget only marks the points over
+            // it (its 429s would end sessions differently and blur the comparison); a suite's own budget is simulated.
+            if settings.suite.rateLimit == .embeddedDefault { settings.suite.rateLimit = nil }
             let model = try roundTrip.model(seed: settings.seed)
 
             let started = ContinuousClock.now

@@ -1,0 +1,101 @@
+/*
+ * The transport benchmark's floor: libcurl's own multi loop with no pollbench code. Keeps --inflight
+ * GETs of one URL going for --duration seconds (a closed loop, as wrk, h2load and TransportBench do),
+ * reusing each easy handle and setting its URL per transfer as pollbench does, then prints one JSON line with the request count, the
+ * wall seconds and the process's CPU seconds.
+ *
+ * Built by Benchmarks/transport-vs-wrk.py: cc -O2 bare_libcurl.c -lcurl
+ * Usage: bare_libcurl URL INFLIGHT SECONDS HTTP(1.1|2) STREAMS_PER_CONNECTION [CA_FILE]
+ */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+static size_t discard(char *data, size_t size, size_t count, void *user) {
+    (void)data;
+    (void)user;
+    return size * count;
+}
+
+static double now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static double cpu_seconds(void) {
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6 + (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 6) {
+        fprintf(stderr, "usage: %s URL INFLIGHT SECONDS HTTP(1.1|2) STREAMS_PER_CONNECTION [CA_FILE]\n", argv[0]);
+        return 2;
+    }
+    const char *url = argv[1];
+    int inflight = atoi(argv[2]);
+    double seconds = atof(argv[3]);
+    int http2 = strcmp(argv[4], "2") == 0;
+    long streams = atol(argv[5]);
+    const char *ca = argc > 6 ? argv[6] : NULL;
+    if (inflight < 1 || inflight > 10000 || seconds <= 0 || seconds > 600 || streams < 1) {
+        fprintf(stderr, "bad arguments\n");
+        return 2;
+    }
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    CURLM *multi = curl_multi_init();
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)inflight);
+    curl_multi_setopt(multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(multi, CURLMOPT_MAX_CONCURRENT_STREAMS, streams);
+    CURL **handles = calloc((size_t)inflight, sizeof(CURL *));
+    for (int i = 0; i < inflight; i++) {
+        CURL *easy = curl_easy_init();
+        curl_easy_setopt(easy, CURLOPT_URL, url);
+        curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard);
+        curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, http2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
+        curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+        if (ca) curl_easy_setopt(easy, CURLOPT_CAINFO, ca);
+        handles[i] = easy;
+        curl_multi_add_handle(multi, easy);
+    }
+
+    double cpu_before = cpu_seconds();
+    double start = now_seconds(), deadline = start + seconds;
+    long ok = 0, failed = 0, non2xx = 0, running = inflight;
+    while (running > 0) {
+        int still = 0, queued = 0;
+        curl_multi_perform(multi, &still);
+        CURLMsg *message;
+        while ((message = curl_multi_info_read(multi, &queued))) {
+            if (message->msg != CURLMSG_DONE) continue;
+            CURL *easy = message->easy_handle;
+            long status = 0;
+            curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+            if (message->data.result != CURLE_OK) failed++;
+            else if (status < 200 || status > 299) non2xx++;
+            else ok++;
+            curl_multi_remove_handle(multi, easy);
+            if (now_seconds() < deadline) {
+                curl_easy_setopt(easy, CURLOPT_URL, url);  /* as any poller must: each transfer names its URL */
+                curl_multi_add_handle(multi, easy);
+            } else {
+                running--;
+            }
+        }
+        if (running > 0) curl_multi_poll(multi, NULL, 0, 100, NULL);
+    }
+    double elapsed = now_seconds() - start, cpu = cpu_seconds() - cpu_before;
+    printf("{\"requests\":%ld,\"ok\":%ld,\"failed\":%ld,\"non2xx\":%ld,\"seconds\":%f,\"cpu_seconds\":%f}\n", ok + failed + non2xx, ok, failed, non2xx, elapsed, cpu);
+    for (int i = 0; i < inflight; i++) curl_easy_cleanup(handles[i]);
+    free(handles);
+    curl_multi_cleanup(multi);
+    curl_global_cleanup();
+    return 0;
+}
