@@ -111,4 +111,79 @@ struct RealTargetCLITests {
         let bad = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: output.appendingPathComponent("\(directory)/summary.json")))
         #expect(bad.strategies.first?.apiErrorCodes == ["Invalid client credentials": 1])
     }
+
+    /// nginx serving a fixed API stub over TLS with `http2`: a create, a completed status and the two documents.
+    static func nginxStub(in folder: URL, port: Int) throws -> String {
+        let created = #"{"verificationId":"3f2a9c1d7e4b4f8a9b0c1d2e3f4a5b6c","status":"initiated","providerId":"bankidse","flowType":"qr","flowDetails":{"qrData":"bankidse:///?token=x"},"createdAt":"2026-11-29T22:00:00.000Z","expiresAt":"2026-11-29T22:05:00.000Z"}"#
+        let completed = #"{"verificationId":"3f2a9c1d7e4b4f8a9b0c1d2e3f4a5b6c","status":"completed","providerId":"bankidse","flowType":"qr","createdAt":"2026-11-29T22:00:00.000Z","expiresAt":"2026-11-29T22:05:00.000Z","verifiedAt":"2026-11-29T22:00:01.000Z"}"#
+        let dir = folder.path
+        return """
+            worker_processes 1;
+            daemon off;
+            pid \(dir)/nginx.pid;
+            error_log \(dir)/error.log warn;
+            events { worker_connections 1024; }
+            http {
+                access_log off;
+                client_body_temp_path \(dir); proxy_temp_path \(dir); fastcgi_temp_path \(dir); uwsgi_temp_path \(dir); scgi_temp_path \(dir);
+                server {
+                    listen 127.0.0.1:\(port) ssl http2;
+                    ssl_certificate \(dir)/cert.pem;
+                    ssl_certificate_key \(dir)/key.pem;
+                    default_type application/json;
+                    location = /api/v1/verifications { return 201 '\(created)'; }
+                    location ~ ^/api/v1/verifications/[0-9a-f]+/userinfo$ { return 200 '{"sub":"s","acr":"a","provider_id":"bankidse","user":{"given_name":"A"}}'; }
+                    location ~ ^/api/v1/verifications/[0-9a-f]+/evidence$ { return 200 '{"token":{"k":"v"},"names":"k"}'; }
+                    location ~ ^/api/v1/verifications/[0-9a-f]+$ { return 200 '\(completed)'; }
+                }
+            }
+            """
+    }
+
+    @Test("against nginx's TLS and http2 serving the API stub, verification on: no errors, HTTP/2, its connections and TLS handshakes reported")
+    func nginxOverTLS() throws {
+        let output = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", output.appendingPathComponent("key.pem").path,
+                             "-out", output.appendingPathComponent("cert.pem").path, "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        #expect(openssl.terminationStatus == 0)
+        var port = 0
+        var nginx: Process?
+        for candidate in 0..<20 where nginx == nil {  // a free port, found by nginx binding it
+            port = 20_000 + (Int(getpid()) * 7 + candidate * 1_009) % 20_000
+            try Self.nginxStub(in: output, port: port).write(to: output.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
+            process.arguments = ["-c", output.appendingPathComponent("nginx.conf").path, "-p", output.path]
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var listening = false
+            for _ in 0..<100 where process.isRunning && !listening {
+                listening = (try? String(contentsOf: output.appendingPathComponent("nginx.pid"), encoding: .utf8)) != nil
+                if !listening { usleep(20_000) }
+            }
+            if listening { nginx = process } else { process.terminate() }
+        }
+        let server = try #require(nginx)
+        defer { server.terminate(); server.waitUntilExit() }
+        let result = try CLI.run(
+            ["run", "--target", "https://127.0.0.1:\(port)/api/v1", "--ca-bundle", output.appendingPathComponent("cert.pem").path, "--sessions", "200",
+             "--arrival", "constant:100", "--strategy", "fixed:1s", "--output", output.path, "--name", "nginx"],
+            environment: Self.environment
+        )
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("HTTP/2") && result.stdout.contains("TLS handshake p50"))
+        let directory = try #require(try FileManager.default.contentsOfDirectory(atPath: output.path).first { $0.hasSuffix("-nginx") })
+        let record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: output.appendingPathComponent("\(directory)/summary.json")))
+        let fixed = try #require(record.strategies.first)
+        let transport = try #require(fixed.transport)
+        #expect(fixed.outcomes["completed"] == 200 && fixed.transportErrors.isEmpty && fixed.requests == 800)
+        #expect(transport.connections.httpVersions == ["2": 800] && transport.connections.opened + transport.connections.reused == 800)
+        #expect(transport.connections.opened >= 1 && transport.overall["tls"]?.count == UInt64(transport.connections.opened))
+    }
 }
