@@ -27,6 +27,36 @@ enum ResultFiles {
     }
 }
 
+/// What CI systems read: a JUnit XML file (`--junit FILE`) and, when GitHub Actions sets
+/// `GITHUB_STEP_SUMMARY`, the run's Markdown appended to the job's step summary.
+struct CIOutputs {
+    static let stepSummaryVariable = "GITHUB_STEP_SUMMARY"
+
+    let junit: String?
+    var environment = ProcessInfo.processInfo.environment
+
+    /// Writes the JUnit file when asked for and appends `markdown` to the step summary when there is one.
+    func publish(_ cases: [JUnitReport.Case], name: String, markdown: String) throws {
+        if let junit {
+            do {
+                try Data(JUnitReport.render(cases, name: name).utf8).write(to: URL(fileURLWithPath: junit), options: .atomic)
+            } catch {
+                throw CommandFailure(message: "--junit: cannot write \(junit): \(error.localizedDescription)")
+            }
+        }
+        guard let path = environment[Self.stepSummaryVariable], !path.isEmpty else { return }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let file = FileHandle(forWritingAtPath: path) else { throw CommandFailure(message: "\(Self.stepSummaryVariable): cannot append to \(path)") }
+        defer { try? file.close() }
+        do {
+            try file.seekToEnd()
+            try file.write(contentsOf: Data((markdown + "\n").utf8))
+        } catch {
+            throw CommandFailure(message: "\(Self.stepSummaryVariable): cannot append to \(path): \(error.localizedDescription)")
+        }
+    }
+}
+
 /// A wall-clock duration as the CLI prints it: `1.75 s`.
 func secondsText(_ duration: Duration) -> String {
     String(format: "%.2f s", duration.inSeconds)

@@ -84,6 +84,7 @@ struct LiveRun {
         try ResultFiles.write(into: directory) { try $0.writeAll(record: record, results: results, startEpochSeconds: Double(startedMillis) / 1_000) }
         Console.out(TerminalTable.render(record))
         Console.out("results: \(directory.path)" + (record.run.partial ? " (partial: the run was stopped early)" : ""))
+        try CIOutputs(junit: settings.junit).publish(JUnitReport.cases(record), name: "pollbench.\(settings.name)", markdown: SummaryMarkdown.render(record))
         try Self.checkReachable(record)
         return Outcome(record: record, interrupted: interrupts.signalled)
     }

@@ -19,6 +19,9 @@ struct MergeCommand: ParsableCommand {
     @Flag(help: "Merge a partial shard, or without a missing one, and mark the result partial.")
     var allowPartial = false
 
+    @Option(help: "Also write the merged run's thresholds as JUnit XML to this file.")
+    var junit: String?
+
     func run() throws {
         do {
             guard !directories.isEmpty else { throw CommandFailure(message: "merge needs the shards' run directories") }
@@ -37,6 +40,7 @@ struct MergeCommand: ParsableCommand {
             try ResultFiles.write(into: directory) { try $0.writeAll(record: record, results: merge.results, startEpochSeconds: merge.startEpochSeconds) }
             Console.out(TerminalTable.render(record))
             Console.out("merged: \(directory.path)" + (record.run.partial ? " (partial)" : ""))
+            try CIOutputs(junit: junit).publish(JUnitReport.cases(record), name: "pollbench.\(record.run.name)", markdown: SummaryMarkdown.render(record))
             if !record.thresholdsPassed { throw ExitCode(1) }
         } catch let failure as CommandFailure {
             Console.error(failure.message)

@@ -84,6 +84,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Where run directories go.")
     var output = "results"
 
+    @Option(help: "Also write the thresholds as JUnit XML to this file: a test suite per strategy, a test case per threshold.")
+    var junit: String?
+
     @Option(help: "The run's name, used in its directory name (default: the suite's name, or run).")
     var name: String?
 
@@ -209,7 +212,7 @@ struct RunCommand: AsyncParsableCommand {
             return RunSettings(
                 suite: plan, name: name ?? (suite?.name ?? "run"), connections: connections,
                 target: try plan.target.map { try RemoteTarget(url: $0, allowAnyHost: allowNonSandbox, caBundle: caBundle, credentialsFile: credentials) },
-                output: output, trace: trace, tls: tls, httpVersion: HTTPVersionChoice(rawValue: http) ?? .auto,
+                output: output, junit: junit, trace: trace, tls: tls, httpVersion: HTTPVersionChoice(rawValue: http) ?? .auto,
                 webhooks: plan.usesWebhooks ? try WebhookSettings(listen: webhookListen, url: webhookUrl, embedded: plan.target == nil) : nil
             )
         } catch let error as StrategySyntaxError {
@@ -227,6 +230,8 @@ struct RunSettings: Sendable {
     var connections: Int
     var target: RemoteTarget?
     var output: String
+    /// Where the thresholds go as JUnit XML, if anywhere.
+    var junit: String?
     var trace: Bool
     /// Whether the embedded sandbox serves HTTPS.
     var tls = false

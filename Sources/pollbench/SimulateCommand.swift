@@ -42,6 +42,7 @@ struct SimulateCommand: AsyncParsableCommand {
             try ResultFiles.write(into: directory) { try $0.writeAll(record: record, results: results, startEpochSeconds: Double(Simulation.startMillis) / 1_000) }
             Console.out(TerminalTable.render(record))
             Console.out("results: \(directory.path) (simulated)")
+            try CIOutputs(junit: settings.junit).publish(JUnitReport.cases(record), name: "pollbench.\(settings.name)", markdown: SummaryMarkdown.render(record))
             if let live {
                 let check = AgreementCheck(live: live, simulated: record, tolerance: fraction)
                 Console.out(check.text())

@@ -145,6 +145,9 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Also write the Markdown table to this file.")
     var markdown: String?
 
+    @Option(help: "Also write the verdicts as JUnit XML to this file: a test suite per strategy, a case per metric, a regression a failure.")
+    var junit: String?
+
     @Option(help: "Also write an HTML page with both runs' detection-lag curves and the verdicts (BASE and NEW must be run directories).")
     var html: String?
 
@@ -173,6 +176,7 @@ struct CompareCommand: ParsableCommand {
                 let page = HTMLReport.comparison(comparison, base: (baseFile, baseSeries), new: (newFile, newSeries))
                 do { try Data(page.utf8).write(to: URL(fileURLWithPath: html), options: .atomic) } catch { throw CommandFailure(message: "cannot write \(html)") }
             }
+            try CIOutputs(junit: junit).publish(JUnitReport.cases(comparison), name: "pollbench.compare", markdown: text)
             if comparison.hasRegression { throw ExitCode(1) }
         } catch let failure as CommandFailure {
             Console.error(failure.message)

@@ -122,4 +122,20 @@ struct ReportTests {
         #expect(html.contains("<tr class=\"regressed\"><td>fixed:3s</td><td>detection lag p90</td>"))
         #expect(SVGInspection.documents(html).allSatisfy(SVGInspection.isWellFormed))
     }
+
+    @Test("JUnit XML: a suite per strategy in order, counts that add up, failures escaped and explained")
+    func junit() throws {
+        let cases = [
+            JUnitReport.Case(strategy: "fixed:3s", name: "p99(detection_lag) < 4s", failure: nil),
+            JUnitReport.Case(strategy: "exp:1s,x2,max30s", name: "rate(errors) < 1%", failure: "measured 2% & more, limit: <1%"),
+            JUnitReport.Case(strategy: "fixed:3s", name: "count(error) == 0", failure: nil),
+        ]
+        let xml = JUnitReport.render(cases, name: "pollbench.release")
+        #expect(xml.contains(#"<testsuites name="pollbench.release" tests="3" failures="1">"#))
+        #expect(xml.contains(#"<testsuite name="fixed:3s" tests="2" failures="0" errors="0">"#))
+        #expect(try #require(xml.range(of: "<testsuite name=\"fixed:3s\"")).lowerBound < #require(xml.range(of: "<testsuite name=\"exp:1s")).lowerBound)
+        #expect(xml.contains(#"<testcase classname="pollbench.release.exp:1s,x2,max30s" name="rate(errors) &lt; 1%">"#))
+        #expect(xml.contains(#"<failure message="measured 2% &amp; more, limit: &lt;1%" type="threshold">"#))
+        #expect(!xml.contains("& more"))
+    }
 }
