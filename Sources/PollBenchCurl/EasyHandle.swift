@@ -15,7 +15,6 @@ final class EasyHandle {
     private(set) var retries = 0
 
     fileprivate var body: [UInt8] = []
-    fileprivate var headers = ResponseHeaders()
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
 
     // What the handle was last set to, so that a repeat request sets only what changed.
@@ -38,8 +37,6 @@ final class EasyHandle {
         try pb_easy_setopt_ptr(raw, CURLOPT_ERRORBUFFER, errorBuffer).check("CURLOPT_ERRORBUFFER")
         try pb_easy_setopt_write_callback(raw, CURLOPT_WRITEFUNCTION, easyWriteBody).check("CURLOPT_WRITEFUNCTION")
         try pb_easy_setopt_ptr(raw, CURLOPT_WRITEDATA, me).check("CURLOPT_WRITEDATA")
-        try pb_easy_setopt_write_callback(raw, CURLOPT_HEADERFUNCTION, easyWriteHeader).check("CURLOPT_HEADERFUNCTION")
-        try pb_easy_setopt_ptr(raw, CURLOPT_HEADERDATA, me).check("CURLOPT_HEADERDATA")
         // Wait for a multiplexed HTTP/2 stream rather than open a connection (the multi handle caps streams per connection).
         let version = switch configuration.httpVersion {
         case .http1: CURL_HTTP_VERSION_1_1
@@ -104,8 +101,21 @@ final class EasyHandle {
 
     private func clearResponse() {
         body.removeAll(keepingCapacity: true)
-        headers = ResponseHeaders()
         errorBuffer[0] = 0
+    }
+
+    /// The header fields pollbench reads, from curl's own store of the last response's headers
+    /// (`curl_easy_header`), and only for a response that is not a success: `Retry-After`, and `Date`
+    /// for reading an HTTP-date `Retry-After`. No header callback runs per line of every response.
+    private func headers(status: Int) -> ResponseHeaders {
+        guard status >= 300, let retryAfter = header("Retry-After") else { return ResponseHeaders() }
+        return ResponseHeaders(retryAfter: retryAfter, date: header("Date"))
+    }
+
+    private func header(_ name: String) -> String? {
+        var found: UnsafeMutablePointer<curl_header>?
+        guard curl_easy_header(raw, name, 0, curlHeaderOriginServer, -1, &found) == CURLHE_OK, let value = found?.pointee.value else { return nil }
+        return String(cString: value)
     }
 
     private func setMethod(_ method: HTTPMethod, body: [UInt8]?) throws(CurlSetupError) {
@@ -180,9 +190,11 @@ final class EasyHandle {
             firstByteMicros: info(CURLINFO_STARTTRANSFER_TIME_T),
             totalMicros: info(CURLINFO_TOTAL_TIME_T)
         )
+        // A copy of just the body's bytes: sharing the handle's 16 KiB buffer would make the next
+        // transfer's `removeAll(keepingCapacity:)` allocate a fresh one.
         return .success(
             HTTPResponse(
-                status: status, headers: headers, body: Array(body), timing: timing, openedConnection: connects > 0, httpVersion: Self.versionName(version),
+                status: status, headers: headers(status: status), body: body.withUnsafeBufferPointer { Array($0) }, timing: timing, openedConnection: connects > 0, httpVersion: Self.versionName(version),
                 retries: retries
             )
         )
@@ -219,37 +231,8 @@ private func easyWriteBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ 
     return length
 }
 
-/// `CURLOPT_HEADERFUNCTION`: keeps the three header fields pollbench reads; a new status line starts afresh.
-private func easyWriteHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {
-    guard let handle = EasyHandle.from(userdata), let data else { return 0 }
-    let length = size * count
-    let line = UnsafeRawBufferPointer(start: data, count: length)
-    if line.starts(with: "HTTP/".utf8) {
-        handle.headers = ResponseHeaders()
-    } else if let value = HeaderLine.value(of: "retry-after", in: line) {
-        handle.headers.retryAfter = value
-    } else if let value = HeaderLine.value(of: "date", in: line) {
-        handle.headers.date = value
-    } else if let value = HeaderLine.value(of: "content-type", in: line) {
-        handle.headers.contentType = value
-    }
-    return length
-}
-
-/// Reads `Name: value` header lines without building a string for the ones we skip.
-enum HeaderLine {
-    /// The trimmed value when `line` is the field `lowercaseName`, compared case-insensitively.
-    static func value(of lowercaseName: StaticString, in line: UnsafeRawBufferPointer) -> String? {
-        let name = UnsafeRawBufferPointer(start: lowercaseName.utf8Start, count: lowercaseName.utf8CodeUnitCount)
-        guard line.count > name.count, line[name.count] == UInt8(ascii: ":") else { return nil }
-        for i in 0..<name.count where line[i] | 0x20 != name[i] { return nil }
-        var start = name.count + 1
-        var end = line.count
-        while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
-        while end > start, line[end - 1] == 0x0A || line[end - 1] == 0x0D || line[end - 1] == 0x20 { end -= 1 }
-        return String(decoding: line[start..<end], as: UTF8.self)
-    }
-}
-
 /// `CURLAUTH_BASIC`, a shifted macro that Swift does not import.
 private let curlAuthBasic = 1
+
+/// `CURLH_HEADER`, a shifted macro that Swift does not import: a plain server header.
+private let curlHeaderOriginServer: UInt32 = 1

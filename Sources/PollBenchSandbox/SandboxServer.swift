@@ -38,8 +38,9 @@ public final class SandboxServer: Sendable {
         webhookTransport: (any HTTPTransport)? = nil
     ) async throws -> SandboxServer {
         if let problem = configuration.problem() { throw SandboxServerError(message: "sandbox configuration: \(problem)") }
-        let start = (startMillis ?? WallClock.nowMillis()) + clockSkewMillis
-        let clock = ModelClock(startMillis: start, scale: configuration.timeScale)
+        let clock = startMillis.map { ModelClock(startMillis: $0 + clockSkewMillis, scale: configuration.timeScale) }
+            ?? ModelClock.wall(scale: configuration.timeScale, skewMillis: clockSkewMillis)
+        let start = clock.startMillis
         let service = SandboxService(configuration: configuration, startMillis: start)
         let server: LoopbackServer
         do {

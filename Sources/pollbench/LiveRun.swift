@@ -35,7 +35,7 @@ struct LiveRun {
         defer { webhookSender?.shutdown() }
         if let target = settings.target {
             (baseURL, credentials) = (target.baseURL, target.credentials)
-            clock = ModelClock(startMillis: startedMillis, scale: 1)
+            clock = ModelClock.wall(scale: 1)  // the offset to the service's clock is measured against it
         } else {
             let (embedded, client) = try await Self.startSandbox(settings, tls: identity, webhookTransport: webhookSender)
             server = embedded

@@ -117,6 +117,12 @@ public enum SummaryRows {
         return parts.joined(separator: ", ")
     }
 
+    /// The estimated offset of a remote service's clock, by which detection lag was corrected (none when shared).
+    public static func clockOffsetLines(_ record: RunRecord) -> [String] {
+        guard let offset = record.clockOffset, !offset.exact else { return [] }
+        return [String(format: "clock offset (service − client): %.2f ms ± %.2f ms; detection lag corrected by it", offset.offsetMillis, offset.uncertaintyMillis)]
+    }
+
     /// One line per threshold: met or failed, with the measured value (a shard's for information only).
     public static func thresholdLines(_ record: RunRecord) -> [String] {
         let note = record.run.shard.map { ["thresholds of shard \($0) alone, for information: the verdict is the merged run's (pollbench merge)"] } ?? []
@@ -159,7 +165,8 @@ public enum TerminalTable {
             }.joined(separator: "  ")
         }
         let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
-        return ([SummaryRows.caption(record), line(header), rule] + rows.map(line) + [SummaryRows.groundTruthLine(record)] + SummaryRows.thresholdLines(record))
+        return ([SummaryRows.caption(record), line(header), rule] + rows.map(line) + [SummaryRows.groundTruthLine(record)] + SummaryRows.clockOffsetLines(record)
+            + SummaryRows.thresholdLines(record))
             .joined(separator: "\n")
     }
 }
@@ -183,9 +190,7 @@ public enum SummaryMarkdown {
         }
         lines += ["", SummaryRows.groundTruthLine(record)]
         if !record.thresholds.isEmpty { lines += [""] + SummaryRows.thresholdLines(record).map { "- " + $0 } }
-        if let offset = record.clockOffset, !offset.exact {
-            lines.append(String(format: "clock offset (service − client): %.1f ms ± %.1f ms", offset.offsetMillis, offset.uncertaintyMillis))
-        }
+        lines += SummaryRows.clockOffsetLines(record)
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -144,7 +144,7 @@ public final class VirtualTimeLoop: TransportLoop {
         func header(_ name: String) -> String? { answer.headers.first { $0.name == name }?.value }
         return HTTPResponse(
             status: answer.status,
-            headers: ResponseHeaders(retryAfter: header("Retry-After"), contentType: header("Content-Type")),
+            headers: ResponseHeaders(retryAfter: header("Retry-After")),
             body: answer.body
         )
     }

@@ -18,6 +18,15 @@ public struct ModelClock: Sendable {
         self.origin = origin
     }
 
+    /// A clock on this machine's wall clock (plus `skewMillis`), aligned to the microsecond: the
+    /// origin is moved back by the wall clock's sub-millisecond part, so that model time is wall time
+    /// and not up to a millisecond behind it. A remote run's clock offset is measured against it.
+    public static func wall(scale: Double, skewMillis: Int64 = 0) -> ModelClock {
+        let origin = ContinuousClock.now
+        let micros = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
+        return ModelClock(startMillis: micros / 1_000 + skewMillis, scale: scale, origin: origin - .microseconds(micros % 1_000))
+    }
+
     /// The model time now.
     public func nowMillis() -> Int64 {
         modelMicros(atNanos: nanos(since: .now)) / 1_000

@@ -2,16 +2,14 @@
 public struct ResponseHeaders: Sendable, Equatable {
     /// The raw `Retry-After` value; parse it with ``RetryAfter/init(headerValue:)``.
     public var retryAfter: String?
-    /// The raw `Date` value (the server's wall clock).
+    /// The raw `Date` value (the server's wall clock), kept with a `Retry-After` only: an HTTP date in
+    /// `Retry-After` is read against it.
     public var date: String?
-    /// The raw `Content-Type` value.
-    public var contentType: String?
 
     /// Creates a header set.
-    public init(retryAfter: String? = nil, date: String? = nil, contentType: String? = nil) {
+    public init(retryAfter: String? = nil, date: String? = nil) {
         self.retryAfter = retryAfter
         self.date = date
-        self.contentType = contentType
     }
 }
 
