@@ -1,7 +1,8 @@
 /*
  * The transport benchmark's floor: libcurl's own multi loop with no pollbench code. Keeps --inflight
  * GETs of one URL going for --duration seconds (a closed loop, as wrk, h2load and TransportBench do),
- * reusing each easy handle and setting its URL per transfer as pollbench does, then prints one JSON line with the request count, the
+ * reusing each easy handle and setting its URL per transfer as pollbench does, with the same request
+ * (User-Agent) and timeout, then prints one JSON line with the request count, the
  * wall seconds and the process's CPU seconds.
  *
  * Built by Benchmarks/transport-vs-wrk.py: cc -O2 bare_libcurl.c -lcurl
@@ -61,6 +62,9 @@ int main(int argc, char **argv) {
         curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard);
         curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, http2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
         curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+        /* The same transfers as pollbench's: its User-Agent and a request timeout (TransportBench's 10 s). */
+        curl_easy_setopt(easy, CURLOPT_USERAGENT, "pollbench");
+        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 10000L);
         if (ca) curl_easy_setopt(easy, CURLOPT_CAINFO, ca);
         handles[i] = easy;
         curl_multi_add_handle(multi, easy);

@@ -182,10 +182,12 @@ final class EasyHandle {
         _ = pb_easy_getinfo_long(raw, CURLINFO_RESPONSE_CODE, &status)
         _ = pb_easy_getinfo_long(raw, CURLINFO_NUM_CONNECTS, &connects)
         _ = pb_easy_getinfo_long(raw, CURLINFO_HTTP_VERSION, &version)
+        // The connection's phases only where this transfer opened one: a reused connection has none to report.
+        let opened = connects > 0
         let timing = TransferTiming(
-            dnsMicros: info(CURLINFO_NAMELOOKUP_TIME_T),
-            connectMicros: info(CURLINFO_CONNECT_TIME_T),
-            tlsMicros: info(CURLINFO_APPCONNECT_TIME_T),
+            dnsMicros: opened ? info(CURLINFO_NAMELOOKUP_TIME_T) : 0,
+            connectMicros: opened ? info(CURLINFO_CONNECT_TIME_T) : 0,
+            tlsMicros: opened ? info(CURLINFO_APPCONNECT_TIME_T) : 0,
             requestSentMicros: info(CURLINFO_PRETRANSFER_TIME_T),
             firstByteMicros: info(CURLINFO_STARTTRANSFER_TIME_T),
             totalMicros: info(CURLINFO_TOTAL_TIME_T)
@@ -194,7 +196,7 @@ final class EasyHandle {
         // transfer's `removeAll(keepingCapacity:)` allocate a fresh one.
         return .success(
             HTTPResponse(
-                status: status, headers: headers(status: status), body: body.withUnsafeBufferPointer { Array($0) }, timing: timing, openedConnection: connects > 0, httpVersion: Self.versionName(version),
+                status: status, headers: headers(status: status), body: body.withUnsafeBufferPointer { Array($0) }, timing: timing, openedConnection: opened, httpVersion: Self.versionName(version),
                 retries: retries
             )
         )

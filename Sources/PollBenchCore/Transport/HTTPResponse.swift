@@ -15,6 +15,7 @@ public struct ResponseHeaders: Sendable, Equatable {
 
 /// The transport's own timing of one transfer, in microseconds from its start
 /// (each figure includes the ones before it, as curl reports them: its `*_TIME_T` values).
+/// Name resolution, connect and TLS are 0 on a transfer that reused a connection.
 public struct TransferTiming: Sendable, Equatable {
     /// Name resolution done.
     public var dnsMicros: Int64
