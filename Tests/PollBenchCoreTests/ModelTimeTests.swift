@@ -39,4 +39,32 @@ struct ModelTimeTests {
         var unit = SplitMix64(seed: 1)
         #expect((0..<1_000).allSatisfy { _ in (0..<1).contains(unit.nextUnit()) })
     }
+
+    /// A create sent at `sent` and answered at `received` (client µs), stamped `created` (service ms).
+    static func create(sent: Int64, received: Int64, created: Int64) -> SessionResult {
+        SessionResult(
+            key: "k", providerID: "bankidse", verificationID: nil, outcome: .completed, polls: 1, createSentMicros: sent, terminalSeenMicros: nil,
+            serviceTerminalMillis: nil, serviceCreatedMillis: created, createReceivedMicros: received
+        )
+    }
+
+    @Test("clock offset: every create's bounds intersected, createdAt's millisecond included; disjoint bounds fall back to the narrowest create")
+    func clockOffsetBounds() throws {
+        // The service runs 7,500.3 ms ahead. Create A: sent at 1,000,000 µs, answered 4 ms later, stamped at
+        // 1,002,000 µs client time, so createdAt = 1,002 + 7,500.3 → 8,502 ms (rounded down). Create B: 1 ms round
+        // trip, stamped at 2,000,500 µs → 9,500 ms.
+        let a = Self.create(sent: 1_000_000, received: 1_004_000, created: 8_502)
+        let b = Self.create(sent: 2_000_000, received: 2_001_000, created: 9_500)
+        let bounds = try #require(a.clockOffsetBounds)
+        #expect(bounds.lowerBound == 8_502_000 - 1_004_000 && bounds.upperBound == 8_502_000 + 999 - 1_000_000)
+        let offset = try #require(RunRecordBuilder.clockOffset([a, b], exact: false))
+        // A allows 7,498.0…7,502.999 ms, B 7,499.0…7,500.999 ms: together B's, middle 7,500.0 ± 1.0 ms.
+        #expect(abs(offset.offsetMillis - 7_499.9995) < 1e-9 && abs(offset.uncertaintyMillis - 0.9995) < 1e-9)
+        #expect(abs(offset.offsetMillis - 7_500.3) <= offset.uncertaintyMillis)
+        // A clock that stepped between the creates: no offset fits both, and the narrower create stands alone.
+        let stepped = Self.create(sent: 3_000_000, received: 3_001_000, created: 20_000)
+        let fallback = try #require(RunRecordBuilder.clockOffset([a, stepped], exact: false))
+        #expect(abs(fallback.offsetMillis - 16_999.9995) < 1e-9)
+        #expect(RunRecordBuilder.clockOffset([a, b], exact: true) == ClockOffset(offsetMillis: 0, uncertaintyMillis: 0, exact: true))
+    }
 }
