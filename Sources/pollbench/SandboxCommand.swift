@@ -51,7 +51,7 @@ struct SandboxCommand: AsyncParsableCommand {
         if let timeScale, !(timeScale > 0 && timeScale <= 10_000) { throw ValidationError("--time-scale must be in (0, 10000]") }
         if let api, APIGeneration(rawValue: api) == nil { throw ValidationError("--api must be api-v1 or connect-v1") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
-        if let clockSkew, skewMillis(clockSkew) == nil { throw ValidationError("--clock-skew: expected a duration such as 7.5s or -2s, within a day, not '\(clockSkew)'") }
+        if let clockSkew, skewMillis(clockSkew) == nil { throw ValidationError("--clock-skew: expected a duration within a day, such as 7.5s or --clock-skew=-2s, not '\(clockSkew)'") }
     }
 
     /// The HTTPS identity, if any, and a line saying where its certificate is: the given files, or a
