@@ -49,9 +49,11 @@ public enum SummaryRows {
             row("HTTP version") { $0.connections.httpVersions.sorted { $0.value > $1.value }.map { "HTTP/\($0.key)" }.joined(separator: ", ") },
             row("connections opened / reused") { "\($0.connections.opened) / \($0.connections.reused)" },
             row("TCP connect p50") { phase($0, .connect, \.p50) },
-            row("TLS handshake p50 / p99") { t in t.overall[TransferPhase.tls.rawValue].map { "\(millis($0.p50)) / \(millis($0.p99))" } ?? "-" },
             row("first byte p99 (waiting)") { phase($0, .firstByte, \.p99) },
         ]
+        if s.contains(where: { $0.transport?.overall[TransferPhase.tls.rawValue] != nil }) {
+            rows.insert(row("TLS handshake p50 / p99") { t in t.overall[TransferPhase.tls.rawValue].map { "\(millis($0.p50)) / \(millis($0.p99))" } ?? "-" }, at: 3)
+        }
         if s.contains(where: { ($0.transport?.connections.retriedAfterGoaway ?? 0) > 0 }) {
             rows.append(row("sent again after GOAWAY") { String($0.connections.retriedAfterGoaway) })
         }
