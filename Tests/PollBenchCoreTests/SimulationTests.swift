@@ -31,6 +31,20 @@ struct SimulationTests {
         #expect(record.thresholds.count == 3 && record.thresholdsPassed)
     }
 
+    @Test("connect-v1: every flow (QR, push, redirect) ends as it does against api-v1; its waiting states are known, its problems counted by title")
+    func connectV1() throws {
+        var newer = try suite()
+        newer.sandbox.api = .connectV1
+        let v1 = Simulation(suite: try suite(), roundTrip: .constant(.milliseconds(2)), name: "v1").run().record
+        let connect = Simulation(suite: newer, roundTrip: .constant(.milliseconds(2)), name: "c1").run().record
+        #expect(connect.groundTruthChecked && connect.groundTruthDifferences.isEmpty)
+        for (a, b) in zip(v1.strategies, connect.strategies) {
+            #expect(a.outcomes == b.outcomes && a.requests == b.requests && a.detectionLag == b.detectionLag && a.pollsPerSession == b.pollsPerSession)
+            #expect(b.unknownStatuses.isEmpty && b.responses["authorize"] == a.responses["authorize"] && (b.responses["authorize"]?.isEmpty == false))
+            #expect(Set(b.apiErrorCodes.keys).isSubset(of: ["Verification not completed", "Verification not found", "Too many requests", "Invalid status transition"]))
+        }
+    }
+
     @Test("a fitted round-trip model draws from the measured distribution, reproducibly")
     func fitted() {
         var histogram = Histograms.micros()

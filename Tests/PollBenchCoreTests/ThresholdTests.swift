@@ -116,6 +116,7 @@ struct SuiteFileTests {
         strategies: [fixed:2s, "grpc:1s,max30s"]
         sandbox:
           ttl: 4m
+          api: connect-v1
           rateLimit: {rate: 30, burst: 60}
           endpointLimits: {status: {rate: 20}}
           faults:
@@ -145,6 +146,7 @@ struct SuiteFileTests {
         #expect(suite.workload.providerMix.map(\.id) == ["bankidse", "mitid"])
         #expect(suite.strategies.map(\.name) == ["fixed:2s", "grpc:1s,x1.6,j0.2,max30s"])
         #expect(suite.sandbox.ttlSeconds == 240 && suite.sandbox.faults.serverErrorRate == 0.05 && suite.sandbox.faults.outages.count == 1)
+        #expect(suite.sandbox.api == .connectV1)
         #expect(suite.sandbox.faults.latency?.millis == LogNormal(median: 20, p95: 200))
         #expect(suite.rateLimit == TokenBucket.Limit(rate: 30, burst: 60) && suite.endpointLimits["status"] == TokenBucket.Limit(rate: 20, burst: 20))
         #expect(suite.checks.count == 2 && suite.checks[1].strategy == "fixed:2s")
@@ -153,6 +155,13 @@ struct SuiteFileTests {
         #expect(suite.webhookTimeoutMillis == 60_000 && webhooks.notifyPending && webhooks.delay == LogNormal(median: 100, p99: 1_000))
         #expect(webhooks.retryDelaysSeconds == [2, 10] && webhooks.lossRate == 0.05 && webhooks.duplicateRate == 0.02 && webhooks.outOfOrderRate == 0.01)
         #expect(webhooks.badSignatureRate == 0.01 && webhooks.outages == [.init(fromSeconds: 10, toSeconds: 20)] && webhooks.timeoutMillis == 3_000)
+    }
+
+    @Test("the embedded sandbox's budget: the documented default unless a suite sets one or says none")
+    func budget() throws {
+        #expect(try SuiteReader.parse("name: a\ndescription: x\n", file: "a.yaml").rateLimit == TokenBucket.Limit(rate: 25, burst: 25))
+        #expect(try SuiteReader.parse("name: b\ndescription: x\nsandbox: {rateLimit: none}\n", file: "b.yaml").rateLimit == nil)
+        #expect(try SuiteReader.parse("name: c\ndescription: x\nsandbox: {rateLimit: {rate: 5}}\n", file: "c.yaml").rateLimit == TokenBucket.Limit(rate: 5, burst: 5))
     }
 
     @Test("errors name the file, the line and the problem", arguments: [

@@ -31,7 +31,7 @@ public struct Simulation {
         // An interval of the record is a model second.
         let intervalNanos = Int64((1e9 / suite.timeScale).rounded())
         for (number, round) in suite.rounds.enumerated() {
-            var configuration = suite.engineConfiguration(round: round, baseURL: "http://sandbox.simulated/api/v1", credentials: credentials)
+            var configuration = suite.engineConfiguration(round: round, baseURL: "http://sandbox.simulated" + suite.sandbox.api.basePath, credentials: credentials)
             let (specs, concurrency) = suite.sessionSpecs(round: round)
             if let receiver {
                 receiver.open(round: number, sessionsPerWorker: [specs.count])

@@ -66,6 +66,10 @@ public enum SuiteReader {
 
         if var sandbox = try top.map("sandbox") {
             if let ttl = try sandbox.duration("ttl", atLeast: 1_000) { suite.sandbox.ttlSeconds = Double(ttl) / 1_000 }
+            if let api = try sandbox.string("api") {
+                guard let generation = APIGeneration(rawValue: api) else { throw sandbox.error("api", "api must be api-v1 or connect-v1, not '\(api)'") }
+                suite.sandbox.api = generation
+            }
             if sandbox.isNone("rateLimit") {
                 suite.rateLimit = nil
             } else if let limit = try sandbox.limit("rateLimit") {
