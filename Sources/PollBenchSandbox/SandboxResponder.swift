@@ -33,15 +33,12 @@ struct SandboxResponder: HTTPResponder {
             now: clock.nowMillis()
         )
         if answer.delay > .zero { try await Task.sleep(for: answer.delay) }
-        var headers = HTTPFields()
-        for header in answer.headers {
-            if let name = HTTPField.Name(header.name) { headers[name] = header.value }
-        }
+        let headers = Self.fields(answer)
         let status = HTTPResponse.Status(code: answer.status)
         let bytes = ByteBuffer(bytes: answer.body)
         switch answer.delivery {
         case .normal:
-            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: bytes))
+            return Self.response(answer)
         case .closeMidResponse:
             return Response(status: status, headers: headers, body: ResponseBody(contentLength: bytes.readableBytes) { writer in
                 try await writer.write(bytes.getSlice(at: 0, length: bytes.readableBytes / 2) ?? ByteBuffer())
@@ -85,11 +82,16 @@ struct SandboxResponder: HTTPResponder {
 
     /// A service answer as it is, without faults.
     private static func response(_ answer: SandboxResponse) -> Response {
+        Response(status: HTTPResponse.Status(code: answer.status), headers: fields(answer), body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+
+    /// A service answer's header fields as Hummingbird takes them.
+    private static func fields(_ answer: SandboxResponse) -> HTTPFields {
         var headers = HTTPFields()
         for header in answer.headers {
             if let name = HTTPField.Name(header.name) { headers[name] = header.value }
         }
-        return Response(status: HTTPResponse.Status(code: answer.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+        return headers
     }
 
     private static func json(_ status: Int, _ bytes: [UInt8]) -> Response {
