@@ -13,6 +13,8 @@ final class EasyHandle {
     private(set) var method = HTTPMethod.get
     /// Times the request was sent again after the server closed a reused connection under it.
     private(set) var retries = 0
+    /// Whether the current request asked for its response's Content-Type.
+    private var readsContentType = false
 
     fileprivate var body: [UInt8] = []
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
@@ -71,6 +73,7 @@ final class EasyHandle {
     func prepare(_ request: HTTPRequest, tag: Int) throws(CurlSetupError) {
         self.tag = tag
         method = request.method
+        readsContentType = request.readsContentType
         retries = 0
         clearResponse()
         try request.url.withCString { pb_easy_setopt_ptr(raw, CURLOPT_URL, $0) }.check("CURLOPT_URL")
@@ -105,11 +108,16 @@ final class EasyHandle {
     }
 
     /// The header fields pollbench reads, from curl's own store of the last response's headers
-    /// (`curl_easy_header`), and only for a response that is not a success: `Retry-After`, and `Date`
-    /// for reading an HTTP-date `Retry-After`. No header callback runs per line of every response.
+    /// (`curl_easy_header`): for a response that is not a success, `Retry-After`, and `Date` for reading
+    /// an HTTP-date `Retry-After`; `Content-Type` when the request asked. No header callback runs per
+    /// line of every response.
     private func headers(status: Int) -> ResponseHeaders {
-        guard status >= 300, let retryAfter = header("Retry-After") else { return ResponseHeaders() }
-        return ResponseHeaders(retryAfter: retryAfter, date: header("Date"))
+        var headers = ResponseHeaders(contentType: readsContentType ? header("Content-Type") : nil)
+        if status >= 300, let retryAfter = header("Retry-After") {
+            headers.retryAfter = retryAfter
+            headers.date = header("Date")
+        }
+        return headers
     }
 
     private func header(_ name: String) -> String? {

@@ -8,6 +8,15 @@ enum FlagValues {
         do throws(ThresholdError) { return try Threshold.fraction(text) } catch { throw CommandFailure(message: "\(flag): \(error.problem)") }
     }
 
+    /// Refuses a provider mix that names a provider the service does not offer: its every create would
+    /// be refused and the run would measure nothing.
+    static func refuseUnknownProviders(_ mix: [(id: String, weight: Double)], offered: [String], flag: String) throws {
+        let unknown = mix.map(\.id).filter { !offered.contains($0) }
+        guard unknown.isEmpty else {
+            throw CommandFailure(message: "\(flag): unknown provider\(unknown.count == 1 ? "" : "s") \(unknown.map { "'\($0)'" }.joined(separator: ", ")) (offered: \(offered.joined(separator: ", ")))")
+        }
+    }
+
     /// A rate written `40`, `40/s`, `2400/min`, `50000/h` or `200000/day`, per second.
     static func rate(_ text: String, flag: String) throws -> Double {
         guard let rate = RateText.perSecond(text) else { throw CommandFailure(message: "\(flag): expected a rate such as 40/s or 2400/min, got '\(text)'") }
@@ -17,6 +26,55 @@ enum FlagValues {
 
 /// Writing a command's files into its run directory.
 enum ResultFiles {
+    /// A new run directory under `root`, never an existing one's (a name taken gets a suffix).
+    static func newRunDirectory(root: String, name: String, startedMillis: Int64) throws -> URL {
+        do throws(RunDirectoryError) {
+            return try ResultWriter.createRunDirectory(root: root, name: name, startedMillis: startedMillis)
+        } catch {
+            throw CommandFailure(message: error.description)
+        }
+    }
+
+    /// What a run directory holds, for the results line: `9 files, 412 KB`.
+    static func sizeText(_ directory: URL) -> String {
+        let files = (try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: [.fileSizeKey])) ?? []
+        let bytes = files.reduce(0) { $0 + ((try? $1.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0) }
+        let size = bytes < 1_000_000 ? String(format: "%.0f KB", Double(bytes) / 1_000) : String(format: "%.1f MB", Double(bytes) / 1_000_000)
+        return "\(files.count) files, \(size)"
+    }
+
+    /// Refuses, before any work, an output root that cannot hold run directories: a file, or a
+    /// directory inside a file.
+    static func checkRoot(_ root: String, flag: String = "--output") throws {
+        var folder = URL(fileURLWithPath: root).standardizedFileURL
+        while true {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) {
+                guard isDirectory.boolValue else { throw CommandFailure(message: "\(flag): \(folder.path) is a file, not a directory") }
+                guard FileManager.default.isWritableFile(atPath: folder.path) else { throw CommandFailure(message: "\(flag): \(folder.path) is not writable") }
+                return
+            }
+            let parent = folder.deletingLastPathComponent()
+            guard parent.path != folder.path else { return }
+            folder = parent
+        }
+    }
+
+    /// Refuses, before any work, a file to write (`--junit`, `--markdown`, `--html`) whose folder is
+    /// missing or not a directory, or that is itself a directory.
+    static func checkFile(_ path: String?, flag: String) throws {
+        guard let path else { return }
+        let file = URL(fileURLWithPath: path).standardizedFileURL
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw CommandFailure(message: "\(flag): \(file.path) is a directory, not a file")
+        }
+        let folder = file.deletingLastPathComponent()
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CommandFailure(message: "\(flag): cannot write \(file.path): \(folder.path) is not a directory")
+        }
+    }
+
     /// Writes with `body` into `directory`; a failure becomes one line naming the directory.
     static func write(into directory: URL, _ body: (ResultWriter) throws -> Void) throws {
         do {

@@ -34,6 +34,7 @@ struct LiveRun {
         let webhookSender = try settings.webhooks.map { _ in try Self.transport(CurlTransportConfiguration(workers: 1, connectionsPerWorker: 64)) }
         defer { webhookSender?.shutdown() }
         if let target = settings.target {
+            try await Self.preflight(target, settings: settings)
             (baseURL, credentials) = (target.baseURL, target.credentials)
             clock = ModelClock.wall(scale: 1)  // the offset to the service's clock is measured against it
         } else {
@@ -80,13 +81,30 @@ struct LiveRun {
             simulated: false, target: settings.target?.baseURL ?? "embedded", partial: stop.isRequested
         )
         let (record, results) = settings.suite.record(info: info, recorders: recorders, timelines: timelines, truth: truth, webhookReceiver: webhookCounts)
-        let directory = ResultWriter.directory(root: settings.output, name: settings.name, startedMillis: startedMillis)
+        let directory = try ResultFiles.newRunDirectory(root: settings.output, name: settings.name, startedMillis: startedMillis)
         try ResultFiles.write(into: directory) { try $0.writeAll(record: record, results: results, startEpochSeconds: Double(startedMillis) / 1_000) }
         Console.out(TerminalTable.render(record))
-        Console.out("results: \(directory.path)" + (record.run.partial ? " (partial: the run was stopped early)" : ""))
+        Console.out("results: \(directory.path) (\(ResultFiles.sizeText(directory))" + (record.run.partial ? "; partial: the run was stopped early)" : ")"))
         try CIOutputs(junit: settings.junit).publish(JUnitReport.cases(record), name: "pollbench.\(settings.name)", markdown: SummaryMarkdown.render(record))
-        try Self.checkReachable(record)
+        // An interrupted run's partial results are what was asked for: exit 130, whatever they hold.
+        if !interrupts.signalled { try Self.checkReachable(record) }
         return Outcome(record: record, interrupted: interrupts.signalled)
+    }
+
+    /// One request before any session: an unreachable target, refused credentials or a web page where
+    /// the API should be end the run at once (exit 3), and a provider mix the target does not list is
+    /// refused (exit 2).
+    private static func preflight(_ target: RemoteTarget, settings: RunSettings) async throws {
+        let transport = try transport(CurlTransportConfiguration(workers: 1, connectionsPerWorker: 1, caBundlePath: target.caBundle, httpVersion: settings.httpVersion))
+        defer { transport.shutdown() }
+        let providers: [String]?
+        do throws(TargetPreflight.Refusal) {
+            providers = try await TargetPreflight(baseURL: target.baseURL, credentials: target.credentials).run(on: transport)
+        } catch {
+            throw CommandFailure(message: error.description, exitCode: 3)
+        }
+        guard let providers else { return }
+        try FlagValues.refuseUnknownProviders(settings.workload.providerMix, offered: providers, flag: "--providers")
     }
 
     /// Runs one round's strategies at once on every worker; returns each worker's recorders in the round's order.

@@ -47,7 +47,7 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "Seed of arrivals, users and jitter (default 1).")
     var seed: UInt64?
 
-    @Option(help: "The largest share of 429s that still counts as fitting, e.g. 1% (default).")
+    @Option(name: .customLong("max-429"), help: "The largest share of 429s that still counts as fitting, e.g. 1%.")
     var max429 = "1%"
 
     @OptionGroup var roundTrip: RoundTripOptions
@@ -55,11 +55,12 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "Where run directories go.")
     var output = "results"
 
-    @Option(help: "The run's name, used in its directory name (default plan).")
+    @Option(help: "The run's name, used in its directory name.")
     var name = "plan"
 
     func run() async throws {
         do {
+            try ResultFiles.checkRoot(output)
             let (scenario, allowed) = try self.scenario()
             let model = try roundTrip.model(seed: scenario.seed)
             let roundTripMicros = model.medianNanos / 1_000
@@ -71,7 +72,7 @@ struct PlanCommand: AsyncParsableCommand {
             let elapsed = ContinuousClock.now - started
             let report = PlanReport(scenario: scenario, analytic: analytic, simulated: simulated, maxRateLimitedShare: allowed)
             Console.out(report.text() + "\n(simulated in \(secondsText(elapsed)))")
-            let directory = ResultWriter.directory(root: output, name: name, startedMillis: WallClock.nowMillis())
+            let directory = try ResultFiles.newRunDirectory(root: output, name: name, startedMillis: WallClock.nowMillis())
             try ResultFiles.write(into: directory) { writer in
                 try writer.write([("plan.json", try ResultWriter.json(report.file())), ("plan.md", Data(report.markdown().utf8))])
             }
@@ -103,10 +104,7 @@ struct PlanCommand: AsyncParsableCommand {
             }
             guard arrival <= 10_000 else { throw CommandFailure(message: "--rate: at most 10000 verifications per second") }
             let mix = try providers.map(Workload.parseMix) ?? base?.workload.providerMix ?? Workload.defaultMix
-            let known = Set(Provider.catalogue.map(\.id))
-            if let unknown = mix.first(where: { !known.contains($0.id) }) {
-                throw CommandFailure(message: "--providers: unknown provider '\(unknown.id)' (known: \(known.sorted().joined(separator: ", ")))")
-            }
+            try FlagValues.refuseUnknownProviders(mix, offered: (base?.sandbox.providers ?? Provider.catalogue).map(\.id), flag: "--providers")
             let chosen = try strategy.map { try PollStrategy(parsing: $0) } ?? base?.strategies.first ?? .fixed(intervalMillis: 3_000)
             let limitRate = try rateLimit.map { try FlagValues.rate($0, flag: "--rate-limit") } ?? base?.rateLimit?.rate
             guard let limitRate else { throw CommandFailure(message: "plan needs the provider's rate limit: --rate-limit (e.g. 40/s)") }

@@ -9,7 +9,8 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run verification sessions and compare polling strategies (default: against the embedded sandbox).",
         discussion: """
-        Exit codes: 0 done, 1 a threshold failed, 2 bad usage or suite error, 3 target unreachable or refused, \
+        Exit codes: 0 done, 1 a threshold failed or a strategy measured nothing, 2 bad usage or suite error, 3 target unreachable, \
+        refused or not the API (decided before the first session), \
         130 interrupted (partial results written).
 
         A remote target reads its credentials from --credentials FILE or from POLLBENCH_CLIENT_ID and \
@@ -21,6 +22,31 @@ struct RunCommand: AsyncParsableCommand {
         """
     )
 
+    @OptionGroup var options: RunOptions
+
+    func run() async throws {
+        do {
+            let loaded = try options.suite.map(SuiteFiles.load)
+            let base = try options.settings(suite: loaded)
+            let rates = loaded?.capacityRates ?? []
+            if let line = base.unjudgedThresholdsLine { Console.out(line) }
+            if rates.isEmpty {
+                let outcome = try await LiveRun(settings: base).execute()
+                if outcome.interrupted { throw ExitCode(130) }
+                if outcome.record.fails { throw ExitCode(1) }
+            } else {
+                try await CapacitySearch(base: base, rates: rates).execute()
+            }
+        } catch let failure as CommandFailure {
+            Console.error(failure.message)
+            throw ExitCode(failure.exitCode)
+        }
+    }
+}
+
+/// Every option of `pollbench run`, which `simulate` and `tune` take too; `settings(suite:)` lays them
+/// over a suite.
+struct RunOptions: ParsableArguments {
     @Option(help: "A suite: a name from 'pollbench suites' or a path to a YAML file. Flags given as well override it.")
     var suite: String?
 
@@ -78,7 +104,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Serve the embedded sandbox over HTTPS (a self-signed certificate made at start, which the client verifies), offering HTTP/2 and HTTP/1.1.")
     var tls = false
 
-    @Option(help: "The HTTP version to ask for: 1.1, 2 (by ALPN over TLS, prior knowledge over plain HTTP) or auto (HTTP/2 where TLS offers it; default).")
+    @Option(help: "The HTTP version to ask for: 1.1, 2 (by ALPN over TLS, prior knowledge over plain HTTP) or auto (HTTP/2 where TLS offers it).")
     var http = "auto"
 
     @Option(help: "Where run directories go.")
@@ -90,7 +116,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The run's name, used in its directory name (default: the suite's name, or run).")
     var name: String?
 
-    @Option(help: "Where the webhook receiver listens, HOST:PORT on loopback (default 127.0.0.1:0, an ephemeral port).")
+    @Option(help: "Where the webhook receiver listens, HOST:PORT on loopback (port 0: an ephemeral port).")
     var webhookListen = "127.0.0.1:0"
 
     @Option(help: "The address the service posts webhooks to, when it is not the receiver's own (e.g. a tunnel to --webhook-listen); sessions add /ROUND/WORKER/SESSION.")
@@ -130,24 +156,6 @@ struct RunCommand: AsyncParsableCommand {
         if tls, target != nil { throw ValidationError("--tls serves the embedded sandbox over HTTPS; for a remote target give an https:// --target (and --ca-bundle)") }
     }
 
-    func run() async throws {
-        do {
-            let loaded = try suite.map(SuiteFiles.load)
-            let base = try settings(suite: loaded)
-            let rates = loaded?.capacityRates ?? []
-            if rates.isEmpty {
-                let outcome = try await LiveRun(settings: base).execute()
-                if outcome.interrupted { throw ExitCode(130) }
-                if outcome.record.failsItsThresholds { throw ExitCode(1) }
-            } else {
-                try await CapacitySearch(base: base, rates: rates).execute()
-            }
-        } catch let failure as CommandFailure {
-            Console.error(failure.message)
-            throw ExitCode(failure.exitCode)
-        }
-    }
-
     /// The shard from `--shard K/N`, or from `--shards N` and `JOB_COMPLETION_INDEX`; nil: the whole run.
     func shardFlag(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Shard? {
         switch (shard, shards) {
@@ -183,6 +191,9 @@ struct RunCommand: AsyncParsableCommand {
                 plan.workload.rampSeconds = Double(millis) / 1_000
             }
             if let providers { plan.workload.providerMix = try Workload.parseMix(providers) }
+            if plan.target == nil {
+                try FlagValues.refuseUnknownProviders(plan.workload.providerMix, offered: plan.sandbox.providers.map(\.id), flag: providers == nil ? "the suite's providers" : "--providers")
+            }
             if let timeScale { plan.timeScale = timeScale }
             if let workers { plan.workers = workers }
             if let mode { plan.mixed = mode == "mixed" }
@@ -209,6 +220,8 @@ struct RunCommand: AsyncParsableCommand {
             if plan.target != nil, timeScale == nil { plan.timeScale = 1 }  // a real service runs in real time
             guard plan.target == nil || plan.timeScale == 1 else { throw CommandFailure(message: "a remote target runs in real time: its time scale must be 1") }
             plan.sandbox.timeScale = plan.timeScale
+            try ResultFiles.checkRoot(output)
+            try ResultFiles.checkFile(junit, flag: "--junit")
             return RunSettings(
                 suite: plan, name: name ?? (suite?.name ?? "run"), connections: connections,
                 target: try plan.target.map { try RemoteTarget(url: $0, allowAnyHost: allowNonSandbox, caBundle: caBundle, credentialsFile: credentials) },
@@ -241,6 +254,15 @@ struct RunSettings: Sendable {
     var webhooks: WebhookSettings?
 
     var strategies: [PollStrategy] { suite.strategies }
+
+    /// One line naming the suite's thresholds that no strategy of the run is judged on (a `--strategy`
+    /// override left their strategy out); nil when every threshold is judged.
+    var unjudgedThresholdsLine: String? {
+        let dropped = suite.checksForStrategiesNotRun
+        guard !dropped.isEmpty else { return nil }
+        let named = dropped.map { "\($0.threshold.expression) [\($0.strategy ?? "")]" }.joined(separator: "; ")
+        return "note: \(dropped.count) of the suite's \(suite.checks.count) thresholds are not judged, their strategy is not run: \(named)"
+    }
     var workload: Workload { suite.workload }
     var seed: UInt64 { suite.seed }
     var workers: Int { suite.workers }
@@ -270,6 +292,12 @@ struct RemoteTarget: Sendable {
             credentials = BasicCredentials(clientID: id, clientSecret: secret)
         } else {
             throw CommandFailure(message: "a remote target needs --credentials FILE, or \(CredentialsFile.idVariable) and \(CredentialsFile.secretVariable) in the environment")
+        }
+        if let caBundle {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: caBundle, isDirectory: &isDirectory), !isDirectory.boolValue, FileManager.default.isReadableFile(atPath: caBundle) else {
+                throw CommandFailure(message: "--ca-bundle: cannot read \(caBundle)")
+            }
         }
         self.caBundle = caBundle
     }

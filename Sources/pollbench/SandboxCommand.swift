@@ -54,19 +54,34 @@ struct SandboxCommand: AsyncParsableCommand {
         if let clockSkew, skewMillis(clockSkew) == nil { throw ValidationError("--clock-skew: expected a duration within a day, such as 7.5s or --clock-skew=-2s, not '\(clockSkew)'") }
     }
 
-    /// The HTTPS identity, if any, and a line saying where its certificate is: the given files, or a
-    /// self-signed certificate written beside the credentials file for clients to trust.
-    private func tlsIdentity() throws -> (TLSIdentity?, String?) {
-        if let tlsCert, let tlsKey { return (try TLSIdentity.load(certificatePath: tlsCert, keyPath: tlsKey), "HTTPS with the certificate in \(tlsCert)") }
+    /// The HTTPS identity, if any, and for a self-signed one the path its certificate is written to
+    /// (beside the credentials file, for clients to trust) once the port is bound.
+    private func tlsIdentity() throws -> (identity: TLSIdentity?, selfSignedPath: String?) {
+        if let tlsCert, let tlsKey { return (try TLSIdentity.load(certificatePath: tlsCert, keyPath: tlsKey), nil) }
         guard tls else { return (nil, nil) }
-        let path = URL(fileURLWithPath: credentialsFile).deletingLastPathComponent().appendingPathComponent("sandbox-cert.pem").path
         do {
-            let identity = try TLSIdentity.selfSigned()
-            try identity.writeCertificate(to: path)
-            return (identity, "HTTPS (HTTP/2 and HTTP/1.1) with a self-signed certificate in \(path) (use it with: pollbench run --ca-bundle \(path))")
+            return (try TLSIdentity.selfSigned(), URL(fileURLWithPath: credentialsFile).deletingLastPathComponent().appendingPathComponent("sandbox-cert.pem").path)
         } catch {
-            throw CommandFailure(message: "cannot make or write a TLS certificate at \(path): \(error)", exitCode: 3)
+            throw CommandFailure(message: "cannot make a TLS certificate: \(error)", exitCode: 3)
         }
+    }
+
+    /// Writes what clients need to reach the bound sandbox (a generated credential, a self-signed
+    /// certificate) and returns the lines that say where. Only after the bind: a sandbox that cannot
+    /// start must not replace the files another sandbox's clients are using.
+    private func writeClientFiles(credential: SandboxCredentials.Generated?, identity: TLSIdentity?, certificatePath: String?) throws -> [String] {
+        var lines: [String] = []
+        if let credential {
+            try CredentialsFile.write(id: credential.id, secret: credential.secret, to: credentialsFile)
+            lines.append("its secret is in \(credentialsFile) (use it with: pollbench run --target URL --credentials \(credentialsFile))")
+        }
+        if let identity, let certificatePath {
+            do { try identity.writeCertificate(to: certificatePath) } catch { throw CommandFailure(message: "cannot write the TLS certificate to \(certificatePath): \(error)", exitCode: 3) }
+            lines.append("HTTPS (HTTP/2 and HTTP/1.1) with a self-signed certificate in \(certificatePath) (use it with: pollbench run --ca-bundle \(certificatePath))")
+        } else if let tlsCert {
+            lines.append("HTTPS with the certificate in \(tlsCert)")
+        }
+        return lines
     }
 
     /// `7.5s` → 7500, `-2s` → -2000; nil when it is not a duration within a day.
@@ -82,18 +97,25 @@ struct SandboxCommand: AsyncParsableCommand {
             if let timeScale { configuration.timeScale = timeScale }
             if let seed { configuration.seed = seed }
             if let generation = api.flatMap(APIGeneration.init(rawValue:)) { configuration.api = generation }
-            let credentialNote = try SandboxCredentials.ensureClient(in: &configuration, generatedFile: credentialsFile)
+            let (credentialNote, generated) = SandboxCredentials.ensureClient(in: &configuration)
             if let secret = ProcessInfo.processInfo.environment[WebhookSettings.secretVariable], !secret.isEmpty {
                 for index in configuration.clients.indices where configuration.clients[index].webhookSecret == nil { configuration.clients[index].webhookSecret = secret }
             }
             let webhooks = try CurlTransport(configuration: CurlTransportConfiguration(workers: 1, connectionsPerWorker: 64))
             defer { webhooks.shutdown() }
             let skew = clockSkew.flatMap(skewMillis) ?? 0
-            let (identity, certificateNote) = try tlsIdentity()
+            let (identity, certificatePath) = try tlsIdentity()
             let server = try await SandboxServer.start(configuration: configuration, port: port, clockSkewMillis: skew, tls: identity, webhookTransport: webhooks)
+            let fileNotes: [String]
+            do {
+                fileNotes = try writeClientFiles(credential: generated, identity: identity, certificatePath: certificatePath)
+            } catch {
+                await server.stop()
+                throw error
+            }
             Console.out("pollbench sandbox listening on \(server.baseURL)")
             Console.out(credentialNote)
-            if let certificateNote { Console.out(certificateNote) }
+            for note in fileNotes { Console.out(note) }
             Console.out("time scale \(configuration.timeScale)x, seed \(configuration.seed); ground truth at \(server.scheme)://127.0.0.1:\(server.port)/admin/stats")
             if skew != 0 { Console.out("the service's clock runs \(skew > 0 ? "ahead of" : "behind") this machine's by \(DurationText.format(abs(skew)))") }
             await SignalHandlers.firstSignal()
@@ -148,22 +170,27 @@ enum SandboxConfigurationFile {
 /// Where the sandbox's client credentials come from: the config file, then the environment
 /// (`POLLBENCH_CLIENT_ID` / `POLLBENCH_CLIENT_SECRET`, as a client run reads them), then a generated pair.
 enum SandboxCredentials {
-    /// Adds a client when the configuration has none; returns a line saying which client to use,
-    /// never the secret itself.
-    static func ensureClient(in configuration: inout SandboxConfiguration, generatedFile: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+    /// A credential made for this sandbox, to be written to the credentials file once it has bound its port.
+    struct Generated {
+        let id: String
+        let secret: String
+    }
+
+    /// Adds a client when the configuration has none; returns a line saying which client to use
+    /// (never the secret itself) and the pair it generated, if it did.
+    static func ensureClient(in configuration: inout SandboxConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment) -> (note: String, generated: Generated?) {
         if let first = configuration.clients.first {
-            return "clients from the config file: \(configuration.clients.map(\.id).joined(separator: ", ")) (use \(first.id))"
+            return ("clients from the config file: \(configuration.clients.map(\.id).joined(separator: ", ")) (use \(first.id))", nil)
         }
         if let id = environment[CredentialsFile.idVariable], let secret = environment[CredentialsFile.secretVariable], !id.isEmpty, !secret.isEmpty {
             configuration.clients = [.init(id: id, secret: secret)]
-            return "client id \(id) from \(CredentialsFile.idVariable), secret from \(CredentialsFile.secretVariable)"
+            return ("client id \(id) from \(CredentialsFile.idVariable), secret from \(CredentialsFile.secretVariable)", nil)
         }
         var random = SystemRandomNumberGenerator()
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
         let id = String((0..<8).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] })
         let secret = (0..<4).map { _ in String(format8: random.next()) }.joined()
-        try CredentialsFile.write(id: id, secret: secret, to: generatedFile)
         configuration.clients = [.init(id: id, secret: secret)]
-        return "generated client id \(id); its secret is in \(generatedFile) (use it with: pollbench run --target URL --credentials \(generatedFile))"
+        return ("generated client id \(id)", Generated(id: id, secret: secret))
     }
 }

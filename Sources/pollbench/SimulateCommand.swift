@@ -10,14 +10,14 @@ struct SimulateCommand: AsyncParsableCommand {
         discussion: "Takes every option of 'pollbench run' (a remote --target excepted). Exit codes as for run."
     )
 
-    @OptionGroup var run: RunCommand
+    @OptionGroup var run: RunOptions
 
     @OptionGroup var roundTrip: RoundTripOptions
 
     @Option(help: "A live run of the same suite: print the differences in mean polls per session and detection lag p50 and p90 per strategy, exit 1 beyond --tolerance. Round trips are fitted from it unless given.")
     var checkAgainst: String?
 
-    @Option(help: "With --check-against: the largest difference that counts as agreeing, e.g. 5% (default).")
+    @Option(help: "With --check-against: the largest difference that counts as agreeing, e.g. 5%.")
     var tolerance = "5%"
 
     @Flag(help: "Run the fast simulation (the one behind tune and plan: no HTTP documents, no latency or slip) with the usual outputs. With a fixed round trip its counts and detection lag equal the engine simulation's.")
@@ -27,6 +27,8 @@ struct SimulateCommand: AsyncParsableCommand {
         do {
             var settings = try run.settings(suite: try run.suite.map(SuiteFiles.load))
             guard settings.target == nil else { throw CommandFailure(message: "simulate runs against the sandbox's model; drop --target") }
+            do throws(WorkloadError) { try settings.suite.checkSimulatedSpan() } catch { throw CommandFailure(message: error.description) }
+            if let line = settings.unjudgedThresholdsLine { Console.out(line) }
             // Read first, so that a bad path or tolerance fails before the work.
             let live = try checkAgainst.map { try RunFiles.record($0, output: settings.output).0 }
             let fraction = try FlagValues.fraction(tolerance, flag: "--tolerance")
@@ -37,18 +39,18 @@ struct SimulateCommand: AsyncParsableCommand {
             let (record, results) = fast
                 ? FastSimulation(suite: settings.suite, roundTrip: model, keepsIntervals: true).record(name: settings.name)
                 : Simulation(suite: settings.suite, roundTrip: model, name: settings.name).run()
-            let directory = ResultWriter.directory(root: settings.output, name: settings.name, startedMillis: WallClock.nowMillis())
+            let directory = try ResultFiles.newRunDirectory(root: settings.output, name: settings.name, startedMillis: WallClock.nowMillis())
             // A simulation's intervals are model seconds: its logs start when the simulated service does.
             try ResultFiles.write(into: directory) { try $0.writeAll(record: record, results: results, startEpochSeconds: Double(Simulation.startMillis) / 1_000) }
             Console.out(TerminalTable.render(record))
-            Console.out("results: \(directory.path) (simulated)")
+            Console.out("results: \(directory.path) (simulated; \(ResultFiles.sizeText(directory)))")
             try CIOutputs(junit: settings.junit).publish(JUnitReport.cases(record), name: "pollbench.\(settings.name)", markdown: SummaryMarkdown.render(record))
             if let live {
                 let check = AgreementCheck(live: live, simulated: record, tolerance: fraction)
                 Console.out(check.text())
                 if !check.agrees { throw ExitCode(1) }
             }
-            if record.failsItsThresholds { throw ExitCode(1) }
+            if record.fails { throw ExitCode(1) }
         } catch let failure as CommandFailure {
             Console.error(failure.message)
             throw ExitCode(failure.exitCode)

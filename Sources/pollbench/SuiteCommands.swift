@@ -85,7 +85,7 @@ struct CapacitySearch {
             Console.out("capacity: arrival rate \(rate) per model second")
             let outcome = try await LiveRun(settings: settings).execute()
             if outcome.interrupted { throw ExitCode(130) }
-            guard outcome.record.thresholdsPassed else { break }
+            guard !outcome.record.fails else { break }
             knee = rate
         }
         guard let knee else {
@@ -156,6 +156,9 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         do {
+            try ResultFiles.checkFile(markdown, flag: "--markdown")
+            try ResultFiles.checkFile(html, flag: "--html")
+            try ResultFiles.checkFile(junit, flag: "--junit")
             let (baseRecord, baseFile) = try RunFiles.record(base, output: output)
             let (newRecord, newFile) = try RunFiles.record(new, output: output)
             var fraction = newRecord.compareTolerance ?? 0.05
@@ -195,7 +198,7 @@ struct BaselineCommand: ParsableCommand {
     struct Save: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Save a run (default: the newest) as a named baseline.")
 
-        @Argument(help: "The baseline's name (letters, digits, - and _).")
+        @Argument(help: "The baseline's name: letters, digits, '.', '-' and '_', not starting with '.' (e.g. v1.4).")
         var name: String
 
         @Argument(help: "The run directory (default: the newest under --output).")
@@ -204,9 +207,12 @@ struct BaselineCommand: ParsableCommand {
         @Option(help: "The results folder.")
         var output = "results"
 
+        @Flag(help: "Replace a baseline of the same name (without it, saving over one is refused).")
+        var force = false
+
         func validate() throws {
-            guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-                throw ValidationError("a baseline name is 1 to 64 letters, digits, - or _")
+            guard !name.isEmpty, name.count <= 64, !name.hasPrefix("."), name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
+                throw ValidationError("a baseline name is 1 to 64 letters, digits, '.', '-' or '_', not starting with '.' (e.g. v1.4), not '\(name)'")
             }
         }
 
@@ -215,6 +221,9 @@ struct BaselineCommand: ParsableCommand {
                 let source = try runDirectory ?? RunFiles.latest(in: output)
                 _ = try RunFiles.record(source, output: output)
                 let folder = URL(fileURLWithPath: output).appendingPathComponent("baselines").appendingPathComponent(name)
+                if FileManager.default.fileExists(atPath: folder.path), !force {
+                    throw CommandFailure(message: "baseline '\(name)' already exists in \(folder.path); give --force to replace it")
+                }
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 for file in ["summary.json", "summary.md"] {
                     let from = URL(fileURLWithPath: source).appendingPathComponent(file), to = folder.appendingPathComponent(file)

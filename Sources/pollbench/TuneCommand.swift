@@ -17,7 +17,7 @@ struct TuneCommand: AsyncParsableCommand {
         """
     )
 
-    @OptionGroup var run: RunCommand
+    @OptionGroup var run: RunOptions
     @OptionGroup var roundTrip: RoundTripOptions
 
     @Option(name: .customLong("sweep"), help: "Strategies to try, repeatable (default fixed:interval=0.5s..10s/20).")
@@ -29,13 +29,14 @@ struct TuneCommand: AsyncParsableCommand {
     @Option(help: "The provider's rate limit, e.g. 40/s or 2400/min: settings that would offer more at the workload's arrival rate are marked (default: the suite's budget, or the embedded default 25/s).")
     var rateLimit: String?
 
-    @Flag(inversion: .prefixedNo, help: "Check the recommendation with the engine simulation (default on).")
+    @Flag(inversion: .prefixedNo, help: "Check the recommendation with the engine simulation.")
     var check = true
 
     func run() async throws {
         do {
             guard run.strategies.isEmpty else { throw CommandFailure(message: "tune sweeps strategies: give --sweep instead of --strategy") }
             var settings = try run.settings(suite: try run.suite.map(SuiteFiles.load))
+            do throws(WorkloadError) { try settings.suite.checkSimulatedSpan() } catch { throw CommandFailure(message: error.description) }
             guard settings.target == nil else { throw CommandFailure(message: "tune simulates the sandbox's model; drop --target") }
             guard settings.suite.workload.shard == nil else { throw CommandFailure(message: "tune sweeps the whole workload; drop --shard/--shards") }
             settings.name = run.name ?? "tune"
@@ -62,7 +63,7 @@ struct TuneCommand: AsyncParsableCommand {
             if check, let index = tuning.recommended, let strategy = strategies.first(where: { $0.name == tuning.points[index].strategy }) {
                 Console.out(engineCheck(strategy, point: tuning.points[index], suite: settings.suite, model: model))
             }
-            let directory = ResultWriter.directory(root: settings.output, name: settings.name, startedMillis: WallClock.nowMillis())
+            let directory = try ResultFiles.newRunDirectory(root: settings.output, name: settings.name, startedMillis: WallClock.nowMillis())
             let json = TuneFile(workload: caption, targetP99Millis: target, rateLimitPerSecond: limit, recommended: tuning.recommended.map { tuning.points[$0].strategy }, points: tuning.points)
             try ResultFiles.write(into: directory) { writer in
                 try writer.write([
@@ -98,7 +99,8 @@ struct TuneCommand: AsyncParsableCommand {
                      "strategy".padding(toLength: 34, withPad: " ", startingAt: 0) + "  req/session   lag p50   lag p99    429s   offered req/s"]
         for point in tuning.frontier {
             var line = point.strategy.padding(toLength: 34, withPad: " ", startingAt: 0)
-            line += String(format: "  %11.1f  %7.2fs  %7.2fs  %5.1f%%  %14.1f", point.requestsPerSession, point.lagP50 / 1_000, point.lagP99 / 1_000, point.rateLimitedShare * 100, point.offeredPerSecond)
+            let lag = { (millis: Double?) in String(repeating: " ", count: max(0, 8 - NumberText.seconds(fromMillis: millis).count)) + NumberText.seconds(fromMillis: millis) }
+            line += String(format: "  %11.1f", point.requestsPerSession) + "  \(lag(point.lagP50))  \(lag(point.lagP99))" + String(format: "  %5.1f%%  %14.1f", point.rateLimitedShare * 100, point.offeredPerSecond)
             if point.overLimit { line += "  over the limit" }
             if let index = tuning.recommended, tuning.points[index] == point { line += "  ← recommended" }
             lines.append(line)
@@ -113,8 +115,8 @@ struct TuneCommand: AsyncParsableCommand {
         single.mixed = false
         single.checks = []
         guard let summary = Simulation(suite: single, roundTrip: model, name: "tune-check").run().record.strategies.first else { return "engine check: no result" }
-        return String(format: "engine check (full simulation through the sandbox's documents): p99 lag %.2fs (fast %.2fs), %.1f requests per session (fast %.1f)",
-                      summary.detectionLag.p99 / 1_000, point.lagP99 / 1_000, summary.requestsPerSession, point.requestsPerSession)
+        return "engine check (full simulation through the sandbox's documents): p99 lag \(NumberText.seconds(fromMillis: summary.detectionLag.p99)) (fast \(NumberText.seconds(fromMillis: point.lagP99))), "
+            + String(format: "%.1f requests per session (fast %.1f)", summary.requestsPerSession, point.requestsPerSession)
     }
 }
 

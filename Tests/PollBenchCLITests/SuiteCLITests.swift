@@ -29,7 +29,7 @@ struct SuiteCLITests {
         #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("pr.md").path))
 
         var slower = record
-        slower.strategies[0].detectionLag.p90 *= 2
+        slower.strategies[0].detectionLag.p90 = try #require(slower.strategies[0].detectionLag.p90) * 2
         let slowerPath = output.appendingPathComponent("slower.json").path
         try JSONEncoder().encode(slower).write(to: URL(fileURLWithPath: slowerPath))
         let regressed = try CLI.run(["compare", runPath, slowerPath])

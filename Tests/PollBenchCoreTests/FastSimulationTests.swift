@@ -28,7 +28,7 @@ struct FastSimulationTests {
             #expect(answered == summary.requests)
             let completed = summary.outcomes["completed"] ?? 0
             #expect(summary.responses["userinfo"]?.values.reduce(0, +) == completed)
-            #expect(summary.responses["status"]?.values.reduce(0, +) == Int(summary.pollsPerSession.mean * Double(summary.pollsPerSession.count) + 0.5))
+            #expect(summary.responses["status"]?.values.reduce(0, +) == Int((summary.pollsPerSession.mean ?? -1) * Double(summary.pollsPerSession.count) + 0.5))
         }
     }
 
@@ -79,8 +79,8 @@ struct FastSimulationTests {
         let polled = try #require(byName["fixed:3s"]), hybrid = try #require(byName["webhook+fixed:30s"]), webhook = try #require(byName["webhook"])
         #expect((record.sandboxWebhooks?.lost ?? 0) >= 10)
         #expect(hybrid.outcomes == polled.outcomes)  // every session ends as it does under polling
-        #expect((hybrid.webhooks?.counts.rescuedByPoll ?? 0) > 0 && hybrid.detectionLag.max < 31_000)  // a lost webhook costs one safety interval at most
-        #expect(webhook.detectionLag.p99 > 200_000)  // the lost ones wait for the read at the webhook timeout (the client timeout)
+        #expect((hybrid.webhooks?.counts.rescuedByPoll ?? 0) > 0 && (hybrid.detectionLag.max ?? .infinity) < 31_000)  // a lost webhook costs one safety interval at most
+        #expect((webhook.detectionLag.p99 ?? 0) > 200_000)  // the lost ones wait for the read at the webhook timeout (the client timeout)
         let verdicts = Dictionary(grouping: record.thresholds, by: \.strategy).mapValues { $0.allSatisfy(\.passed) }
         #expect(verdicts == ["fixed:3s": true, "webhook+fixed:30s": true, "webhook+exp:5s,x2,max1m": true, "webhook": false])
         #expect(record.groundTruthDifferences.isEmpty)

@@ -92,7 +92,7 @@ struct ReportTests {
         #expect(SVGInspection.seriesPoints(documents[3]).count > 0)
 
         // At a glance: the soonest and the cheapest strategy, named from the summary's own numbers.
-        let soonest = try #require(record.strategies.min { $0.detectionLag.p50 < $1.detectionLag.p50 })
+        let soonest = try #require(record.strategies.min { ($0.detectionLag.p50 ?? .infinity) < ($1.detectionLag.p50 ?? .infinity) })
         let cheapest = try #require(record.strategies.min { $0.requestsPerSession < $1.requestsPerSession })
         #expect(html.contains("<strong>\(SVG.escape(soonest.name))</strong> noticed results soonest"))
         #expect(html.contains("<strong>\(SVG.escape(cheapest.name))</strong> asked least"))
@@ -103,7 +103,7 @@ struct ReportTests {
         for row in rows { #expect(html.contains("<tr>" + row.map { "<td>\(SVG.escape($0))</td>" }.joined() + "</tr>")) }
         for (index, summary) in record.strategies.enumerated() {
             let lagRow = try #require(rows.first { $0[0] == "detection lag p50" })
-            #expect(lagRow[index + 1] == String(format: "%.2f s", summary.detectionLag.p50 / 1_000))
+            #expect(lagRow[index + 1] == String(format: "%.2f s", try #require(summary.detectionLag.p50) / 1_000))
             let requests = try #require(rows.first { $0[0] == "requests" })
             #expect(requests[index + 1] == String(summary.requests))
         }
@@ -113,7 +113,7 @@ struct ReportTests {
     func comparisonPage() throws {
         let base = try SampleRecord.make()
         var new = base
-        new.strategies[0].detectionLag.p90 *= 2
+        new.strategies[0].detectionLag.p90 = try #require(new.strategies[0].detectionLag.p90) * 2
         var lag = Histograms.micros()
         _ = lag.record(1_000_000)
         let series = base.strategies.map { ReportSeries(name: $0.name, entries: [HistogramLog.Entry(tag: "detection-lag", startSeconds: 0, lengthSeconds: 1, histogram: lag)], seconds: []) }

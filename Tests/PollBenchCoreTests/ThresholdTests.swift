@@ -57,7 +57,7 @@ struct ThresholdTests {
         #expect(try Threshold(parsing: " P99( detection_lag )<4s ").limit == 4_000)
     }
 
-    @Test("webhook thresholds read the webhook figures, and zero for a poll strategy")
+    @Test("webhook thresholds read the webhook figures; a poll strategy has no delivery lag to judge")
     func webhookMetrics() throws {
         let polled = try #require(try SampleRecord.make().strategies.first)
         var hooked = polled
@@ -73,7 +73,10 @@ struct ThresholdTests {
         #expect(try Threshold(parsing: "count(webhook_duplicates) == 5").evaluate(hooked).passed)
         #expect(try Threshold(parsing: "rate(webhook_duplicates) < 1").measure(hooked) == 0.05)
         #expect(try Threshold(parsing: "count(webhook_rescued) == 0").evaluate(polled).passed)
-        #expect(try Threshold(parsing: "p99(webhook_delivery_lag) < 1ms").evaluate(polled).passed)
+        // No delivery lag is no data, not a 0 that meets any limit.
+        #expect(try Threshold(parsing: "p99(webhook_delivery_lag) < 1ms").measure(polled) == nil)
+        let unjudged = try Threshold(parsing: "p99(webhook_delivery_lag) < 1ms").evaluate(polled)
+        #expect(!unjudged.passed && unjudged.measured == Threshold.noData)
     }
 
     @Test("bad expressions say what is wrong", arguments: [
@@ -208,7 +211,7 @@ struct RunComparisonTests {
         #expect(RunComparison(base: base, new: base, tolerance: 0.05).rows.allSatisfy { $0.verdict == .unchanged })
 
         var worse = base
-        worse.strategies[0].detectionLag.p99 *= 1.2
+        worse.strategies[0].detectionLag.p99 = try #require(worse.strategies[0].detectionLag.p99) * 1.2
         worse.strategies[0].requestsPerSession *= 1.03
         let comparison = RunComparison(base: base, new: worse, tolerance: 0.05)
         let verdicts = Dictionary(uniqueKeysWithValues: comparison.rows.filter { $0.strategy == "fixed:3s" }.map { ($0.metric, $0.verdict) })
@@ -217,7 +220,7 @@ struct RunComparisonTests {
         #expect(comparison.hasRegression)
 
         var better = base
-        better.strategies[1].detectionLag.p50 *= 0.5
+        better.strategies[1].detectionLag.p50 = try #require(better.strategies[1].detectionLag.p50) * 0.5
         better.strategies[1].outcomes["completed", default: 0] += 5
         let improved = RunComparison(base: base, new: better, tolerance: 0.05).rows.filter { $0.strategy == "exp:1s,x2,max30s" }
         #expect(improved.first { $0.metric == "detection lag p50" }?.verdict == .improved)

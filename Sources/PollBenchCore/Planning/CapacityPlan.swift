@@ -48,8 +48,9 @@ public struct PlanFigures: Sendable, Codable, Equatable {
     public var pollsPerSession: Double
     /// Mean time from create to the client's last request for the session, seconds.
     public var sessionSeconds: Double
-    public var lagP50Millis: Double
-    public var lagP99Millis: Double
+    /// Detection lag, model ms; nil when no session saw a terminal status.
+    public var lagP50Millis: Double?
+    public var lagP99Millis: Double?
     /// The largest arrival rate (per second) whose requests fit the limit; nil without a limit.
     public var largestArrivalPerSecond: Double?
 }

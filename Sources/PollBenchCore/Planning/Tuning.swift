@@ -6,10 +6,10 @@ public struct TuningPoint: Sendable, Equatable, Codable {
     public var sessions: Int
     public var requestsPerSession: Double
     public var pollsPerSession: Double
-    /// Detection lag percentiles, model ms.
-    public var lagP50: Double
-    public var lagP90: Double
-    public var lagP99: Double
+    /// Detection lag percentiles, model ms; nil when no session saw a terminal status.
+    public var lagP50: Double?
+    public var lagP90: Double?
+    public var lagP99: Double?
     /// Share of requests answered 429.
     public var rateLimitedShare: Double
     /// Sessions the client gave up on before seeing a terminal status.
@@ -31,7 +31,7 @@ public struct TuningPoint: Sendable, Equatable, Codable {
         strategy = summary.name
         sessions = summary.sessions
         requestsPerSession = summary.requestsPerSession
-        pollsPerSession = summary.pollsPerSession.mean
+        pollsPerSession = summary.pollsPerSession.mean ?? 0
         lagP50 = summary.detectionLag.p50
         lagP90 = summary.detectionLag.p90
         lagP99 = summary.detectionLag.p99
@@ -62,17 +62,19 @@ public struct Tuning: Sendable {
     public init(points: [TuningPoint], targetP99: Double?, limitPerSecond: Double?) {
         var marked = points
         // Cheaper first; between equally cheap points, the faster one.
-        let cheaper = { (a: Int, b: Int) in (marked[a].requestsPerSession, marked[a].lagP99) < (marked[b].requestsPerSession, marked[b].lagP99) }
+        // A point with no lag measured is never faster than one with a lag: it cannot join the frontier or meet a target.
+        let lag = { (index: Int) in marked[index].lagP99 ?? .infinity }
+        let cheaper = { (a: Int, b: Int) in (marked[a].requestsPerSession, lag(a)) < (marked[b].requestsPerSession, lag(b)) }
         var best = Double.infinity
         for index in marked.indices.sorted(by: cheaper) {
-            if marked[index].lagP99 < best {
+            if lag(index) < best {
                 marked[index].onFrontier = true
-                best = marked[index].lagP99
+                best = lag(index)
             }
         }
         for index in marked.indices {
             marked[index].overLimit = limitPerSecond.map { marked[index].offeredPerSecond > $0 } ?? false
-            marked[index].meetsTarget = targetP99.map { marked[index].lagP99 <= $0 } ?? false
+            marked[index].meetsTarget = targetP99.map { lag(index) <= $0 } ?? false
         }
         let fewestTimeouts = marked.map(\.clientTimeouts).min() ?? 0
         let allowance = fewestTimeouts + max(1, (marked.map(\.sessions).max() ?? 0) / 200)
@@ -121,7 +123,8 @@ public struct Tuning: Sendable {
     public func csv() -> String {
         var lines = ["strategy,requests_per_session,polls_per_session,lag_p50_ms,lag_p90_ms,lag_p99_ms,http_429_share,client_timeouts,offered_rps,peak_rps,frontier,over_limit,meets_target,recommended"]
         for (index, p) in points.enumerated() {
-            let numbers = [p.requestsPerSession, p.pollsPerSession, p.lagP50, p.lagP90, p.lagP99, p.rateLimitedShare].map { String(format: "%.4g", $0) }
+            // An empty field, as CSV has it, where there is no data.
+            let numbers = [p.requestsPerSession, p.pollsPerSession, p.lagP50, p.lagP90, p.lagP99, p.rateLimitedShare].map { $0.map { String(format: "%.4g", $0) } ?? "" }
             lines.append("\"\(p.strategy)\"," + numbers.joined(separator: ",") + ",\(p.clientTimeouts),\(String(format: "%.4g", p.offeredPerSecond)),\(String(format: "%.4g", p.peakPerSecond)),\(p.onFrontier),\(p.overLimit),\(p.meetsTarget),\(index == recommended)")
         }
         return lines.joined(separator: "\n") + "\n"

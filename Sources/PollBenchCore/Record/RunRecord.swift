@@ -1,31 +1,61 @@
 import Histogram
 
-/// A distribution summarised from an HdrHistogram.
+/// A distribution summarised from an HdrHistogram. An empty one has no statistics: each is `null` in
+/// summary.json and `–` in tables, never a 0 that reads like a measurement.
 public struct Distribution: Sendable, Codable, Equatable {
     /// `model-ms` (durations on the service's time scale), `wall-ms` (request latencies) or `count`.
     public var unit: String
     public var count: UInt64
-    public var mean: Double
-    public var min: Double
-    public var p50: Double
-    public var p90: Double
-    public var p99: Double
-    public var p999: Double
-    public var max: Double
+    public var mean: Double?
+    public var min: Double?
+    public var p50: Double?
+    public var p90: Double?
+    public var p99: Double?
+    public var p999: Double?
+    public var max: Double?
 
     /// Summarises `histogram`, dividing recorded values by `divisor` (1,000 for µs to ms).
     public init(_ histogram: Histogram<UInt64>, unit: String, divisor: Double) {
         self.unit = unit
         count = histogram.totalCount
-        let empty = histogram.totalCount == 0
-        func value(_ v: UInt64) -> Double { empty ? 0 : Double(v) / divisor }
-        mean = empty ? 0 : histogram.mean / divisor
+        guard count > 0 else { return }
+        func value(_ v: UInt64) -> Double { Double(v) / divisor }
+        mean = histogram.mean / divisor
         min = value(histogram.min)
         p50 = value(histogram.valueAtPercentile(50))
         p90 = value(histogram.valueAtPercentile(90))
         p99 = value(histogram.valueAtPercentile(99))
         p999 = value(histogram.valueAtPercentile(99.9))
         max = value(histogram.max)
+    }
+
+    private enum CodingKeys: String, CodingKey { case unit, count, mean, min, p50, p90, p99, p999, max }
+
+    /// Every statistic is written, as `null` when there is no data, so a reader never mistakes a missing key for a 0.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(unit, forKey: .unit)
+        try container.encode(count, forKey: .count)
+        for (key, value) in [(CodingKeys.mean, mean), (.min, min), (.p50, p50), (.p90, p90), (.p99, p99), (.p999, p999), (.max, max)] {
+            try container.encode(value, forKey: key)
+        }
+    }
+
+    /// Records written before empty distributions were null carry zeros with `count` 0: read those as no data.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        unit = try container.decode(String.self, forKey: .unit)
+        count = try container.decode(UInt64.self, forKey: .count)
+        guard count > 0 else { return }
+        func read(_ key: CodingKeys) throws -> Double? { try container.decodeIfPresent(Double.self, forKey: key) }
+        (mean, min, p50, p90, p99, p999, max) = (try read(.mean), try read(.min), try read(.p50), try read(.p90), try read(.p99), try read(.p999), try read(.max))
+    }
+}
+
+extension StrategySummary {
+    /// Sessions whose end the client saw: completed, failed, expired or cancelled.
+    public var sessionsThatSawTheEnd: Int {
+        [SessionOutcome.completed, .failed, .expired, .cancelled].reduce(0) { $0 + (outcomes[$1.rawValue] ?? 0) }
     }
 }
 
@@ -195,7 +225,14 @@ public struct RunRecord: Sendable, Codable, Equatable {
     /// Whether every threshold was met.
     public var thresholdsPassed: Bool { thresholds.allSatisfy(\.passed) }
 
-    /// Whether the run's exit code says a threshold failed: a shard's does not, for a sharded run is
-    /// judged once, on the merged result (`pollbench merge`), and a pod that exits 1 would be retried.
-    public var failsItsThresholds: Bool { run.shard == nil && !thresholdsPassed }
+    /// The strategies that ran sessions of which none saw a terminal status (all errors, timeouts or
+    /// interruptions): they measured nothing, and a run with one is not a success.
+    public var strategiesThatMeasuredNothing: [StrategySummary] {
+        strategies.filter { $0.sessions > 0 && $0.sessionsThatSawTheEnd == 0 }
+    }
+
+    /// Whether the run's exit code says it failed: a threshold failed, or a strategy measured nothing. A
+    /// shard's never does: a sharded run is judged once, on the merged result (`pollbench merge`), and a
+    /// pod that exits 1 would be retried.
+    public var fails: Bool { run.shard == nil && (!thresholdsPassed || !strategiesThatMeasuredNothing.isEmpty) }
 }

@@ -140,6 +140,7 @@ public struct ShardMerge {
         return shardThresholds.compactMap { result -> ThresholdResult? in
             guard seen.insert(result.strategy + "\u{0}" + result.threshold).inserted, let threshold = try? Threshold(parsing: result.threshold),
                   let summary = record.strategies.first(where: { $0.name == result.strategy }) else { return nil }
+            if let reason = result.skipped { return .skipped(threshold, strategy: result.strategy, because: reason) }
             let (passed, measured) = threshold.evaluate(summary)
             return ThresholdResult(strategy: result.strategy, threshold: result.threshold, measured: measured, passed: passed)
         }

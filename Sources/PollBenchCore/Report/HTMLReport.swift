@@ -47,7 +47,7 @@ public enum HTMLReport {
         body.append(atAGlance(record))
         if !record.thresholds.isEmpty {
             let items = record.thresholds.map { result in
-                "<li class=\"\(result.passed ? "pass" : "fail")\">\(result.passed ? "✓" : "✗") <code>\(SVG.escape(result.threshold))</code> [\(SVG.escape(result.strategy))]: measured \(SVG.escape(result.measured))</li>"
+                "<li class=\"\(result.skipped != nil ? "skip" : result.passed ? "pass" : "fail")\">\(SVG.escape(result.verdict)) <code>\(SVG.escape(result.threshold))</code> [\(SVG.escape(result.strategy))]: measured \(SVG.escape(result.measured))</li>"
             }
             body.append("<h2>Thresholds</h2><ul class=\"thresholds\">" + items.joined() + "</ul>")
         }
@@ -94,7 +94,7 @@ public enum HTMLReport {
             + lagCurves(new.series).map { Series(name: "new · \($0.name)", points: $0.points) }
         let colors = base.series.indices.map(Palette.color) + new.series.indices.map(Palette.color)
         let rows = comparison.rows.map { row in
-            "<tr class=\"\(row.verdict.rawValue)\"><td>\(SVG.escape(row.strategy))</td><td>\(SVG.escape(row.metric))</td><td>\(NumberText.short(row.base))</td><td>\(NumberText.short(row.new))</td><td>\(row.change.map { String(format: "%+.1f%%", $0 * 100) } ?? "–")</td><td>\(row.verdict.rawValue)</td></tr>"
+            "<tr class=\"\(row.verdict == .noData ? "nodata" : row.verdict.rawValue)\"><td>\(SVG.escape(row.strategy))</td><td>\(SVG.escape(row.metric))</td><td>\(row.base.map(NumberText.short) ?? NumberText.noData)</td><td>\(row.new.map(NumberText.short) ?? NumberText.noData)</td><td>\(row.change.map { String(format: "%+.1f%%", $0 * 100) } ?? "–")</td><td>\(row.verdict.rawValue)</td></tr>"
         }
         let body = [
             "<h1>pollbench: \(SVG.escape(new.name)) vs \(SVG.escape(base.name))</h1>",
@@ -108,9 +108,13 @@ public enum HTMLReport {
 
     /// One point per strategy: requests per session against p99 detection lag (s).
     static func costAgainstSpeed(_ record: RunRecord) -> String {
-        let ran = record.strategies.filter { $0.sessions > 0 }
-        let points = ran.map { Series(name: $0.name, points: [($0.requestsPerSession, $0.detectionLag.p99 / 1_000)], scatter: true,
-                                      labels: ["\($0.name): \(NumberText.short($0.requestsPerSession)) requests per session, p99 lag \(NumberText.short($0.detectionLag.p99 / 1_000)) s"]) }
+        // A strategy with no detection lag (no session saw a terminal status) has no point to draw.
+        let points = record.strategies.compactMap { s in
+            s.detectionLag.p99.map { p99 in
+                Series(name: s.name, points: [(s.requestsPerSession, p99 / 1_000)], scatter: true,
+                       labels: ["\(s.name): \(NumberText.short(s.requestsPerSession)) requests per session, p99 lag \(NumberText.short(p99 / 1_000)) s"])
+            }
+        }
         return LineChart.render(points, title: "Cost against speed", xLabel: "requests per session", yLabel: "p99 detection lag (s)")
     }
 
@@ -143,22 +147,27 @@ public enum HTMLReport {
     /// Which strategy noticed sooner, and which asked less: the page's first answer.
     static func atAGlance(_ record: RunRecord) -> String {
         let ran = record.strategies.filter { $0.sessions > 0 }
-        guard let soonest = ran.min(by: { $0.detectionLag.p50 < $1.detectionLag.p50 }),
+        guard let soonest = quickest(ran),
               let cheapest = ran.min(by: { $0.requestsPerSession < $1.requestsPerSession })
         else { return "" }
         let webhooks = ran.contains { $0.webhooks != nil }
         let rows = ran.map { s in
-            "<tr><td>\(SVG.escape(s.name))</td><td\(s.name == soonest.name ? " class=\"best\"" : "")>\(String(format: "%.2f s", s.detectionLag.p50 / 1_000))</td>"
-                + "<td>\(String(format: "%.2f s", s.detectionLag.p99 / 1_000))</td>"
+            "<tr><td>\(SVG.escape(s.name))</td><td\(s.name == soonest.name ? " class=\"best\"" : "")>\(NumberText.seconds(fromMillis: s.detectionLag.p50))</td>"
+                + "<td>\(NumberText.seconds(fromMillis: s.detectionLag.p99))</td>"
                 + "<td\(s.name == cheapest.name ? " class=\"best\"" : "")>\(String(format: "%.1f", s.requestsPerSession))</td>"
                 + (webhooks ? webhookCells(s) : "") + "</tr>"
         }
         let header = "<th>strategy</th><th>lag p50</th><th>lag p99</th><th>requests / session</th>"
             + (webhooks ? "<th>seen first by webhook</th><th>rescued by a poll</th><th>delivery lag p50</th>" : "")
-        return "<h2>At a glance</h2><p><strong>\(SVG.escape(soonest.name))</strong> noticed results soonest (median detection lag \(String(format: "%.2f s", soonest.detectionLag.p50 / 1_000))); "
+        return "<h2>At a glance</h2><p><strong>\(SVG.escape(soonest.name))</strong> noticed results soonest (median detection lag \(NumberText.seconds(fromMillis: soonest.detectionLag.p50))); "
             + "<strong>\(SVG.escape(cheapest.name))</strong> asked least (\(String(format: "%.1f", cheapest.requestsPerSession)) requests per session).</p>"
             + webhookVerdict(ran)
             + "<table class=\"glance\"><thead><tr>\(header)</tr></thead><tbody>" + rows.joined() + "</tbody></table>"
+    }
+
+    /// The strategy with the lowest median detection lag, of those that measured one.
+    static func quickest(_ strategies: [StrategySummary]) -> StrategySummary? {
+        strategies.compactMap { s in s.detectionLag.p50.map { (s, $0) } }.min { $0.1 < $1.1 }?.0
     }
 
     /// A webhook strategy's share of ends seen first by webhook, its rescues and its delivery lag (dashes for a poll strategy).
@@ -166,15 +175,15 @@ public enum HTMLReport {
         guard let webhooks = s.webhooks else { return "<td>–</td><td>–</td><td>–</td>" }
         let seen = webhooks.counts.noticedFirst.values.reduce(0, +)
         let first = webhooks.counts.noticedFirst[SessionMachine.Channel.webhook.rawValue] ?? 0
-        return "<td>\(first) of \(seen)</td><td>\(webhooks.counts.rescuedByPoll)</td><td>\(String(format: "%.2f s", webhooks.deliveryLag.p50 / 1_000))</td>"
+        return "<td>\(first) of \(seen)</td><td>\(webhooks.counts.rescuedByPoll)</td><td>\(NumberText.seconds(fromMillis: webhooks.deliveryLag.p50))</td>"
     }
 
     /// Webhooks against polling, in one sentence: the quickest of each, and what each cost.
     static func webhookVerdict(_ ran: [StrategySummary]) -> String {
         let (hooked, polled) = (ran.filter { $0.webhooks != nil }, ran.filter { $0.webhooks == nil })
-        guard let hook = hooked.min(by: { $0.detectionLag.p50 < $1.detectionLag.p50 }), let poll = polled.min(by: { $0.detectionLag.p50 < $1.detectionLag.p50 }) else { return "" }
-        return "<p>Webhooks: <strong>\(SVG.escape(hook.name))</strong> noticed in \(String(format: "%.2f s", hook.detectionLag.p50 / 1_000)) (median; webhook delivery \(String(format: "%.2f s", (hook.webhooks?.deliveryLag.p50 ?? 0) / 1_000))) "
-            + "against \(String(format: "%.2f s", poll.detectionLag.p50 / 1_000)) for the quickest poll strategy, <strong>\(SVG.escape(poll.name))</strong>, "
+        guard let hook = quickest(hooked), let poll = quickest(polled) else { return "" }
+        return "<p>Webhooks: <strong>\(SVG.escape(hook.name))</strong> noticed in \(NumberText.seconds(fromMillis: hook.detectionLag.p50)) (median; webhook delivery \(NumberText.seconds(fromMillis: hook.webhooks?.deliveryLag.p50))) "
+            + "against \(NumberText.seconds(fromMillis: poll.detectionLag.p50)) for the quickest poll strategy, <strong>\(SVG.escape(poll.name))</strong>, "
             + "at \(String(format: "%.1f", hook.requestsPerSession)) against \(String(format: "%.1f", poll.requestsPerSession)) requests per session.</p>"
     }
 

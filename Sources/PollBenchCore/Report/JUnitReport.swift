@@ -10,19 +10,22 @@ public enum JUnitReport {
         public var name: String
         /// Nil when it passed; else why it failed.
         public var failure: String?
+        /// Why it was not checked, when it was not.
+        public var skipped: String?
 
         /// Creates a case.
-        public init(strategy: String, name: String, failure: String?) {
+        public init(strategy: String, name: String, failure: String?, skipped: String? = nil) {
             self.strategy = strategy
             self.name = name
             self.failure = failure
+            self.skipped = skipped
         }
     }
 
     /// A run's (or merged run's) thresholds: each one a case, failures with the measured value.
     public static func cases(_ record: RunRecord) -> [Case] {
         record.thresholds.map { result in
-            Case(strategy: result.strategy, name: result.threshold, failure: result.passed ? nil : "measured \(result.measured), limit: \(result.threshold)")
+            Case(strategy: result.strategy, name: result.threshold, failure: result.passed ? nil : "measured \(result.measured), limit: \(result.threshold)", skipped: result.skipped)
         }
     }
 
@@ -31,8 +34,8 @@ public enum JUnitReport {
         comparison.rows.map { row in
             let change = row.change.map { String(format: "%+.1f%%", $0 * 100) } ?? "new"
             let failure = row.verdict == .regressed
-                ? "regressed: \(NumberText.short(row.base)) → \(NumberText.short(row.new)) (\(change)), tolerance \(NumberText.short(comparison.tolerance * 100))%" : nil
-            return Case(strategy: row.strategy, name: row.metric, failure: failure)
+                ? "regressed: \(row.base.map(NumberText.short) ?? NumberText.noData) → \(row.new.map(NumberText.short) ?? NumberText.noData) (\(change)), tolerance \(NumberText.short(comparison.tolerance * 100))%" : nil
+            return Case(strategy: row.strategy, name: row.metric, failure: failure, skipped: row.verdict == .noData ? "no data in one of the runs" : nil)
         }
     }
 
@@ -53,6 +56,10 @@ public enum JUnitReport {
                 if let failure = item.failure {
                     lines.append(open + ">")
                     lines.append(#"      <failure message="\#(escape(failure))" type="threshold">\#(escape(failure))</failure>"#)
+                    lines.append("    </testcase>")
+                } else if let skipped = item.skipped {
+                    lines.append(open + ">")
+                    lines.append(#"      <skipped message="\#(escape(skipped))"/>"#)
                     lines.append("    </testcase>")
                 } else {
                     lines.append(open + "/>")

@@ -4,4 +4,17 @@ public enum NumberText {
     public static func short(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e12 ? String(Int(value)) : String(format: "%.2f", value)
     }
+
+    /// The dash tables print for a figure with no data (an empty distribution), never a 0.
+    public static let noData = "–"
+
+    /// `format(value)`, or ``noData`` when there is no value.
+    public static func orNoData(_ value: Double?, _ format: (Double) -> String) -> String {
+        value.map(format) ?? noData
+    }
+
+    /// Milliseconds as seconds with two decimals (`1.75 s`), or ``noData``.
+    public static func seconds(fromMillis millis: Double?) -> String {
+        orNoData(millis) { String(format: "%.2f s", $0 / 1_000) }
+    }
 }

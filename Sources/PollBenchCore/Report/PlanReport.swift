@@ -44,7 +44,7 @@ public struct PlanReport: Sendable {
             ("request rate (p99 second)", { String(format: "%.0f/s", $0.peakRequestsPerSecond) }),
             ("headroom against the limit", headroom),
             ("429 share", { String(format: "%.2f%%", $0.rateLimitedShare * 100) }),
-            ("detection lag p50 / p99", { String(format: "%.2f s / %.2f s", $0.lagP50Millis / 1_000, $0.lagP99Millis / 1_000) }),
+            ("detection lag p50 / p99", { "\(NumberText.seconds(fromMillis: $0.lagP50Millis)) / \(NumberText.seconds(fromMillis: $0.lagP99Millis))" }),
             ("largest arrival rate that fits", largest),
         ]
         return pairs.map { ($0.0, $0.1(analytic), $0.1(simulated)) }

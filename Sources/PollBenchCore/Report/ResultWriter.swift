@@ -10,11 +10,33 @@ public struct ResultWriter {
         self.directory = directory
     }
 
-    /// `results/<UTC timestamp>-<name>` under `root`.
-    public static func directory(root: String, name: String, startedMillis: Int64) -> URL {
+    /// A new run directory `<UTC timestamp>-<name>` under `root`, created exclusively (`mkdir(2)`, which
+    /// fails on an existing name), so that no run is ever written into another's. A name already
+    /// taken (two runs in the same second) gets `-2`, `-3`, … `root` is created when missing.
+    public static func createRunDirectory(root: String, name: String, startedMillis: Int64) throws(RunDirectoryError) -> URL {
         let stamp = ISO8601Millis.format(startedMillis).prefix(19).replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "-", with: "")
         let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
-        return URL(fileURLWithPath: root).appendingPathComponent("\(stamp)Z-\(safe)")
+        return try createExclusively(URL(fileURLWithPath: root).appendingPathComponent("\(stamp)Z-\(safe)"), suffixing: true)
+    }
+
+    /// Creates `directory` itself, which must not exist (its parent is created when missing); with
+    /// `suffixing`, a taken name gets the first free `-2`, `-3`, … instead of failing.
+    public static func createExclusively(_ directory: URL, suffixing: Bool = false) throws(RunDirectoryError) -> URL {
+        let parent = directory.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        } catch {
+            throw RunDirectoryError(description: "cannot create \(parent.path): \(error.localizedDescription)")
+        }
+        for attempt in 1...1_000 {
+            let candidate = attempt == 1 ? directory : URL(fileURLWithPath: directory.path + "-\(attempt)")
+            if mkdir(candidate.path, 0o755) == 0 { return candidate }
+            guard errno == EEXIST, suffixing else {
+                let reason = errno == EEXIST ? "it already exists; a run is never written into another's directory" : String(cString: strerror(errno))
+                throw RunDirectoryError(description: "cannot create \(candidate.path): \(reason)")
+            }
+        }
+        throw RunDirectoryError(description: "cannot create \(directory.path): 1,000 runs of that name in the same second")
     }
 
     /// Writes summary.json, one .hlog per strategy (every metric per interval), timeseries.csv, and what
@@ -54,13 +76,14 @@ public struct ResultWriter {
         return written
     }
 
-    /// One row per strategy and interval (a wall second live, a model second simulated): requests, 429s,
-    /// sessions started and ended, sessions active.
+    /// One row per strategy and interval (a wall second live, a model second simulated) in which anything
+    /// happened: requests, 429s, sessions started and ended, sessions active. An idle second has no row
+    /// (its counts are 0 and `active` is the row before's), so idle model time costs no output.
     static func timeseries(_ results: [StrategyResult]) -> String {
         var lines = ["strategy,second,requests,http_429,started,ended,active"]
         for result in results {
             var active = 0
-            for (second, bucket) in result.recorder.seconds.enumerated() {
+            for (second, bucket) in result.recorder.seconds.enumerated() where bucket != SecondBucket() {
                 active += bucket.started - bucket.ended
                 // Strategy names contain commas: quoted, as RFC 4180 has it.
                 lines.append("\"\(result.strategy.name)\",\(second),\(bucket.requests),\(bucket.rateLimited),\(bucket.started),\(bucket.ended),\(active)")
@@ -92,4 +115,9 @@ public struct ResultWriter {
         }
         return name
     }
+}
+
+/// A run directory that could not be made: one line saying which and why.
+public struct RunDirectoryError: Error, Sendable, CustomStringConvertible {
+    public let description: String
 }

@@ -31,8 +31,11 @@ public enum RunDirectory {
             guard line.first == "\"", let close = line.dropFirst().firstIndex(of: "\"") else { continue }
             let name = String(line[line.index(after: line.startIndex)..<close])
             let numbers = line[line.index(after: close)...].split(separator: ",").compactMap { Int($0) }
-            guard numbers.count == 6 else { continue }
-            seconds[name, default: []].append(SecondBucket(requests: numbers[1], rateLimited: numbers[2], started: numbers[3], ended: numbers[4]))
+            guard numbers.count == 6, numbers[0] >= 0 else { continue }
+            // Idle seconds have no row: each row goes to its own second, the ones between stay empty.
+            let second = numbers[0], known = seconds[name]?.count ?? 0
+            if known <= second { seconds[name, default: []].append(contentsOf: repeatElement(SecondBucket(), count: second + 1 - known)) }
+            seconds[name]?[second].add(SecondBucket(requests: numbers[1], rateLimited: numbers[2], started: numbers[3], ended: numbers[4]))
         }
         var series: [ReportSeries] = []
         var start: Double?

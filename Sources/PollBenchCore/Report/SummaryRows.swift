@@ -8,15 +8,15 @@ public enum SummaryRows {
         let s = record.strategies
         // A strategy that never ran (an interrupted sequential run) shows dashes, not zeros.
         func row(_ label: String, _ value: (StrategySummary) -> String) -> [String] { [label] + s.map { $0.sessions == 0 ? "-" : value($0) } }
-        func seconds(_ ms: Double) -> String { String(format: "%.2f s", ms / 1_000) }
-        func millis(_ ms: Double) -> String { String(format: "%.1f ms", ms) }
+        func seconds(_ ms: Double?) -> String { NumberText.seconds(fromMillis: ms) }
+        func millis(_ ms: Double?) -> String { NumberText.orNoData(ms) { String(format: "%.1f ms", $0) } }
         var rows = [
             row("detection lag p50") { seconds($0.detectionLag.p50) },
             row("detection lag p90") { seconds($0.detectionLag.p90) },
             row("detection lag p99") { seconds($0.detectionLag.p99) },
             row("time to result p50") { seconds($0.timeToResult.p50) },
-            row("polls / session (mean)") { String(format: "%.1f", $0.pollsPerSession.mean) },
-            row("polls / session (p99)") { String(format: "%.0f", $0.pollsPerSession.p99) },
+            row("polls / session (mean)") { NumberText.orNoData($0.pollsPerSession.mean) { String(format: "%.1f", $0) } },
+            row("polls / session (p99)") { NumberText.orNoData($0.pollsPerSession.p99) { String(format: "%.0f", $0) } },
             row("requests") { String($0.requests) },
             row("requests / session") { String(format: "%.1f", $0.requestsPerSession) },
             row("429s") { String($0.rateLimited) },
@@ -25,8 +25,8 @@ public enum SummaryRows {
             rows.append(row("Retry-After waited (model)") { String(format: "%.0f s", $0.retryAfterWaitSeconds) })
         }
         rows += [
-            row("status latency p99 (intended)") { millis($0.latency["status"]?.fromIntended.p99 ?? 0) },
-            row("status latency p99 (sent)") { millis($0.latency["status"]?.fromSent.p99 ?? 0) },
+            row("status latency p99 (intended)") { millis($0.latency["status"]?.fromIntended.p99) },
+            row("status latency p99 (sent)") { millis($0.latency["status"]?.fromSent.p99) },
             row("schedule slip p99") { millis($0.scheduleSlip.p99) },
         ]
         for outcome in SessionOutcome.allCases where s.contains(where: { ($0.outcomes[outcome.rawValue] ?? 0) > 0 }) {
@@ -42,9 +42,9 @@ public enum SummaryRows {
     }
 
     /// What the transport reported: the protocol, the connections and what opening them cost.
-    private static func transportRows(_ s: [StrategySummary], millis: (Double) -> String) -> [[String]] {
+    private static func transportRows(_ s: [StrategySummary], millis: (Double?) -> String) -> [[String]] {
         func row(_ label: String, _ value: (TransportSummary) -> String) -> [String] { [label] + s.map { summary in summary.transport.map(value) ?? "-" } }
-        func phase(_ t: TransportSummary, _ phase: TransferPhase, _ pick: (Distribution) -> Double) -> String { t.overall[phase.rawValue].map { millis(pick($0)) } ?? "-" }
+        func phase(_ t: TransportSummary, _ phase: TransferPhase, _ pick: (Distribution) -> Double?) -> String { t.overall[phase.rawValue].map { millis(pick($0)) } ?? "-" }
         var rows = [
             row("HTTP version") { $0.connections.httpVersions.sorted { $0.value > $1.value }.map { "HTTP/\($0.key)" }.joined(separator: ", ") },
             row("connections opened / reused") { "\($0.connections.opened) / \($0.connections.reused)" },
@@ -71,7 +71,7 @@ public enum SummaryRows {
             for endpoint in Endpoint.allCases {
                 guard let phases = transport.phases[endpoint.rawValue] else { continue }
                 rows.append([summary.name, endpoint.rawValue] + TransferPhase.allCases.map { phase in
-                    phases[phase.rawValue].map { String(format: "%.2f / %.2f ms", $0.p50, $0.p99) } ?? "-"
+                    phases[phase.rawValue].map { NumberText.orNoData($0.p50) { String(format: "%.2f", $0) } + " / " + NumberText.orNoData($0.p99) { String(format: "%.2f ms", $0) } } ?? "-"
                 })
             }
         }
@@ -80,7 +80,7 @@ public enum SummaryRows {
 
     /// The webhook strategies' figures (a dash for the others): which channel saw the end first, the
     /// delivery lag, what the webhooks saved, and what the receiver refused or counted once.
-    private static func webhookRows(_ s: [StrategySummary], seconds: (Double) -> String) -> [[String]] {
+    private static func webhookRows(_ s: [StrategySummary], seconds: (Double?) -> String) -> [[String]] {
         func row(_ label: String, _ value: (WebhookSummary) -> String) -> [String] { [label] + s.map { summary in summary.webhooks.map(value) ?? "-" } }
         func count(_ counts: [String: Int], _ key: String) -> String { String(counts[key] ?? 0) }
         var rows = [
@@ -89,7 +89,7 @@ public enum SummaryRows {
             row("webhook delivery lag p50") { seconds($0.deliveryLag.p50) },
             row("webhook delivery lag p99") { seconds($0.deliveryLag.p99) },
             row("polls saved / session") { String(format: "%.1f", $0.pollsSavedPerSession) },
-            row("webhook inbox wait p99") { $0.inboxWait.map { String(format: "%.1f ms", $0.p99) } ?? "-" },
+            row("webhook inbox wait p99") { $0.inboxWait.map { NumberText.orNoData($0.p99) { String(format: "%.1f ms", $0) } } ?? "-" },
             row("webhooks accepted") { count($0.counts.receipts, WebhookReceipt.accepted.rawValue) },
             row("webhook duplicates") { count($0.counts.notices, SessionMachine.NoticeKind.duplicate.rawValue) },
             row("webhook retries seen") { String($0.counts.retriesSeen) },
@@ -129,7 +129,15 @@ public enum SummaryRows {
     public static func thresholdLines(_ record: RunRecord) -> [String] {
         let note = record.run.shard.map { ["thresholds of shard \($0) alone, for information: the verdict is the merged run's (pollbench merge)"] } ?? []
         return note + record.thresholds.map { result in
-            "\(result.passed ? "✓" : "✗ FAILED") \(result.threshold) [\(result.strategy)]: measured \(result.measured)"
+            "\(result.verdict) \(result.threshold) [\(result.strategy)]: measured \(result.measured)"
+        }
+    }
+
+    /// One line per strategy that measured nothing, with how its sessions ended instead.
+    public static func measuredNothingLines(_ record: RunRecord) -> [String] {
+        record.strategiesThatMeasuredNothing.map { summary in
+            let ends = summary.outcomes.filter { $0.value > 0 }.sorted { $0.value > $1.value }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            return "✗ \(summary.name) measured nothing: none of its \(summary.sessions) sessions saw a terminal status (\(ends))"
         }
     }
 
@@ -168,7 +176,7 @@ public enum TerminalTable {
         }
         let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
         return ([SummaryRows.caption(record), line(header), rule] + rows.map(line) + [SummaryRows.groundTruthLine(record)] + SummaryRows.clockOffsetLines(record)
-            + SummaryRows.thresholdLines(record))
+            + SummaryRows.thresholdLines(record) + SummaryRows.measuredNothingLines(record))
             .joined(separator: "\n")
     }
 }
@@ -192,6 +200,8 @@ public enum SummaryMarkdown {
         }
         lines += ["", SummaryRows.groundTruthLine(record)]
         if !record.thresholds.isEmpty { lines += [""] + SummaryRows.thresholdLines(record).map { "- " + $0 } }
+        let nothing = SummaryRows.measuredNothingLines(record)
+        if !nothing.isEmpty { lines += [""] + nothing.map { "- " + $0 } }
         lines += SummaryRows.clockOffsetLines(record)
         return lines.joined(separator: "\n") + "\n"
     }

@@ -9,18 +9,19 @@ public enum TuningReport {
         body.append("<p><strong>\(SVG.escape(recommendation(tuning)))</strong></p>")
         let frontier = tuning.frontier
         var series = [
-            Series(name: "frontier", points: frontier.map { ($0.requestsPerSession, $0.lagP99 / 1_000) }),
+            Series(name: "frontier", points: frontier.compactMap { p in p.lagP99.map { (p.requestsPerSession, $0 / 1_000) } }),
             Series(name: "within limit", points: [], scatter: true),
             Series(name: "over the rate limit", points: [], scatter: true),
         ]
         for point in tuning.points {
+            guard let p99 = point.lagP99 else { continue }  // nothing measured: no place on a lag axis (the table lists it)
             let slot = point.overLimit ? 2 : 1
-            series[slot].points.append((point.requestsPerSession, point.lagP99 / 1_000))
-            series[slot].labels.append("\(point.strategy): \(NumberText.short(point.requestsPerSession)) requests, p99 \(NumberText.short(point.lagP99 / 1_000)) s")
+            series[slot].points.append((point.requestsPerSession, p99 / 1_000))
+            series[slot].labels.append("\(point.strategy): \(NumberText.short(point.requestsPerSession)) requests, p99 \(NumberText.short(p99 / 1_000)) s")
         }
-        if let index = tuning.recommended {
+        if let index = tuning.recommended, let p99 = tuning.points[index].lagP99 {
             let point = tuning.points[index]
-            series.append(Series(name: "recommended", points: [(point.requestsPerSession, point.lagP99 / 1_000)], scatter: true, labels: ["recommended: \(point.strategy)"]))
+            series.append(Series(name: "recommended", points: [(point.requestsPerSession, p99 / 1_000)], scatter: true, labels: ["recommended: \(point.strategy)"]))
         }
         if let target = tuning.targetP99, let low = tuning.points.map(\.requestsPerSession).min(), let high = tuning.points.map(\.requestsPerSession).max() {
             series.append(Series(name: "target p99", points: [(low, target / 1_000), (high, target / 1_000)], dashed: true))
@@ -46,7 +47,7 @@ public enum TuningReport {
         }
         let point = tuning.points[index]
         return "Recommended: \(point.strategy), the cheapest with p99 detection lag within \(DurationText.format(Int64(target))): "
-            + "\(NumberText.short(point.requestsPerSession)) requests per session, p99 lag \(NumberText.short(point.lagP99 / 1_000)) s, "
+            + "\(NumberText.short(point.requestsPerSession)) requests per session, p99 lag \(NumberText.seconds(fromMillis: point.lagP99)), "
             + "\(NumberText.short(point.offeredPerSecond)) requests/s offered at the workload's arrival rate."
     }
 
@@ -54,7 +55,7 @@ public enum TuningReport {
         let header = ["strategy", "requests / session", "polls / session", "lag p50 (s)", "lag p99 (s)", "429 share", "client timeouts", "offered req/s", "marks"]
         let rows = tuning.points.enumerated().map { index, p in
             let marks = [p.onFrontier ? "frontier" : nil, p.overLimit ? "over limit" : nil, p.meetsTarget ? "meets target" : nil, index == tuning.recommended ? "recommended" : nil]
-            return [p.strategy, NumberText.short(p.requestsPerSession), NumberText.short(p.pollsPerSession), NumberText.short(p.lagP50 / 1_000), NumberText.short(p.lagP99 / 1_000),
+            return [p.strategy, NumberText.short(p.requestsPerSession), NumberText.short(p.pollsPerSession), NumberText.seconds(fromMillis: p.lagP50), NumberText.seconds(fromMillis: p.lagP99),
                     String(format: "%.1f%%", p.rateLimitedShare * 100), String(p.clientTimeouts), NumberText.short(p.offeredPerSecond), marks.compactMap { $0 }.joined(separator: ", ")]
         }
         return HTMLReport.sortableTable(id: "points", header: header, rows: rows)

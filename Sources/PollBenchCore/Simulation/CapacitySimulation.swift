@@ -61,7 +61,7 @@ public struct CapacitySimulation: Sendable {
             peakRequestsPerSecond: steady.peakRequestsPerSecond,
             rateLimitedShare: total == 0 ? 0 : Double(limited) / Double(total),
             requestsPerSession: summary.requestsPerSession,
-            pollsPerSession: summary.pollsPerSession.mean,
+            pollsPerSession: summary.pollsPerSession.mean ?? 0,
             sessionSeconds: concurrency / scenario.arrivalPerSecond,  // Little's law read backwards
             lagP50Millis: summary.detectionLag.p50,
             lagP99Millis: summary.detectionLag.p99

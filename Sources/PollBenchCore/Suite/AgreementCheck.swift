@@ -6,14 +6,15 @@ public struct AgreementCheck: Sendable {
     public struct Row: Sendable, Equatable {
         public var strategy: String
         public var metric: String
-        public var live: Double
-        public var simulated: Double
+        /// Nil when that run has no data for the metric; the row agrees only when neither has.
+        public var live: Double?
+        public var simulated: Double?
         /// (simulated − live) / live; nil when live is zero.
         public var difference: Double?
         public var agrees: Bool
     }
 
-    static let metrics: [(name: String, read: @Sendable (StrategySummary) -> Double)] = [
+    static let metrics: [(name: String, read: @Sendable (StrategySummary) -> Double?)] = [
         ("polls / session (mean)", { $0.pollsPerSession.mean }),
         ("requests / session", { $0.requestsPerSession }),
         ("detection lag p50 (ms)", { $0.detectionLag.p50 }),
@@ -30,12 +31,19 @@ public struct AgreementCheck: Sendable {
         rows = simulated.strategies.flatMap { sim -> [Row] in
             guard let real = live.strategies.first(where: { $0.name == sim.name }) else { return [] }
             return Self.metrics.map { metric in
-                let a = metric.read(real), b = metric.read(sim)
+                guard let a = metric.read(real), let b = metric.read(sim) else {
+                    return Row(strategy: sim.name, metric: metric.name, live: metric.read(real), simulated: metric.read(sim), difference: nil, agrees: metric.read(real) == metric.read(sim))
+                }
                 let difference = a == 0 ? nil : (b - a) / a
                 return Row(strategy: sim.name, metric: metric.name, live: a, simulated: b, difference: difference, agrees: difference.map { abs($0) <= tolerance } ?? (a == b))
             }
         }
         unmatched = Set(live.strategies.map(\.name)).symmetricDifference(simulated.strategies.map(\.name)).sorted()
+    }
+
+    private static func cell(_ value: Double?) -> String {
+        let text = value.map { String(format: "%.2f", $0) } ?? NumberText.noData
+        return String(repeating: " ", count: max(0, 10 - text.count)) + text
     }
 
     /// Every figure agrees and both runs have the same strategies.
@@ -47,7 +55,7 @@ public struct AgreementCheck: Sendable {
         for row in rows {
             let difference = row.difference.map { String(format: "%+9.1f%%", $0 * 100) } ?? "        -"
             lines.append(row.strategy.padding(toLength: 30, withPad: " ", startingAt: 0) + row.metric.padding(toLength: 26, withPad: " ", startingAt: 0)
-                + String(format: "%10.2f %10.2f ", row.live, row.simulated) + difference + (row.agrees ? "" : "  ✗"))
+                + Self.cell(row.live) + " " + Self.cell(row.simulated) + " " + difference + (row.agrees ? "" : "  ✗"))
         }
         if !unmatched.isEmpty { lines.append("in one run only: " + unmatched.joined(separator: ", ")) }
         let beyond = rows.filter { !$0.agrees }.count

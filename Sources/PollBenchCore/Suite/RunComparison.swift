@@ -4,15 +4,17 @@ import Foundation
 /// package-benchmark checks a baseline.
 public struct RunComparison: Sendable {
     public enum Verdict: String, Sendable, Codable {
-        case improved, regressed, unchanged
+        /// `noData`: one run has no figure for the metric (an empty distribution), so nothing is judged.
+        case improved, regressed, unchanged, noData = "no data"
     }
 
     public struct Row: Sendable, Equatable {
         public var strategy: String
         public var metric: String
-        public var base: Double
-        public var new: Double
-        /// (new − base) / base; nil when base is zero.
+        /// Nil when that run has no data for the metric.
+        public var base: Double?
+        public var new: Double?
+        /// (new − base) / base; nil when base is zero or either has no data.
         public var change: Double?
         public var verdict: Verdict
     }
@@ -22,7 +24,7 @@ public struct RunComparison: Sendable {
         let name: String
         let unit: String
         let lowerIsBetter: Bool
-        let read: @Sendable (StrategySummary) -> Double
+        let read: @Sendable (StrategySummary) -> Double?
     }
 
     static let metrics: [Metric] = [
@@ -35,7 +37,7 @@ public struct RunComparison: Sendable {
         Metric(name: "429s", unit: "", lowerIsBetter: true) { Double($0.rateLimited) },
         Metric(name: "errors", unit: "", lowerIsBetter: true) { Double(Threshold.count("errors", in: $0)) },
         Metric(name: "completed share", unit: "%", lowerIsBetter: false) { $0.sessions == 0 ? 0 : Double($0.outcomes["completed"] ?? 0) * 100 / Double($0.sessions) },
-        Metric(name: "status latency p99", unit: "ms", lowerIsBetter: true) { $0.latency["status"]?.fromIntended.p99 ?? 0 },
+        Metric(name: "status latency p99", unit: "ms", lowerIsBetter: true) { $0.latency["status"]?.fromIntended.p99 },
     ]
 
     public let rows: [Row]
@@ -50,7 +52,10 @@ public struct RunComparison: Sendable {
         for summary in new.strategies {
             guard let old = base.strategies.first(where: { $0.name == summary.name }), old.sessions > 0, summary.sessions > 0 else { continue }
             for metric in Self.metrics {
-                let before = metric.read(old), after = metric.read(summary)
+                guard let before = metric.read(old), let after = metric.read(summary) else {
+                    rows.append(Row(strategy: summary.name, metric: metric.name, base: metric.read(old), new: metric.read(summary), change: nil, verdict: .noData))
+                    continue
+                }
                 let change = before == 0 ? nil : (after - before) / before
                 let worse = metric.lowerIsBetter ? after > before : after < before
                 let beyond = change.map { abs($0) > tolerance } ?? (after != before)
@@ -70,17 +75,18 @@ public struct RunComparison: Sendable {
         let counts = Dictionary(grouping: rows, by: \.verdict).mapValues(\.count)
         var lines = [
             "## pollbench: \(newName) vs \(baseName)", "",
-            "\(counts[.regressed] ?? 0) regressed, \(counts[.improved] ?? 0) improved, \(counts[.unchanged] ?? 0) unchanged (tolerance \(Self.percent(tolerance)))", "",
+            "\(counts[.regressed] ?? 0) regressed, \(counts[.improved] ?? 0) improved, \(counts[.unchanged] ?? 0) unchanged, \(counts[.noData] ?? 0) with no data (tolerance \(Self.percent(tolerance)))", "",
             "| strategy | metric | base | new | change | verdict |",
             "|---|---|---:|---:|---:|---|",
         ]
         for row in rows {
             let unit = Self.metrics.first { $0.name == row.metric }?.unit ?? ""
-            let change = row.change.map { String(format: "%+.1f%%", $0 * 100) } ?? (row.base == row.new ? "0" : "new")
+            let change = row.change.map { String(format: "%+.1f%%", $0 * 100) } ?? (row.verdict == .noData ? NumberText.noData : row.base == row.new ? "0" : "new")
             let mark = switch row.verdict {
             case .regressed: "❌ regressed"
             case .improved: "✅ improved"
             case .unchanged: "unchanged"
+            case .noData: "no data: not judged"
             }
             lines.append("| \(row.strategy) | \(row.metric) | \(Self.number(row.base, unit)) | \(Self.number(row.new, unit)) | \(change) | \(mark) |")
         }
@@ -88,7 +94,8 @@ public struct RunComparison: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private static func number(_ value: Double, _ unit: String) -> String {
+    private static func number(_ value: Double?, _ unit: String) -> String {
+        guard let value else { return NumberText.noData }
         let text = NumberText.short(value)
         return unit.isEmpty ? text : "\(text) \(unit)"
     }

@@ -89,12 +89,12 @@ extension Suite {
     public func record(
         info: RunInfo, results: [StrategyResult], clockOffset: ClockOffset?, truth: GroundTruth?, webhookReceiver: WebhookReceiverCounts? = nil
     ) -> (record: RunRecord, results: [StrategyResult]) {
-        (judged(RunRecordBuilder(info: info).record(results, clockOffset: clockOffset, truth: truth, webhookReceiver: webhookReceiver)), results)
+        (judged(RunRecordBuilder(info: info).record(results, clockOffset: clockOffset, truth: truth, webhookReceiver: webhookReceiver), measuresWallClock: false), results)
     }
 
-    private func judged(_ record: RunRecord) -> RunRecord {
+    private func judged(_ record: RunRecord, measuresWallClock: Bool = true) -> RunRecord {
         var record = record
-        record.thresholds = evaluate(record)
+        record.thresholds = evaluate(record, measuresWallClock: measuresWallClock)
         record.compareTolerance = tolerance
         return record
     }

@@ -36,6 +36,28 @@ public struct Suite: Sendable {
     /// A capacity search: the open arrival rates (per model second) to try, lowest first.
     public var capacityRates: [Double] = []
 
+    /// The model time a simulation of this suite may span: what a live run reaches within its
+    /// wall-clock cap (`maxDurationMillis` at `timeScale`).
+    public var simulatedSpanCapMillis: Int64 { Int64(Double(maxDurationMillis) * timeScale) }
+
+    /// Refuses, before any work, an open workload whose last session arrives after
+    /// ``simulatedSpanCapMillis``: a live run would stop first, and a simulation's idle model seconds
+    /// would still cost output.
+    public func checkSimulatedSpan() throws(WorkloadError) {
+        guard let last = workload.slots().last?.arrivalMillis, last > simulatedSpanCapMillis else { return }
+        throw WorkloadError(
+            "the last of \(workload.sessions) sessions arrives at \(DurationText.format(last)) of model time, after the cap of \(DurationText.format(simulatedSpanCapMillis)) "
+                + "(--max-duration \(DurationText.format(maxDurationMillis)) at time scale \(NumberText.short(timeScale)), what a live run would reach); raise the arrival rate or --max-duration, or lower --sessions"
+        )
+    }
+
+    /// The thresholds kept for one strategy, or for all, whose strategy is not among `strategies`:
+    /// those a `--strategy` override drops.
+    public var checksForStrategiesNotRun: [Check] {
+        let running = Set(strategies.map(\.name))
+        return checks.filter { check in check.strategy.map { !running.contains($0) } ?? false }
+    }
+
     /// A suite with default settings.
     public init(name: String, description: String, workload: Workload) {
         self.name = name
@@ -43,10 +65,14 @@ public struct Suite: Sendable {
         self.workload = workload
     }
 
-    /// Every threshold checked against every strategy it applies to.
-    public func evaluate(_ record: RunRecord) -> [ThresholdResult] {
+    /// Every threshold checked against every strategy it applies to. Without wall-clock measurements
+    /// (the fast simulation), latency and slip thresholds are skipped, and say so.
+    public func evaluate(_ record: RunRecord, measuresWallClock: Bool = true) -> [ThresholdResult] {
         checks.flatMap { check in
             record.strategies.filter { check.strategy == nil || check.strategy == $0.name }.map { summary in
+                if !measuresWallClock, check.threshold.isWallClock {
+                    return ThresholdResult.skipped(check.threshold, strategy: summary.name, because: "the fast simulation measures no wall-clock latency")
+                }
                 let (passed, measured) = check.threshold.evaluate(summary)
                 return ThresholdResult(strategy: summary.name, threshold: check.threshold.expression, measured: measured, passed: passed)
             }

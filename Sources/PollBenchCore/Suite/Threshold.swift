@@ -39,6 +39,8 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { expression }
 
+    /// What a threshold with nothing to measure reports as its measured value.
+    public static let noData = "no data"
     static let distributionAggregates = ["min", "mean", "p50", "p90", "p99", "p999", "max"]
     static let countMetrics = ["requests", "errors", "http_429", "http_5xx", "transport_errors", "malformed_bodies"]
     /// A webhook strategy's counts (zero for a poll strategy): `rate()` of sessions for rescues, of deliveries for the others.
@@ -127,9 +129,10 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The measured value for `summary`, in the limit's unit.
-    public func measure(_ summary: StrategySummary) -> Double {
-        func distribution(_ d: Distribution) -> Double {
+    /// The measured value for `summary`, in the limit's unit; nil when there is no data to judge
+    /// (an empty distribution: no session reached a terminal status, no request to that endpoint).
+    public func measure(_ summary: StrategySummary) -> Double? {
+        func distribution(_ d: Distribution) -> Double? {
             switch aggregate {
             case "min": d.min
             case "mean": d.mean
@@ -149,7 +152,7 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         case (_, "polls_per_session"): return distribution(summary.pollsPerSession)
         case (_, "slip"): return distribution(summary.scheduleSlip)
         case (_, "requests_per_session"): return summary.requestsPerSession
-        case (_, "webhook_delivery_lag"): return summary.webhooks.map { distribution($0.deliveryLag) } ?? 0
+        case (_, "webhook_delivery_lag"): return summary.webhooks.flatMap { distribution($0.deliveryLag) }
         case _ where Self.webhookCounts.contains(metric):  // count() or rate(): the parser allows no other
             let counts = summary.webhooks?.counts ?? WebhookCounts()
             let received = Double(counts.receipts.values.reduce(0, +))
@@ -171,7 +174,7 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
             count = Double(Self.count(metric, in: summary))
             return aggregate == "count" ? count : share(count, of: requests)
         default:
-            guard let (endpoint, uncorrected) = Self.latencyEndpoint(metric), let latency = summary.latency[endpoint.rawValue] else { return 0 }
+            guard let (endpoint, uncorrected) = Self.latencyEndpoint(metric), let latency = summary.latency[endpoint.rawValue] else { return nil }
             return distribution(uncorrected ? latency.fromSent : latency.fromIntended)
         }
     }
@@ -191,9 +194,14 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether the metric is a wall-clock figure (request latency, schedule slip): the fast simulation
+    /// measures none, so it cannot judge one.
+    public var isWallClock: Bool { metric == "slip" || metric.hasPrefix("latency_") }
+
     /// Whether `summary` meets the threshold, and the measured value as text in the expression's unit.
+    /// A threshold with nothing to measure fails as `no data`: an unmeasured figure meets no limit.
     public func evaluate(_ summary: StrategySummary) -> (passed: Bool, measured: String) {
-        let measured = measure(summary)
+        guard let measured = measure(summary) else { return (false, Self.noData) }
         let text: String
         switch try? Self.kind(aggregate: aggregate, metric: metric, in: expression) {
         case .duration: text = measured >= 1_000 ? String(format: "%.3fs", measured / 1_000) : String(format: "%.1fms", measured)
@@ -223,4 +231,26 @@ public struct ThresholdResult: Sendable, Codable, Equatable {
     public var threshold: String
     public var measured: String
     public var passed: Bool
+    /// Why the threshold was not judged (a wall-clock figure in the fast simulation); nil: it was.
+    /// A skipped threshold neither passes nor fails the run, and every report says so.
+    public var skipped: String?
+
+    public init(strategy: String, threshold: String, measured: String, passed: Bool, skipped: String? = nil) {
+        self.strategy = strategy
+        self.threshold = threshold
+        self.measured = measured
+        self.passed = passed
+        self.skipped = skipped
+    }
+
+    /// A threshold the runner could not measure.
+    static func skipped(_ threshold: Threshold, strategy: String, because reason: String) -> ThresholdResult {
+        ThresholdResult(strategy: strategy, threshold: threshold.expression, measured: "not measured", passed: true, skipped: reason)
+    }
+
+    /// `✓`, `✗ FAILED` or `– skipped (why)`.
+    public var verdict: String {
+        if let skipped { return "– skipped (\(skipped))" }
+        return passed ? "✓" : "✗ FAILED"
+    }
 }

@@ -15,10 +15,10 @@ public enum ArrivalModel: Sendable, Equatable {
         guard parts.count == 2 else { throw WorkloadError("arrival '\(text)': expected constant:RATE, poisson:RATE or closed:CONCURRENCY") }
         switch parts[0] {
         case "constant", "poisson":
-            guard let rate = Double(parts[1]), rate > 0, rate <= 1_000_000 else { throw WorkloadError("arrival '\(text)': the rate must be a number above 0") }
+            guard let rate = Double(parts[1]), rate > 0, rate <= 1_000_000 else { throw WorkloadError("arrival '\(text)': the rate must be a number above 0 and at most 1000000 per second") }
             self = parts[0] == "constant" ? .constant(perSecond: rate) : .poisson(perSecond: rate)
         case "closed":
-            guard let concurrency = Int(parts[1]), (1...1_000_000).contains(concurrency) else { throw WorkloadError("arrival '\(text)': the concurrency must be a whole number from 1") }
+            guard let concurrency = Int(parts[1]), (1...1_000_000).contains(concurrency) else { throw WorkloadError("arrival '\(text)': the concurrency must be a whole number from 1 to 1000000") }
             self = .closed(concurrency: concurrency)
         default:
             throw WorkloadError("arrival '\(text)': unknown model '\(parts[0])' (known: constant, poisson, closed)")

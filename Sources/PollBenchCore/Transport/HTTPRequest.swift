@@ -49,6 +49,9 @@ public struct HTTPRequest: Sendable {
     public var credentials: BasicCredentials?
     /// The whole request's time limit, connection included.
     public var timeout: Duration
+    /// Whether the response's `Content-Type` is kept (``ResponseHeaders/contentType``): asked for by the
+    /// requests whose answer must be told from a web page (a create, the preflight), not by every poll.
+    public var readsContentType = false
 
     /// Creates a request; the default timeout is 30 s.
     public init(

@@ -1,0 +1,79 @@
+import Foundation
+
+/// One request before a remote run (`GET {base}/providers` with the run's credentials) that decides,
+/// within seconds and before any session, whether the target can be measured at all: it is reachable,
+/// it takes the credentials, and it speaks the API rather than serving a web page. What it learns of the
+/// providers lets the run refuse a provider mix the target does not offer.
+public struct TargetPreflight: Sendable {
+    /// The API's base URL, without a trailing slash.
+    public let baseURL: String
+    public let credentials: BasicCredentials
+    /// The preflight's own time limit: a target that does not answer within it is unreachable.
+    public var timeout: Duration = .seconds(5)
+
+    public init(baseURL: String, credentials: BasicCredentials) {
+        self.baseURL = baseURL
+        self.credentials = credentials
+    }
+
+    /// Why a target cannot be measured: one line naming what came back and what was expected.
+    public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The request it sends.
+    public var request: HTTPRequest {
+        var request = HTTPRequest(method: .get, url: baseURL + "/providers", credentials: credentials, timeout: timeout)
+        request.readsContentType = true
+        return request
+    }
+
+    /// Sends the request over `transport` and judges the answer.
+    public func run(on transport: any HTTPTransport) async throws(Refusal) -> [String]? {
+        try judge(await transport.execute(request))
+    }
+
+    /// The provider ids the target lists, or nil when it does not list them (it serves no `/providers`,
+    /// or answered with a server error the run itself will count); a ``Refusal`` when the run would
+    /// measure nothing.
+    public func judge(_ result: HTTPResult) throws(Refusal) -> [String]? {
+        let url = baseURL + "/providers"
+        let response: HTTPResponse
+        switch result {
+        case .failure(let error):
+            throw Refusal(description: "cannot reach the target: GET \(url) failed with transport:\(error.kind.rawValue) (\(error.message))")
+        case .success(let answer):
+            response = answer
+        }
+        let what = "\(response.status)" + (response.headers.contentType.map { " \($0)" } ?? "")
+        switch response.status {
+        case 401:
+            throw Refusal(description: "the target refused the credentials: GET \(url) answered \(what)\(Self.code(response.body)); check --credentials or \(Self.credentialVariables)")
+        case 403:
+            throw Refusal(description: "the target refused this client: GET \(url) answered \(what)\(Self.code(response.body))")
+        case 300..<400:
+            throw Refusal(description: "GET \(url) answered \(what), a redirect; expected 200 application/json: is --target the API's base URL (e.g. …/api/v1)?")
+        case 200..<300:
+            guard let providers = Self.providerIDs(response.body) else {
+                throw Refusal(description: "GET \(url) answered \(what), not the API's JSON list of providers (expected 200 application/json): is --target the API's base URL (e.g. …/api/v1)?")
+            }
+            return providers
+        default:
+            return nil  // 404 (no provider list served), 429, 5xx: the run measures what the API does
+        }
+    }
+
+    private static let credentialVariables = "POLLBENCH_CLIENT_ID/POLLBENCH_CLIENT_SECRET"
+
+    /// `, code 100001` from an error envelope, when it has one.
+    private static func code(_ body: [UInt8]) -> String {
+        JSONFields.strings(body)?["code"].map { ", code \($0)" } ?? ""
+    }
+
+    /// The `id` of every provider in a JSON array of provider objects; nil when the body is not one.
+    static func providerIDs(_ body: [UInt8]) -> [String]? {
+        guard let list = try? JSONSerialization.jsonObject(with: Data(body)) as? [[String: Any]] else { return nil }
+        let ids = list.compactMap { $0["id"] as? String }
+        return ids.count == list.count ? ids : nil
+    }
+}
