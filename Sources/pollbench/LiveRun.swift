@@ -117,6 +117,7 @@ struct LiveRun {
             configuration.trace = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
         configuration.sharedClock = settings.target == nil
+        configuration.requestTimeout = settings.requestTimeout
         let engineConfiguration = configuration
         let (specs, concurrency) = settings.suite.sessionSpecs(round: round)
         let workers = settings.workers

@@ -137,6 +137,9 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Hard cap on requests per wall second over all workers; requests over it wait (default 20000).")
     var maxRate: Double?
 
+    @Option(help: "A live request's wall-clock limit, connection included; an interrupted run waits at most this long for its requests in flight (default 30s).")
+    var requestTimeout: String?
+
     @Flag(help: "Give the embedded sandbox's client no request budget (default: 25 requests per model second, bursts of 25).")
     var noRateLimit = false
 
@@ -191,9 +194,6 @@ struct RunOptions: ParsableArguments {
                 plan.workload.rampSeconds = Double(millis) / 1_000
             }
             if let providers { plan.workload.providerMix = try Workload.parseMix(providers) }
-            if plan.target == nil {
-                try FlagValues.refuseUnknownProviders(plan.workload.providerMix, offered: plan.sandbox.providers.map(\.id), flag: providers == nil ? "the suite's providers" : "--providers")
-            }
             if let timeScale { plan.timeScale = timeScale }
             if let workers { plan.workers = workers }
             if let mode { plan.mixed = mode == "mixed" }
@@ -217,16 +217,27 @@ struct RunOptions: ParsableArguments {
                 plan.webhookTimeoutMillis = millis
             }
             if let target { plan.target = target }
+            if plan.target == nil {  // a remote target's providers are checked against its own list, by the preflight
+                try FlagValues.refuseUnknownProviders(plan.workload.providerMix, offered: plan.sandbox.providers.map(\.id), flag: providers == nil ? "the suite's providers" : "--providers")
+            }
             if plan.target != nil, timeScale == nil { plan.timeScale = 1 }  // a real service runs in real time
             guard plan.target == nil || plan.timeScale == 1 else { throw CommandFailure(message: "a remote target runs in real time: its time scale must be 1") }
             plan.sandbox.timeScale = plan.timeScale
             try ResultFiles.checkRoot(output)
             try ResultFiles.checkFile(junit, flag: "--junit")
+            var timeout = Duration.seconds(30)
+            if let requestTimeout {
+                guard let millis = DurationText.milliseconds(requestTimeout), millis >= 100, millis <= 600_000 else {
+                    throw CommandFailure(message: "--request-timeout: bad duration '\(requestTimeout)' (100ms to 10m)")
+                }
+                timeout = .milliseconds(millis)
+            }
             return RunSettings(
                 suite: plan, name: name ?? (suite?.name ?? "run"), connections: connections,
                 target: try plan.target.map { try RemoteTarget(url: $0, allowAnyHost: allowNonSandbox, caBundle: caBundle, credentialsFile: credentials) },
                 output: output, junit: junit, trace: trace, tls: tls, httpVersion: HTTPVersionChoice(rawValue: http) ?? .auto,
-                webhooks: plan.usesWebhooks ? try WebhookSettings(listen: webhookListen, url: webhookUrl, embedded: plan.target == nil) : nil
+                webhooks: plan.usesWebhooks ? try WebhookSettings(listen: webhookListen, url: webhookUrl, embedded: plan.target == nil) : nil,
+                requestTimeout: timeout
             )
         } catch let error as StrategySyntaxError {
             throw CommandFailure(message: error.description)
@@ -252,6 +263,8 @@ struct RunSettings: Sendable {
     var httpVersion = HTTPVersionChoice.auto
     /// The receiver's settings, when a strategy uses webhooks.
     var webhooks: WebhookSettings?
+    /// A live request's wall-clock limit.
+    var requestTimeout = Duration.seconds(30)
 
     var strategies: [PollStrategy] { suite.strategies }
 

@@ -115,7 +115,8 @@ struct TuneCommand: AsyncParsableCommand {
         single.mixed = false
         single.checks = []
         guard let summary = Simulation(suite: single, roundTrip: model, name: "tune-check").run().record.strategies.first else { return "engine check: no result" }
-        return "engine check (full simulation through the sandbox's documents): p99 lag \(NumberText.seconds(fromMillis: summary.detectionLag.p99)) (fast \(NumberText.seconds(fromMillis: point.lagP99))), "
+        let lag = { (millis: Double?) in millis.map { String(format: "%.2fs", $0 / 1_000) } ?? NumberText.noData }
+        return "engine check (full simulation through the sandbox's documents): p99 lag \(lag(summary.detectionLag.p99)) (fast \(lag(point.lagP99))), "
             + String(format: "%.1f requests per session (fast %.1f)", summary.requestsPerSession, point.requestsPerSession)
     }
 }

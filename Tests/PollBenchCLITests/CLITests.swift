@@ -102,17 +102,18 @@ struct CLITests {
         #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Stack"))
     }
 
-    @Test("an unreachable target: exit 3 and a one-line reason")
+    @Test("an unreachable target: exit 3 and a one-line reason, decided before any session")
     func unreachable() throws {
         let output = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: output) }
         let result = try CLI.run(
-            ["run", "--target", "http://127.0.0.1:9/api/v1", "--sessions", "3", "--arrival", "constant:100", "--create-retries", "0", "--output", output.path],
+            ["run", "--target", "http://127.0.0.1:9/api/v1", "--sessions", "3", "--arrival", "constant:100", "--output", output.path],
             environment: ["POLLBENCH_CLIENT_ID": "ABCD1234", "POLLBENCH_CLIENT_SECRET": "x"]
         )
         #expect(result.status == 3)
-        #expect(result.stderr.hasPrefix("error: no verification could be created"))
-        #expect(result.stderr.contains("transport:connection-refused"))
+        #expect(result.stderr.hasPrefix("error: cannot reach the target: GET http://127.0.0.1:9/api/v1/providers failed with transport:connection-refused"), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: output.path).isEmpty)  // no session ran, so no run was written
     }
 
     @Test("a remote run against a standalone sandbox never shows the secret anywhere")
@@ -123,7 +124,8 @@ struct CLITests {
         let environment = ["POLLBENCH_CLIENT_ID": "SECRET01", "POLLBENCH_CLIENT_SECRET": secret]
         let sandbox = Process()
         sandbox.executableURL = CLI.binary
-        sandbox.arguments = ["sandbox", "--port", "0", "--credentials-file", output.appendingPathComponent("creds").path]
+        // At 20x its users finish within the runs' 3 s, so the runs measure something (a run that sees no session end fails).
+        sandbox.arguments = ["sandbox", "--port", "0", "--time-scale", "20", "--credentials-file", output.appendingPathComponent("creds").path]
         sandbox.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let sandboxOut = Pipe()
         sandbox.standardOutput = sandboxOut
@@ -323,8 +325,10 @@ struct InterruptTests {
         #expect(!directories.contains { FileManager.default.fileExists(atPath: output.appendingPathComponent("\($0)/summary.json").path) })
     }
 
-    @Test("wrong credentials and a TLS failure: exit 3 with the reason", arguments: [("http", "401"), ("https", "transport:tls")])
-    func refused(scheme: String, reason: String) throws {
+    @Test("wrong credentials and a TLS failure: exit 3 with the reason, before any session", arguments: [
+        ("http", "error: the target refused the credentials: GET ", "answered 401 application/json"), ("https", "error: cannot reach the target: GET ", "failed with transport:tls"),
+    ])
+    func refused(scheme: String, prefix: String, reason: String) throws {
         let output = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: output) }
         let sandbox = try SandboxProcess(environment: ["POLLBENCH_CLIENT_ID": "RIGHT001", "POLLBENCH_CLIENT_SECRET": "right"])
@@ -335,8 +339,9 @@ struct InterruptTests {
             environment: ["POLLBENCH_CLIENT_ID": "RIGHT001", "POLLBENCH_CLIENT_SECRET": "wrong"]
         )
         #expect(result.status == 3)
-        #expect(result.stderr.hasPrefix("error: no verification could be created") && result.stderr.contains(reason), "\(result.stderr)")
+        #expect(result.stderr.hasPrefix(prefix) && result.stderr.contains(reason), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: output.path).isEmpty)
     }
 }
 
@@ -350,14 +355,16 @@ struct SandboxFloodTests {
     }
 
     /// One create per session: the first poll (1 h away) is past the client timeout, and a QR provider
-    /// has no redirect step that would hold a slot until the client gives up.
+    /// has no redirect step that would hold a slot until the client gives up. Such a run sees no session
+    /// end, so it says that it measured nothing and exits 1.
     func flood(_ baseURL: String, sessions: Int, output: URL, environment: [String: String]) throws {
         let result = try CLI.run(
             ["run", "--target", baseURL, "--sessions", String(sessions), "--arrival", "closed:64", "--strategy", "fixed:1h",
              "--client-timeout", "1s", "--providers", "bankidse", "--output", output.path, "--name", "flood"],
             environment: environment, timeout: .seconds(300)
         )
-        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stdout.contains("✗ fixed:1h measured nothing: none of its \(sessions) sessions saw a terminal status (\(sessions) client-timeout)"))
     }
 
     @Test("sessions are evicted, and memory stays flat from 5,000 to 45,000 creates")

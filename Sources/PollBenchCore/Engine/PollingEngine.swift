@@ -390,7 +390,7 @@ public final class PollingEngine: WebhookDriver {
         switch result {
         case .success(let response):
             let malformed = response.status < 400 && response.status != 204 && fields == nil
-            answer = .response(status: response.status, errorCode: response.status >= 400 ? Self.errorCode(response.body) : nil, malformed: malformed)
+            answer = .response(status: response.status, errorCode: response.status >= 400 ? JSONFields.errorCode(response.body) : nil, malformed: malformed)
         case .failure(let error):
             answer = .transport(error.kind)
         }
@@ -420,16 +420,6 @@ public final class PollingEngine: WebhookDriver {
     private static func documentFields(_ result: HTTPResult) -> [String: String]? {
         guard case .success(let response) = result, response.status < 400, response.status != 204 else { return nil }
         return JSONFields.strings(response.body)
-    }
-
-    /// The envelope's `code` (a number or a string), for error counts; a problem document without one
-    /// (connect-v1's RFC 7807) counts by its `title`.
-    private static func errorCode(_ body: [UInt8]) -> String? {
-        let fields = JSONFields.strings(body)
-        if let code = fields?["code"] { return code }
-        guard let text = String(validating: body, as: UTF8.self), let range = text.firstRange(of: "\"code\":") else { return fields?["title"] }
-        let digits = text[range.upperBound...].prefix { $0.isNumber }
-        return digits.isEmpty ? nil : String(digits)
     }
 
     /// `Retry-After` in model milliseconds (seconds form, or a date against the response's `Date`, else

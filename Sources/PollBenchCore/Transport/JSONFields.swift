@@ -3,6 +3,16 @@
 /// checked and skipped. The poll path reads a few fields of every response, so this avoids building a
 /// dictionary of `Any`.
 public enum JSONFields {
+    /// An error document's `code` (a number or a string), as error counts key it; a problem document
+    /// without one (connect-v1's RFC 7807) by its `title`; nil when the body names neither.
+    public static func errorCode(_ body: [UInt8]) -> String? {
+        let fields = strings(body)
+        if let code = fields?["code"] { return code }
+        guard let text = String(validating: body, as: UTF8.self), let range = text.firstRange(of: "\"code\":") else { return fields?["title"] }
+        let digits = text[range.upperBound...].prefix { $0.isNumber }
+        return digits.isEmpty ? nil : String(digits)
+    }
+
     /// The object's top-level fields whose values are strings (`null` reads as absent); nil when the body is not a JSON object.
     public static func strings(_ body: [UInt8]) -> [String: String]? {
         var reader = Reader(bytes: body)

@@ -65,9 +65,11 @@ public struct TargetPreflight: Sendable {
 
     private static let credentialVariables = "POLLBENCH_CLIENT_ID/POLLBENCH_CLIENT_SECRET"
 
-    /// `, code 100001` from an error envelope, when it has one.
+    /// `, code 100001` from an error envelope, or `, "Invalid client credentials"` from a problem
+    /// document without a code (connect-v1); empty when the body says neither.
     private static func code(_ body: [UInt8]) -> String {
-        JSONFields.strings(body)?["code"].map { ", code \($0)" } ?? ""
+        guard let code = JSONFields.errorCode(body) else { return "" }
+        return code.allSatisfy(\.isNumber) ? ", code \(code)" : ", \"\(code)\""
     }
 
     /// The `id` of every provider in a JSON array of provider objects; nil when the body is not one.
