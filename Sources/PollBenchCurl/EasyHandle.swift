@@ -14,7 +14,7 @@ final class EasyHandle {
     /// Times the request was sent again after the server closed a reused connection under it.
     private(set) var retries = 0
     /// Whether the current request asked for its response's Content-Type.
-    private var readsContentType = false
+    private var readsServiceHeaders = false
 
     fileprivate var body: [UInt8] = []
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
@@ -73,7 +73,7 @@ final class EasyHandle {
     func prepare(_ request: HTTPRequest, tag: Int) throws(CurlSetupError) {
         self.tag = tag
         method = request.method
-        readsContentType = request.readsContentType
+        readsServiceHeaders = request.readsServiceHeaders
         retries = 0
         clearResponse()
         try request.url.withCString { pb_easy_setopt_ptr(raw, CURLOPT_URL, $0) }.check("CURLOPT_URL")
@@ -109,10 +109,14 @@ final class EasyHandle {
 
     /// The header fields pollbench reads, from curl's own store of the last response's headers
     /// (`curl_easy_header`): for a response that is not a success, `Retry-After`, and `Date` for reading
-    /// an HTTP-date `Retry-After`; `Content-Type` when the request asked. No header callback runs per
+    /// an HTTP-date `Retry-After`; `Content-Type` and the announced time scale when the request asked. No header callback runs per
     /// line of every response.
     private func headers(status: Int) -> ResponseHeaders {
-        var headers = ResponseHeaders(contentType: readsContentType ? header("Content-Type") : nil)
+        var headers = ResponseHeaders()
+        if readsServiceHeaders {
+            headers.contentType = header("Content-Type")
+            headers.timeScale = header(ModelClock.timeScaleHeader)
+        }
         if status >= 300, let retryAfter = header("Retry-After") {
             headers.retryAfter = retryAfter
             headers.date = header("Date")

@@ -22,7 +22,7 @@ struct SandboxResponder: HTTPResponder {
         do {
             body = try await request.collectBody(upTo: limit)
         } catch {
-            return Self.response(service.errorResponse(.bodyTooLarge(limit), instance: path, now: clock.nowMillis()))
+            return response(service.errorResponse(.bodyTooLarge(limit), instance: path, now: clock.nowMillis()))
         }
         let answer = service.handle(
             SandboxRequest(
@@ -33,12 +33,12 @@ struct SandboxResponder: HTTPResponder {
             now: clock.nowMillis()
         )
         if answer.delay > .zero { try await Task.sleep(for: answer.delay) }
-        let headers = Self.fields(answer)
+        let headers = fields(answer)
         let status = HTTPResponse.Status(code: answer.status)
         let bytes = ByteBuffer(bytes: answer.body)
         switch answer.delivery {
         case .normal:
-            return Self.response(answer)
+            return response(answer)
         case .closeMidResponse:
             return Response(status: status, headers: headers, body: ResponseBody(contentLength: bytes.readableBytes) { writer in
                 try await writer.write(bytes.getSlice(at: 0, length: bytes.readableBytes / 2) ?? ByteBuffer())
@@ -60,42 +60,54 @@ struct SandboxResponder: HTTPResponder {
         }
     }
 
-    /// Ground truth for the harness: `stats` (JSON counts), `sessions` (JSON, with terminal times), `metrics` (Prometheus).
+    /// Ground truth for the harness: `stats` (JSON counts, and the time scale), `sessions` (JSON, with
+    /// terminal times), `metrics` (Prometheus).
     private func admin(_ path: String, method: HTTPRequest.Method) -> Response {
-        guard method == .get else { return Self.response(service.errorResponse(.methodNotAllowed(method.rawValue), instance: path, now: clock.nowMillis())) }
+        guard method == .get else { return response(service.errorResponse(.methodNotAllowed(method.rawValue), instance: path, now: clock.nowMillis())) }
         let now = clock.nowMillis()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         switch path {
         case "/admin/stats":
-            return Self.json(200, (try? encoder.encode(service.groundTruth(now: now))).map(Array.init) ?? Array("{}".utf8))
+            let counts = (try? encoder.encode(service.groundTruth(now: now))).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+            let stats = counts.merging(["timeScale": clock.scale]) { $1 }
+            return json(200, (try? JSONSerialization.data(withJSONObject: stats, options: [.sortedKeys])).map(Array.init) ?? Array("{}".utf8))
         case "/admin/sessions":
-            return Self.json(200, (try? encoder.encode(service.sessionRecords(now: now))).map(Array.init) ?? Array("[]".utf8))
+            return json(200, (try? encoder.encode(service.sessionRecords(now: now))).map(Array.init) ?? Array("[]".utf8))
         case "/admin/metrics":
-            var headers = HTTPFields()
+            var headers = announcing(HTTPFields())
             headers[.contentType] = "text/plain; version=0.0.4"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: PrometheusText.render(service.groundTruth(now: now), live: service.liveSessionCount()))))
         default:
-            return Self.response(service.errorResponse(.routeNotFound(path), instance: path, now: now))
+            return response(service.errorResponse(.routeNotFound(path), instance: path, now: now))
         }
     }
 
     /// A service answer as it is, without faults.
-    private static func response(_ answer: SandboxResponse) -> Response {
+    private func response(_ answer: SandboxResponse) -> Response {
         Response(status: HTTPResponse.Status(code: answer.status), headers: fields(answer), body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 
-    /// A service answer's header fields as Hummingbird takes them.
-    private static func fields(_ answer: SandboxResponse) -> HTTPFields {
+    /// A service answer's header fields as Hummingbird takes them, with the time scale announced.
+    private func fields(_ answer: SandboxResponse) -> HTTPFields {
         var headers = HTTPFields()
         for header in answer.headers {
             if let name = HTTPField.Name(header.name) { headers[name] = header.value }
         }
+        return announcing(headers)
+    }
+
+    private static let timeScale = HTTPField.Name(ModelClock.timeScaleHeader)!
+
+    /// `headers` with the sandbox's time scale, which every answer carries.
+    private func announcing(_ headers: HTTPFields) -> HTTPFields {
+        var headers = headers
+        headers[Self.timeScale] = NumberText.short(clock.scale)
         return headers
     }
 
-    private static func json(_ status: Int, _ bytes: [UInt8]) -> Response {
-        var headers = HTTPFields()
+    private func json(_ status: Int, _ bytes: [UInt8]) -> Response {
+        var headers = announcing(HTTPFields())
         headers[.contentType] = "application/json"
         return Response(status: HTTPResponse.Status(code: status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }

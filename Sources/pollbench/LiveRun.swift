@@ -8,7 +8,8 @@ import PollBenchSandbox
 /// Runs `pollbench run`: starts the embedded sandbox (unless a remote target is named), runs the
 /// polling engines on libcurl worker loops, then writes and prints the results.
 struct LiveRun {
-    let settings: RunSettings
+    /// The run's settings; a remote target's preflight may set its time scale (a pollbench sandbox's).
+    var settings: RunSettings
 
     /// What the caller needs to choose an exit code.
     struct Outcome {
@@ -16,13 +17,14 @@ struct LiveRun {
         var interrupted: Bool
     }
 
-    func execute() async throws -> Outcome {
+    mutating func execute() async throws -> Outcome {
         let startedMillis = WallClock.nowMillis()
         let started = ContinuousClock.now
         let stop = StopSignal()
         let interrupts = SignalHandlers.stopping(stop)
+        let maxDuration = settings.maxDuration
         let deadline = Task {
-            try await Task.sleep(for: settings.maxDuration)
+            try await Task.sleep(for: maxDuration)
             stop.request()
         }
         defer { deadline.cancel() }
@@ -33,10 +35,16 @@ struct LiveRun {
         // The embedded sandbox posts its webhooks through a transport of its own, never the engines'.
         let webhookSender = try settings.webhooks.map { _ in try Self.transport(CurlTransportConfiguration(workers: 1, connectionsPerWorker: 64)) }
         defer { webhookSender?.shutdown() }
+        var adopted = false
         if let target = settings.target {
-            try await Self.preflight(target, settings: settings)
+            if let scale = try await Self.preflight(target, settings: settings) {
+                // A pollbench sandbox in model time: run the client's clock at its rate, as the embedded run does.
+                settings.suite.timeScale = scale
+                settings.suite.sandbox.timeScale = scale
+                adopted = true
+            }
             (baseURL, credentials) = (target.baseURL, target.credentials)
-            clock = ModelClock.wall(scale: 1)  // the offset to the service's clock is measured against it
+            clock = ModelClock.wall(scale: settings.suite.timeScale)  // the offset to the service's clock is measured against it
         } else {
             let (embedded, client) = try await Self.startSandbox(settings, tls: identity, webhookTransport: webhookSender)
             server = embedded
@@ -76,10 +84,11 @@ struct LiveRun {
         let webhookCounts = receiver?.server.receiver.counts
         await receiver?.server.stop()
         let elapsed = ContinuousClock.now - started
-        let info = settings.suite.runInfo(
+        var info = settings.suite.runInfo(
             name: settings.name, startedAt: startedMillis, wallSeconds: elapsed.inSeconds,
             simulated: false, target: settings.target?.baseURL ?? "embedded", partial: stop.isRequested
         )
+        if adopted { info.timeScaleAnnounced = true }
         let (record, results) = settings.suite.record(info: info, recorders: recorders, timelines: timelines, truth: truth, webhookReceiver: webhookCounts)
         let directory = try ResultFiles.newRunDirectory(root: settings.output, name: settings.name, startedMillis: startedMillis)
         try ResultFiles.write(into: directory) { try $0.writeAll(record: record, results: results, startEpochSeconds: Double(startedMillis) / 1_000) }
@@ -93,18 +102,20 @@ struct LiveRun {
 
     /// One request before any session: an unreachable target, refused credentials or a web page where
     /// the API should be end the run at once (exit 3), and a provider mix the target does not list is
-    /// refused (exit 2).
-    private static func preflight(_ target: RemoteTarget, settings: RunSettings) async throws {
+    /// refused (exit 2). Returns the time scale the target announces, if any.
+    private static func preflight(_ target: RemoteTarget, settings: RunSettings) async throws -> Double? {
         let transport = try transport(CurlTransportConfiguration(workers: 1, connectionsPerWorker: 1, caBundlePath: target.caBundle, httpVersion: settings.httpVersion))
         defer { transport.shutdown() }
-        let providers: [String]?
+        let findings: TargetPreflight.Findings
         do throws(TargetPreflight.Refusal) {
-            providers = try await TargetPreflight(baseURL: target.baseURL, credentials: target.credentials).run(on: transport)
+            findings = try await TargetPreflight(baseURL: target.baseURL, credentials: target.credentials).run(on: transport)
         } catch {
             throw CommandFailure(message: error.description, exitCode: 3)
         }
-        guard let providers else { return }
-        try FlagValues.refuseUnknownProviders(settings.workload.providerMix, offered: providers, flag: "--providers")
+        if let providers = findings.providers {
+            try FlagValues.refuseUnknownProviders(settings.workload.providerMix, offered: providers, flag: "--providers")
+        }
+        return findings.timeScale
     }
 
     /// Runs one round's strategies at once on every worker; returns each worker's recorders in the round's order.

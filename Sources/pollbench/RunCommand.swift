@@ -31,7 +31,8 @@ struct RunCommand: AsyncParsableCommand {
             let rates = loaded?.capacityRates ?? []
             if let line = base.unjudgedThresholdsLine { Console.out(line) }
             if rates.isEmpty {
-                let outcome = try await LiveRun(settings: base).execute()
+                var run = LiveRun(settings: base)
+                let outcome = try await run.execute()
                 if outcome.interrupted { throw ExitCode(130) }
                 if outcome.record.fails { throw ExitCode(1) }
             } else {

@@ -83,7 +83,8 @@ struct CapacitySearch {
             }
             settings.name = "\(base.name)-rate\(rate)"
             Console.out("capacity: arrival rate \(rate) per model second")
-            let outcome = try await LiveRun(settings: settings).execute()
+            var run = LiveRun(settings: settings)
+            let outcome = try await run.execute()
             if outcome.interrupted { throw ExitCode(130) }
             guard !outcome.record.fails else { break }
             knee = rate

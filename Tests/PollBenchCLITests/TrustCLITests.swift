@@ -5,33 +5,69 @@ import Glibc
 import PollBenchCore
 import Testing
 
-/// A target that is not the API, run by python3 on loopback: it prints `listening PORT`, then a line per
-/// request it takes (`GET /api/v1/providers`, `POST /api/v1/verifications`), so that a test knows what
-/// reached it and when. Modes: `html` answers everything 201 with a web page; `hang` lists one provider
-/// and never answers a create (it holds each for at most 60 s).
+/// A target that is not pollbench's sandbox, run by python3 on loopback: it prints `listening PORT`, then
+/// a line per request it takes (`GET /api/v1/providers`, `POST /api/v1/verifications`), so that a test
+/// knows what reached it and when. Modes: `html` answers everything 201 with a web page; `hang` lists
+/// one provider and never answers a create (it holds each for at most 60 s); `fastclock` serves the API
+/// (each session completes a service second after its create) on a clock running at twice the real
+/// rate; `webhooks` serves it on the real clock and completes each session that gave a `webhookUrl`
+/// 0.3 s after its create by posting the signed status document with only an `eventId` added.
 struct FakeTarget {
     static let script = #"""
-        import http.server, socketserver, sys, time
+        import hashlib, hmac, http.server, json, os, socketserver, sys, threading, time, urllib.request, uuid
         mode = sys.argv[1]
+        start = time.time()
+        rate = 2.0 if mode == "fastclock" else 1.0
+        sessions, lock = {}, threading.Lock()
+        def service_now(): return start + (time.time() - start) * rate
+        def iso(t): return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % int((t % 1) * 1000)
+        def status(vid):
+            created, done = sessions[vid]
+            doc = {"verificationId": vid, "providerId": "bankidse", "flowType": "qr", "createdAt": iso(created), "expiresAt": iso(created + 300)}
+            if service_now() >= done: doc.update(status="completed", verifiedAt=iso(done))
+            else: doc.update(status="pending")
+            return doc
+        def notify(url, vid):
+            time.sleep(0.3)
+            with lock: sessions[vid] = (sessions[vid][0], service_now())
+            body = json.dumps(dict(status(vid), eventId=uuid.uuid4().hex)).encode()
+            stamp = str(int(time.time()))
+            mac = hmac.new(os.environ["POLLBENCH_WEBHOOK_SECRET"].encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+            request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json", "X-Hopae-Signature": "t=%s,v1=%s" % (stamp, mac)})
+            try: urllib.request.urlopen(request, timeout=5).read()
+            except Exception: pass
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             def log_message(self, *args): pass
-            def answer(self, status, kind, body):
-                self.send_response(status)
+            def answer(self, code, kind, body):
+                self.send_response(code)
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
             def serve(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                if length: self.rfile.read(length)
+                raw = self.rfile.read(length) if length else b""
                 print(self.command, self.path, flush=True)
                 if mode == "html":
-                    self.answer(201, "text/html; charset=utf-8", b"<!DOCTYPE html><html><body>Welcome</body></html>")
-                elif self.path.endswith("/providers"):
-                    self.answer(200, "application/json", b'[{"id":"bankidse","name":"BankID","countries":["SE"],"isActive":true,"flowTypes":["qr"]}]')
-                else:
-                    time.sleep(60)
+                    return self.answer(201, "text/html; charset=utf-8", b"<!DOCTYPE html><html><body>Welcome</body></html>")
+                if self.path.endswith("/providers"):
+                    return self.answer(200, "application/json", b'[{"id":"bankidse","name":"BankID","countries":["SE"],"isActive":true,"flowTypes":["qr"]}]')
+                if mode == "hang":
+                    return time.sleep(60)
+                if self.command == "POST":
+                    vid, created, hook = uuid.uuid4().hex, service_now(), json.loads(raw or b"{}").get("webhookUrl")
+                    with lock: sessions[vid] = (created, created + (1e9 if hook else 1.0))
+                    if hook: threading.Thread(target=notify, args=(hook, vid), daemon=True).start()
+                    doc = dict(status(vid), status="initiated", flowDetails={"qrData": "bankidse:///?token=x"})
+                    return self.answer(201, "application/json", json.dumps(doc).encode())
+                vid = self.path.split("/")[4]
+                if self.path.endswith("/userinfo"):
+                    return self.answer(200, "application/json", b'{"sub":"s","acr":"a","provider_id":"bankidse","user":{"given_name":"A"}}')
+                if self.path.endswith("/evidence"):
+                    return self.answer(200, "application/json", b'{"token":{"k":"v"},"names":"k"}')
+                with lock: doc = status(vid)
+                self.answer(200, "application/json", json.dumps(doc).encode())
             do_GET = do_POST = serve
         class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
             daemon_threads = True
@@ -44,9 +80,10 @@ struct FakeTarget {
     let lines: FileHandle
     let baseURL: String
 
-    init(mode: String) throws {
+    init(mode: String, environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", Self.script, mode]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -247,5 +284,68 @@ struct TrustCLITests {
         let strategy = try #require(record.strategies.first)
         #expect(record.run.partial && strategy.outcomes["interrupted", default: 0] == strategy.sessions && strategy.sessions > 0)
         #expect(strategy.responses["create"]?["transport:timeout", default: 0] ?? 0 > 0)
+    }
+}
+
+/// Servers pollbench did not write: their clocks and their webhook bodies.
+@Suite("Other people's servers", .serialized)
+struct ForeignServerTests {
+    static let environment = ["POLLBENCH_CLIENT_ID": "FOREIGN1", "POLLBENCH_CLIENT_SECRET": String(repeating: "d4", count: 32)]
+    static let workload = ["--sessions", "60", "--arrival", "constant:6", "--strategy", "fixed:2s", "--seed", "5"]
+
+    func record(_ output: URL, name: String) throws -> RunRecord {
+        let directory = try #require(try FileManager.default.contentsOfDirectory(atPath: output.path).first { $0.hasSuffix("-\(name)") })
+        return try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: output.appendingPathComponent("\(directory)/summary.json")))
+    }
+
+    @Test("a sandbox at --time-scale 10: the run adopts its scale, says so, and its detection lag is the embedded run's at that scale")
+    func adoptsTheAnnouncedScale() throws {
+        let output = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let sandbox = try SandboxProcess(environment: Self.environment, arguments: ["--time-scale", "10", "--seed", "5"])
+        defer { sandbox.kill() }
+        let remote = try CLI.run(["run", "--target", sandbox.baseURL, "--output", output.path, "--name", "remote"] + Self.workload, environment: Self.environment)
+        #expect(remote.status == 0, "\(remote.stderr)")
+        #expect(remote.stdout.contains("time scale 10.0x (announced by the target, adopted)"), "\(remote.stdout)")
+        let embedded = try CLI.run(["run", "--time-scale", "10", "--no-rate-limit", "--output", output.path, "--name", "embedded"] + Self.workload)
+        #expect(embedded.status == 0, "\(embedded.stderr)")
+        let (far, near) = (try record(output, name: "remote"), try record(output, name: "embedded"))
+        #expect(far.run.timeScale == 10 && far.run.timeScaleAnnounced == true && far.clockOffset?.rateRatio == nil)
+        let (farLag, nearLag) = (try #require(far.strategies[0].detectionLag.p50), try #require(near.strategies[0].detectionLag.p50))
+        #expect(abs(farLag - nearLag) <= 0.1 * nearLag, "remote p50 \(farLag) ms, embedded p50 \(nearLag) ms")
+        #expect(far.strategies[0].outcomes == near.strategies[0].outcomes)
+    }
+
+    @Test("a service whose clock runs at twice the client's: reported as such, no lag corrected with the offset, exit 1")
+    func clockAtAnotherRate() throws {
+        let output = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let target = try FakeTarget(mode: "fastclock")
+        let result = try CLI.run(["run", "--target", target.baseURL, "--sessions", "10", "--arrival", "constant:4", "--strategy", "fixed:250ms", "--providers", "bankidse",
+                                  "--output", output.path, "--name", "fast"], environment: Self.environment)
+        _ = target.stop()
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stdout.contains("✗ the service's clock runs at 2"), "\(result.stdout)")
+        let record = try record(output, name: "fast")
+        let strategy = try #require(record.strategies.first)
+        #expect(abs(try #require(record.clockOffset?.rateRatio) - 2) < 0.1)
+        #expect(strategy.outcomes["completed"] == 10 && strategy.detectionLag.count == 0 && strategy.detectionLag.p50 == nil && strategy.detectionLagUnknown == 10)
+    }
+
+    @Test("a sender that posts signed status documents with only an event id reaches the sessions")
+    func foreignWebhookBodies() throws {
+        let output = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let secret = ["POLLBENCH_WEBHOOK_SECRET": "whsec_foreign_0123456789"]
+        let target = try FakeTarget(mode: "webhooks", environment: secret)
+        let result = try CLI.run(["run", "--target", target.baseURL, "--sessions", "10", "--arrival", "constant:5", "--strategy", "webhook", "--providers", "bankidse",
+                                  "--client-timeout", "1m", "--output", output.path, "--name", "hooks"], environment: Self.environment.merging(secret) { $1 })
+        _ = target.stop()
+        #expect(result.status == 0, "\(result.stderr)")
+        let strategy = try #require(try record(output, name: "hooks").strategies.first)
+        let webhooks = try #require(strategy.webhooks)
+        #expect(strategy.outcomes["completed"] == 10 && webhooks.counts.receipts == ["accepted": 10] && webhooks.counts.noticedFirst["webhook"] == 10)
+        #expect(try #require(strategy.detectionLag.p50) < 1_000)
+        #expect(webhooks.deliveryLag.count == 10)
     }
 }

@@ -68,15 +68,26 @@ struct TargetPreflightTests {
     @Test("it asks for the provider list with the run's credentials and the content type, within its own limit")
     func request() {
         let request = preflight.request
-        #expect(request.url == "http://127.0.0.1:9/api/v1/providers" && request.method == .get && request.readsContentType)
+        #expect(request.url == "http://127.0.0.1:9/api/v1/providers" && request.method == .get && request.readsServiceHeaders)
         #expect(request.credentials?.clientID == "ID" && request.timeout == .seconds(5))
     }
 
     @Test("the API's provider list: the ids; no list served, or a server error: nothing to check")
     func accepted() throws {
-        #expect(try preflight.judge(answer(200, #"[{"id":"bankidse","name":"BankID"},{"id":"mitid"}]"#)) == ["bankidse", "mitid"])
-        #expect(try preflight.judge(answer(404, "not found", contentType: "text/html")) == nil)
-        #expect(try preflight.judge(answer(503, #"{"code":400005}"#)) == nil)
+        #expect(try preflight.judge(answer(200, #"[{"id":"bankidse","name":"BankID"},{"id":"mitid"}]"#)).providers == ["bankidse", "mitid"])
+        #expect(try preflight.judge(answer(404, "not found", contentType: "text/html")) == TargetPreflight.Findings())
+        #expect(try preflight.judge(answer(503, #"{"code":400005}"#)).providers == nil)
+    }
+
+    @Test("a pollbench sandbox's announced time scale is adopted; one that is not a scale is refused")
+    func timeScale() throws {
+        var announced = ResponseHeaders(contentType: "application/json", timeScale: "10")
+        let list = Array(#"[{"id":"bankidse"}]"#.utf8)
+        #expect(try preflight.judge(.success(HTTPResponse(status: 200, headers: announced, body: list))).timeScale == 10)
+        announced.timeScale = "1"
+        #expect(try preflight.judge(.success(HTTPResponse(status: 200, headers: announced, body: list))).timeScale == nil)
+        announced.timeScale = "fast"
+        #expect(throws: TargetPreflight.Refusal.self) { try preflight.judge(.success(HTTPResponse(status: 200, headers: announced, body: list))) }
     }
 
     @Test("unreachable, refused or a web page: one line naming what came back and what was expected", arguments: [

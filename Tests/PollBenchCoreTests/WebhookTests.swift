@@ -51,6 +51,28 @@ struct WebhookTests {
         return ("/webhooks/0/0/\(session)", WebhookSignature.sign(body: body, timestamp: millis / 1_000, secret: secret), body)
     }
 
+    @Test("a body that is the status document alone is a delivery; what is there but malformed is not")
+    func foreignBodies() throws {
+        let document = #"{"verificationId":"v7","status":"completed","providerId":"bankidse","createdAt":"2026-12-01T10:00:00.000Z","verifiedAt":"2026-12-01T10:00:05.250Z"}"#
+        let bare = try #require(WebhookMessage(body: Array(document.utf8)))
+        #expect(bare.verificationID == "v7" && bare.status == .completed && bare.attempt == 1 && bare.deliveryID == nil)
+        #expect(bare.occurredMillis == ISO8601Millis.parse("2026-12-01T10:00:05.250Z"))
+        #expect(bare.eventID == WebhookMessage.eventID(verificationID: "v7", status: .completed))  // stable: a duplicate is one
+        let withEvent = try #require(WebhookMessage(body: Array(#"{"eventId":"e1","type":"verification.completed","verificationId":"v7","status":"completed"}"#.utf8)))
+        #expect(withEvent.eventID == "e1" && withEvent.occurredMillis == nil && withEvent.event.at == WebhookEvent.unknownTime)
+        let pending = try #require(WebhookMessage(body: Array(#"{"verificationId":"v7","status":"awaiting_user_action","expiresAt":"2026-12-01T10:05:00.000Z"}"#.utf8)))
+        #expect(pending.status == .pending && pending.occurredMillis == nil)
+        for malformed in [#"{"status":"completed"}"#, #"{"verificationId":"v7"}"#, #"{"verificationId":"v7","status":"done"}"#,
+                          #"{"verificationId":"v7","status":"completed","occurredAt":"yesterday"}"#, #"{"verificationId":"v7","status":"completed","deliveryAttempt":0}"#] {
+            #expect(WebhookMessage(body: Array(malformed.utf8)) == nil, "\(malformed)")
+        }
+        // Signed, the bare document is accepted; its copy with a fresh signature is a duplicate of one change.
+        let receiver = WebhookReceiver(secrets: [Self.secret], maxBodyBytes: 4_096)
+        receiver.open(round: 0, sessionsPerWorker: [1])
+        let answer = receiver.receive(path: "/webhooks/0/0/0", signature: WebhookSignature.sign(body: Array(document.utf8), timestamp: now / 1_000, secret: Self.secret), body: Array(document.utf8), nowMillis: now)
+        #expect(answer.status == 200 && answer.delivery?.message == bare)
+    }
+
     @Test("the receiver takes a good delivery and refuses forged, stale, replayed, oversized and malformed ones, counting each, and keeps going")
     func receiver() {
         let receiver = WebhookReceiver(secrets: [Self.secret], maxBodyBytes: 4_096)

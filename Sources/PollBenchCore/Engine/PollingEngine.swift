@@ -223,7 +223,9 @@ public final class PollingEngine: WebhookDriver {
         let now = clock.modelMicros(atNanos: nanos)
         let (kind, action) = sessions[index].machine.notify(message.event, at: now, policy)
         let offset = configuration.sharedClock ? 0 : sessions[index].machine.clockOffsetMicros ?? 0
-        recorders[strategy].countWebhook(.accepted, notice: kind, attempt: message.attempt, deliveryLagMicros: now - (message.occurredMillis * 1_000 - offset), interval: interval(nanos))
+        recorders[strategy].countWebhook(
+            .accepted, notice: kind, attempt: message.attempt, deliveryLagMicros: message.occurredMillis.map { now - ($0 * 1_000 - offset) }, interval: interval(nanos)
+        )
         carry(index, action, at: nanos, loop)
     }
 

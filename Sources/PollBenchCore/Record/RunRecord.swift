@@ -126,6 +126,16 @@ public struct ClockOffset: Sendable, Codable, Equatable {
     public var uncertaintyMillis: Double
     /// Whether the client and service share one clock (the embedded sandbox): then the lag is exact.
     public var exact: Bool
+    /// Service seconds per client second, when the creates show the two clocks running at different
+    /// rates (beyond 500 ppm): the offset is then the narrowest create's, and no lag is corrected with it.
+    public var rateRatio: Double?
+
+    public init(offsetMillis: Double, uncertaintyMillis: Double, exact: Bool, rateRatio: Double? = nil) {
+        self.offsetMillis = offsetMillis
+        self.uncertaintyMillis = uncertaintyMillis
+        self.exact = exact
+        self.rateRatio = rateRatio
+    }
 }
 
 /// What a run was: everything in its record that does not come from measurements.
@@ -158,6 +168,8 @@ public struct RunInfo: Sendable, Codable, Equatable {
     public var shard: Shard?
     /// For a merged run: the shards it was merged from.
     public var merged: MergedShards?
+    /// True when `timeScale` is the one a remote pollbench sandbox announced, which the client adopted.
+    public var timeScaleAnnounced: Bool?
 
     public init(
         pollbenchVersion: String, name: String, startedAt: String, simulated: Bool, target: String, timeScale: Double, mode: String,
@@ -231,8 +243,11 @@ public struct RunRecord: Sendable, Codable, Equatable {
         strategies.filter { $0.sessions > 0 && $0.sessionsThatSawTheEnd == 0 }
     }
 
-    /// Whether the run's exit code says it failed: a threshold failed, or a strategy measured nothing. A
+    /// Whether the run's exit code says it failed: a threshold failed, a strategy measured nothing, or the
+    /// service's clock runs at another rate than the client's (detection lag then not computed). A
     /// shard's never does: a sharded run is judged once, on the merged result (`pollbench merge`), and a
     /// pod that exits 1 would be retried.
-    public var fails: Bool { run.shard == nil && (!thresholdsPassed || !strategiesThatMeasuredNothing.isEmpty) }
+    public var fails: Bool {
+        run.shard == nil && (!thresholdsPassed || !strategiesThatMeasuredNothing.isEmpty || clockOffset?.rateRatio != nil)
+    }
 }

@@ -37,6 +37,8 @@ public struct RunRecordBuilder {
     ) -> (record: RunRecord, results: [StrategyResult]) {
         let merged = recorders.map { workers in workers.reduce(into: StrategyRecorder()) { $0.merge($1) } }
         let offset = Self.clockOffset(merged.flatMap(\.sessions), exact: truth != nil)
+        // An offset between clocks at different rates means nothing: no lag is corrected with it.
+        let usable = offset?.rateRatio == nil
         var results: [StrategyResult] = []
         var lagUnknown: [Int] = []
         for (index, (strategy, merged)) in zip(strategies, merged).enumerated() {
@@ -46,7 +48,7 @@ public struct RunRecordBuilder {
             for session in recorder.sessions {
                 guard let seen = session.terminalSeenMicros else { continue }
                 let serviceMillis = session.verificationID.flatMap { truth?.terminals[$0] } ?? session.serviceTerminalMillis
-                guard let serviceMillis else { unknown += 1; continue }
+                guard let serviceMillis, usable else { unknown += 1; continue }
                 let serviceInClientMicros = Double(serviceMillis * 1_000) - (offset?.offsetMillis ?? 0) * 1_000
                 lags.append((timelines[index].interval(atModelMicros: seen), DetectionLag.micros(seenMicros: seen, serviceMicros: serviceInClientMicros)))
             }
@@ -154,18 +156,42 @@ public struct RunRecordBuilder {
         return differences
     }
 
-    /// The service-minus-client clock offset: the offsets every create allows, intersected (as NTP keeps
-    /// the tightest bounds), reported as the middle and half the width. Should the bounds disagree (a
-    /// clock that stepped mid-run), the narrowest single create's bounds stand alone.
+    /// How far two clocks may drift apart and still count as running at one rate: 500 ppm, the most
+    /// that NTP slews a clock by.
+    static let driftAllowance = 500e-6
+
+    /// The service-minus-client clock offset: the offsets every create allows, each widened by the drift
+    /// allowance for the time since the first create, intersected (as NTP keeps the tightest bounds),
+    /// reported as the middle and half the width. When even the widened bounds disagree, the two clocks
+    /// run at different rates: the ratio is fitted (least squares over the creates) and reported with
+    /// the narrowest create's bounds, and no lag is corrected with them.
     static func clockOffset(_ sessions: [SessionResult], exact: Bool) -> ClockOffset? {
-        let bounds = sessions.compactMap(\.clockOffsetBounds)
-        guard let narrowest = bounds.min(by: { $0.upperBound - $0.lowerBound < $1.upperBound - $1.lowerBound }) else { return nil }
+        let creates = sessions.compactMap { session in session.clockOffsetBounds.map { (sent: session.createSentMicros, bounds: $0) } }
+        guard let narrowest = creates.min(by: { $0.bounds.upperBound - $0.bounds.lowerBound < $1.bounds.upperBound - $1.bounds.lowerBound })?.bounds else { return nil }
         if exact { return ClockOffset(offsetMillis: 0, uncertaintyMillis: 0, exact: true) }
-        let lower = bounds.map(\.lowerBound).max() ?? narrowest.lowerBound, upper = bounds.map(\.upperBound).min() ?? narrowest.upperBound
+        let first = creates.map(\.sent).min() ?? 0
+        var lower = Int64.min, upper = Int64.max
+        for create in creates {
+            let slack = Int64((Double(create.sent - first) * driftAllowance).rounded(.up))
+            lower = max(lower, create.bounds.lowerBound - slack)
+            upper = min(upper, create.bounds.upperBound + slack)
+        }
         let kept = lower <= upper ? lower...upper : narrowest
-        return ClockOffset(
+        var offset = ClockOffset(
             offsetMillis: Double(kept.lowerBound + kept.upperBound) / 2_000, uncertaintyMillis: Double(kept.upperBound - kept.lowerBound) / 2_000, exact: false
         )
+        if lower > upper { offset.rateRatio = rateRatio(creates.map { ($0.sent, Double($0.bounds.lowerBound + $0.bounds.upperBound) / 2) }) }
+        return offset
+    }
+
+    /// Service seconds per client second: one plus the least-squares slope of the offset against the
+    /// client's time. 1 (the rates agree) when the creates were all sent at one instant.
+    static func rateRatio(_ points: [(sent: Int64, offset: Double)]) -> Double {
+        let count = Double(points.count)
+        let meanX = points.reduce(0) { $0 + Double($1.sent) } / count, meanY = points.reduce(0) { $0 + $1.offset } / count
+        let covariance = points.reduce(0) { $0 + (Double($1.sent) - meanX) * ($1.offset - meanY) }
+        let variance = points.reduce(0) { $0 + (Double($1.sent) - meanX) * (Double($1.sent) - meanX) }
+        return variance == 0 ? 1 : 1 + covariance / variance
     }
 }
 

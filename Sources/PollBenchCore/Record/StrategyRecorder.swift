@@ -281,12 +281,13 @@ public struct StrategyRecorder: Sendable {
 
     /// A webhook delivery reached one of this strategy's sessions: what the receiver made of it and, when
     /// accepted, what it meant to the session, with its delivery lag (model µs) if it was the first.
-    public mutating func countWebhook(_ receipt: WebhookReceipt, notice: SessionMachine.NoticeKind?, attempt: Int, deliveryLagMicros: Int64, interval: Int) {
+    /// Counts one delivery; the delivery lag of a first notice is recorded when the change's time is known.
+    public mutating func countWebhook(_ receipt: WebhookReceipt, notice: SessionMachine.NoticeKind?, attempt: Int, deliveryLagMicros: Int64?, interval: Int) {
         webhooks.receipts[receipt.rawValue, default: 0] += 1
         guard let notice else { return }
         webhooks.notices[notice.rawValue, default: 0] += 1
         if attempt > 1 { webhooks.retriesSeen += 1 }
-        if notice == .first { record(.webhookDeliveryLag, UInt64(clamping: max(1, deliveryLagMicros)), interval: interval) }
+        if notice == .first, let deliveryLagMicros { record(.webhookDeliveryLag, UInt64(clamping: max(1, deliveryLagMicros)), interval: interval) }
     }
 
     /// Adds another worker's measurements: histograms merge exactly, interval by interval.

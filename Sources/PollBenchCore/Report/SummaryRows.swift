@@ -108,7 +108,7 @@ public enum SummaryRows {
         let run = record.run
         var parts = [
             "target \(run.target)", "\(run.sessionsPerStrategy) sessions per strategy", "arrival \(run.arrival)",
-            "seed \(run.seed)", "time scale \(run.timeScale)x", "\(run.mode)",
+            "seed \(run.seed)", "time scale \(run.timeScale)x" + (run.timeScaleAnnounced == true ? " (announced by the target, adopted)" : ""), "\(run.mode)",
         ]
         parts.append("caps \(Int(run.caps.requestsPerSecond)) req/s, \(Int(run.caps.wallSeconds)) s")
         if let budget = run.budget { parts.append("sandbox budget \(NumberText.short(budget.rate))/s, burst \(budget.burst)") }
@@ -122,6 +122,10 @@ public enum SummaryRows {
     /// The estimated offset of a remote service's clock, by which detection lag was corrected (none when shared).
     public static func clockOffsetLines(_ record: RunRecord) -> [String] {
         guard let offset = record.clockOffset, !offset.exact else { return [] }
+        if let ratio = offset.rateRatio {
+            let unknown = record.strategies.reduce(0) { $0 + $1.detectionLagUnknown }
+            return [String(format: "✗ the service's clock runs at %.3g× the client's (the creates' bounds on the offset drift apart by more than 500 ppm): no offset applies, and the detection lag of %d sessions is not computed", ratio, unknown)]
+        }
         return [String(format: "clock offset (service − client): %.2f ms ± %.2f ms; detection lag corrected by it", offset.offsetMillis, offset.uncertaintyMillis)]
     }
 

@@ -112,7 +112,7 @@ public struct SessionMachine: Sendable {
 
     // Stored compactly (a simulation holds a million of these and touches them in no order): times that
     // may be unknown are `unknown` rather than optionals, and the small fields sit together at the end.
-    private static let unknown = Int64.min
+    private static let unknown = WebhookEvent.unknownTime
 
     private var schedule: PollSchedule
     private var random: SplitMix64
@@ -359,7 +359,9 @@ public struct SessionMachine: Sendable {
     private mutating func noticed(_ notice: WebhookEvent, seenAt seen: Int64, at now: Int64) -> Action {
         guard let outcome = SessionOutcome(terminal: notice.status) else { return .none }
         let waiting = phase == .pollDue || phase == .awaitingReturn
-        saved = Int32(savedPolls(from: waiting ? nextPollMicros : nil, at: now, endMicros: notice.at * 1_000 - (clockOffsetMicros ?? 0)))
+        // A change whose time the delivery does not say ended, at the latest, when it arrived.
+        let end = notice.at == Self.unknown ? now : notice.at * 1_000 - (clockOffsetMicros ?? 0)
+        saved = Int32(savedPolls(from: waiting ? nextPollMicros : nil, at: now, endMicros: end))
         terminalSeen = seen
         serviceTerminal = notice.at
         detectedBy = .webhook

@@ -4,6 +4,10 @@ import Foundation
 /// the wall clock so that a five-minute session can pass in seconds. Every timestamp and duration the
 /// sandbox speaks (createdAt, TTL, Retry-After, outage windows) is in model time.
 public struct ModelClock: Sendable {
+    /// The response header by which pollbench's sandbox announces its time scale on every answer, so
+    /// that a client run against it can run its own clock at the same rate.
+    public static let timeScaleHeader = "X-Pollbench-Time-Scale"
+
     /// Model time at `origin`.
     public let startMillis: Int64
     /// How many model seconds pass per wall second.

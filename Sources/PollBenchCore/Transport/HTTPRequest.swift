@@ -49,9 +49,9 @@ public struct HTTPRequest: Sendable {
     public var credentials: BasicCredentials?
     /// The whole request's time limit, connection included.
     public var timeout: Duration
-    /// Whether the response's `Content-Type` is kept (``ResponseHeaders/contentType``): asked for by the
-    /// requests whose answer must be told from a web page (a create, the preflight), not by every poll.
-    public var readsContentType = false
+    /// Whether the response's `Content-Type` and announced time scale are kept (``ResponseHeaders``):
+    /// asked for by the preflight, whose answer must be told from a web page, not by every poll.
+    public var readsServiceHeaders = false
 
     /// Creates a request; the default timeout is 30 s.
     public init(

@@ -5,14 +5,18 @@ public struct ResponseHeaders: Sendable, Equatable {
     /// The raw `Date` value (the server's wall clock), kept with a `Retry-After` only: an HTTP date in
     /// `Retry-After` is read against it.
     public var date: String?
-    /// The raw `Content-Type`, for a request that asked for it (``HTTPRequest/readsContentType``).
+    /// The raw `Content-Type`, for a request that asked for it (``HTTPRequest/readsServiceHeaders``).
     public var contentType: String?
+    /// The time scale a pollbench sandbox announces (``ModelClock/timeScaleHeader``), for a request that
+    /// asked for it.
+    public var timeScale: String?
 
     /// Creates a header set.
-    public init(retryAfter: String? = nil, date: String? = nil, contentType: String? = nil) {
+    public init(retryAfter: String? = nil, date: String? = nil, contentType: String? = nil, timeScale: String? = nil) {
         self.retryAfter = retryAfter
         self.date = date
         self.contentType = contentType
+        self.timeScale = timeScale
     }
 }
 

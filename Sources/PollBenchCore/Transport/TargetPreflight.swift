@@ -2,8 +2,9 @@ import Foundation
 
 /// One request before a remote run (`GET {base}/providers` with the run's credentials) that decides,
 /// within seconds and before any session, whether the target can be measured at all: it is reachable,
-/// it takes the credentials, and it speaks the API rather than serving a web page. What it learns of the
-/// providers lets the run refuse a provider mix the target does not offer.
+/// it takes the credentials, and it speaks the API rather than serving a web page. What it learns lets
+/// the run refuse a provider mix the target does not offer, and run its clock at the rate of a
+/// pollbench sandbox's model time.
 public struct TargetPreflight: Sendable {
     /// The API's base URL, without a trailing slash.
     public let baseURL: String
@@ -24,19 +25,37 @@ public struct TargetPreflight: Sendable {
     /// The request it sends.
     public var request: HTTPRequest {
         var request = HTTPRequest(method: .get, url: baseURL + "/providers", credentials: credentials, timeout: timeout)
-        request.readsContentType = true
+        request.readsServiceHeaders = true
         return request
     }
 
+    /// What the preflight learned of a target it can measure.
+    public struct Findings: Sendable, Equatable {
+        /// The provider ids it lists; nil when it lists none (no `/providers`, or a server error the run
+        /// itself will count).
+        public var providers: [String]?
+        /// The time scale it announces (a pollbench sandbox: ``ModelClock/timeScaleHeader``); nil: real time.
+        public var timeScale: Double?
+    }
+
     /// Sends the request over `transport` and judges the answer.
-    public func run(on transport: any HTTPTransport) async throws(Refusal) -> [String]? {
+    public func run(on transport: any HTTPTransport) async throws(Refusal) -> Findings {
         try judge(await transport.execute(request))
     }
 
-    /// The provider ids the target lists, or nil when it does not list them (it serves no `/providers`,
-    /// or answered with a server error the run itself will count); a ``Refusal`` when the run would
-    /// measure nothing.
-    public func judge(_ result: HTTPResult) throws(Refusal) -> [String]? {
+    /// What the answer says of the target; a ``Refusal`` when the run would measure nothing.
+    public func judge(_ result: HTTPResult) throws(Refusal) -> Findings {
+        let findings = try providers(result)
+        guard case .success(let response) = result, let announced = response.headers.timeScale else { return findings }
+        guard let scale = Double(announced), scale > 0, scale <= 10_000 else {
+            throw Refusal(description: "the target announces \(ModelClock.timeScaleHeader): \(announced), not a time scale above 0 and at most 10000")
+        }
+        return Findings(providers: findings.providers, timeScale: scale == 1 ? nil : scale)
+    }
+
+    /// The provider ids the target lists, or nil when it does not list them; a ``Refusal`` when the
+    /// run would measure nothing.
+    private func providers(_ result: HTTPResult) throws(Refusal) -> Findings {
         let url = baseURL + "/providers"
         let response: HTTPResponse
         switch result {
@@ -57,9 +76,9 @@ public struct TargetPreflight: Sendable {
             guard let providers = Self.providerIDs(response.body) else {
                 throw Refusal(description: "GET \(url) answered \(what), not the API's JSON list of providers (expected 200 application/json): is --target the API's base URL (e.g. …/api/v1)?")
             }
-            return providers
+            return Findings(providers: providers)
         default:
-            return nil  // 404 (no provider list served), 429, 5xx: the run measures what the API does
+            return Findings()  // 404 (no provider list served), 429, 5xx: the run measures what the API does
         }
     }
 
