@@ -37,8 +37,9 @@ public struct RunRecordBuilder {
     ) -> (record: RunRecord, results: [StrategyResult]) {
         let merged = recorders.map { workers in workers.reduce(into: StrategyRecorder()) { $0.merge($1) } }
         let offset = Self.clockOffset(merged.flatMap(\.sessions), exact: truth != nil)
-        // An offset between clocks at different rates means nothing: no lag is corrected with it.
-        let usable = offset?.rateRatio == nil
+        // Against a remote service, a lag needs an offset that holds: none estimated (no create said when
+        // it was made) or one between clocks at different rates leaves every lag unknown, never corrected by 0.
+        let usable = truth != nil || (offset != nil && offset?.rateRatio == nil)
         var results: [StrategyResult] = []
         var lagUnknown: [Int] = []
         for (index, (strategy, merged)) in zip(strategies, merged).enumerated() {

@@ -63,11 +63,16 @@ enum SessionDocuments {
             attributes.string("eid", who.eid)
             attributes.string("provider_id", s.provider.id)
             json.raw("verifiedAttributes", attributes.finish())
-        } else if let terminal, terminal.status == .failed {
-            var error = JSONObjectWriter()
-            error.string("code", "authentication_failed")
-            error.string("message", "The user could not be authenticated by \(s.provider.name).")
-            json.raw("error", error.finish())
+        } else if let terminal, terminal.status == .failed || terminal.status == .cancelled {
+            // The published documents give a failed or cancelled session no time; the sandbox adds when it
+            // ended, so that a remote run can measure those sessions' detection lag too.
+            json.string("updatedAt", ISO8601Millis.format(terminal.at))
+            if terminal.status == .failed {
+                var error = JSONObjectWriter()
+                error.string("code", "authentication_failed")
+                error.string("message", "The user could not be authenticated by \(s.provider.name).")
+                json.raw("error", error.finish())
+            }
         }
         return json.finish()
     }

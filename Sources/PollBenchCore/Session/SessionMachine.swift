@@ -397,12 +397,14 @@ public struct SessionMachine: Sendable {
 }
 
 extension SessionOutcome {
-    /// The status document's field that gives the service's time of this terminal status (`verifiedAt`,
-    /// `expiresAt`); nil where the document gives none.
+    /// The status document's field that gives the service's time of this terminal status: `verifiedAt`,
+    /// `expiresAt`, and `updatedAt` (pollbench's sandbox adds it; the published documents give a failed or
+    /// cancelled session no time); nil for an outcome that is not a status.
     public var serviceTimeField: String? {
         switch self {
         case .completed: "verifiedAt"
         case .expired: "expiresAt"
+        case .failed, .cancelled: "updatedAt"
         default: nil
         }
     }

@@ -14,8 +14,8 @@ public struct WebhookMessage: Sendable, Equatable {
     public var attempt: Int
     public var verificationID: String
     public var status: VerificationStatus
-    /// When the status changed, model epoch ms: `occurredAt`, else the document's `verifiedAt` (completed)
-    /// or `expiresAt` (expired); nil when the body says none.
+    /// When the status changed, model epoch ms: `occurredAt`, else the status document's time of a
+    /// terminal status (``SessionOutcome/serviceTimeField``); nil when the body says none.
     public var occurredMillis: Int64?
 
     public init(eventID: String, deliveryID: String?, attempt: Int, verificationID: String, status: VerificationStatus, occurredMillis: Int64?) {
@@ -57,7 +57,8 @@ public struct WebhookMessage: Sendable, Equatable {
         let attempt = object["deliveryAttempt"].map { $0 as? Int ?? 0 } ?? 1
         guard attempt >= 1 else { return nil }
         let present = { (key: String) in object[key].map { !($0 is NSNull) } ?? false }
-        let timeKey = present("occurredAt") ? "occurredAt" : status == .completed && present("verifiedAt") ? "verifiedAt" : status == .expired && present("expiresAt") ? "expiresAt" : nil
+        let documentTime = SessionOutcome(terminal: status)?.serviceTimeField
+        let timeKey = present("occurredAt") ? "occurredAt" : documentTime.flatMap { present($0) ? $0 : nil }
         var occurred: Int64?
         if let timeKey {
             guard let millis = (object[timeKey] as? String).flatMap(ISO8601Millis.parse) else { return nil }  // a time that is no time
