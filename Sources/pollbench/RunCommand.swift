@@ -69,7 +69,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Seed of every random choice: arrivals, users, jitter (default 1).")
     var seed: UInt64?
 
-    @Option(help: "Model seconds per wall second for the embedded sandbox (default 50; a remote target runs at 1).")
+    @Option(help: "Model seconds per wall second for the embedded sandbox (default 50; a remote target runs at 1, or at the scale a pollbench sandbox announces).")
     var timeScale: Double?
 
     @Option(help: "Event-loop threads, each with its own libcurl multi handle (default 1).")
@@ -152,7 +152,7 @@ struct RunOptions: ParsableArguments {
         if let createRetries, !(0...10).contains(createRetries) { throw ValidationError("--create-retries must be 0...10") }
         if let timeScale {
             guard timeScale > 0, timeScale <= 1_000 else { throw ValidationError("--time-scale must be in (0, 1000]") }
-            if target != nil, timeScale != 1 { throw ValidationError("--time-scale applies to the embedded sandbox only; a remote target runs in real time") }
+            if target != nil, timeScale != 1 { throw ValidationError("--time-scale applies to the embedded sandbox only; a remote target runs in real time, or at the scale a pollbench sandbox announces") }
         }
         if let name, name.isEmpty || name.count > 64 { throw ValidationError("--name must be 1 to 64 characters") }
         if let maxRate, !(1...1_000_000).contains(maxRate) { throw ValidationError("--max-rate must be 1...1000000 requests per second") }
