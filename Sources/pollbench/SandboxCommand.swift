@@ -136,12 +136,6 @@ struct SandboxCommand: AsyncParsableCommand {
     }
 }
 
-/// A failure the user can fix, reported as one line with an exit code.
-struct CommandFailure: Error {
-    let message: String
-    var exitCode: Int32 = 2
-}
-
 /// Reads `--config` files.
 enum SandboxConfigurationFile {
     static func load(_ path: String) throws -> SandboxConfiguration {

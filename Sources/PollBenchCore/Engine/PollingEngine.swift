@@ -161,6 +161,9 @@ public final class PollingEngine: WebhookDriver {
             step(next.session, sessions[next.session].machine.timerEvent, at: next.due, loop)
         }
         publishProgress()
+        // A session that ended early (a webhook, an error) leaves its timer behind: drop such timers from
+        // the top, so that the loop neither sleeps towards one nor outlives its last session waiting for it.
+        while let next = timers.min, sessions[next.session].machine.isDone { timers.removeMin() }
         var wait: Int64? = timers.min.map { $0.due - nowNanos }
         if !throttled.isEmpty, var limiter {
             let tokenWait = (limiter.take(at: nowNanos / 1_000_000) ?? 0) * 1_000_000  // only asks: drainThrottled took what there was

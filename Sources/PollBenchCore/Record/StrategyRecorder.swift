@@ -1,21 +1,5 @@
 import Histogram
 
-/// The requests a session makes.
-public enum Endpoint: String, Sendable, CaseIterable, Codable {
-    case create, status, authorize, userinfo, evidence
-}
-
-/// How a session ended, as results count them.
-public enum SessionOutcome: String, Sendable, CaseIterable, Codable {
-    case completed, failed, expired, cancelled
-    /// The client gave up (default 5 minutes, as the published client does).
-    case clientTimeout = "client-timeout"
-    /// The session could not be created or was lost.
-    case error
-    /// The run was interrupted before the session ended.
-    case interrupted
-}
-
 /// One session's result, kept until the run ends so that detection lag can use the service's ground truth.
 public struct SessionResult: Sendable, Codable, Equatable {
     public var key: String

@@ -395,28 +395,3 @@ public struct SessionMachine: Sendable {
         return .end(outcome)
     }
 }
-
-extension SessionOutcome {
-    /// The status document's field that gives the service's time of this terminal status: `verifiedAt`,
-    /// `expiresAt`, and `updatedAt` (pollbench's sandbox adds it; the published documents give a failed or
-    /// cancelled session no time); nil for an outcome that is not a status.
-    public var serviceTimeField: String? {
-        switch self {
-        case .completed: "verifiedAt"
-        case .expired: "expiresAt"
-        case .failed, .cancelled: "updatedAt"
-        default: nil
-        }
-    }
-
-    /// The outcome a terminal status means; nil for a status that is not terminal.
-    public init?(terminal status: VerificationStatus) {
-        switch status {
-        case .completed: self = .completed
-        case .failed: self = .failed
-        case .cancelled: self = .cancelled
-        case .expired: self = .expired
-        case .initiated, .pending: return nil
-        }
-    }
-}
