@@ -213,6 +213,15 @@ extension EndToEnd {
             #expect(!FileManager.default.fileExists(atPath: results.path))
         }
 
+        @Test("help texts: each command's own usage line, and no default said twice", arguments: ["run", "simulate", "tune", "plan", "sandbox", "merge", "compare"])
+        func helpTexts(command: String) throws {
+            let help = try CLI.run([command, "--help"])
+            #expect(help.status == 0 && help.stdout.contains("USAGE: pollbench \(command) "), "\(help.stdout)")
+            // ArgumentParser adds "(default: X)" itself: a help string that says its default too says it twice.
+            let flattened = help.stdout.replacingOccurrences(of: "\n", with: " ")
+            #expect(flattened.firstMatch(of: try Regex(#"default[^()]*\)\.? *\(default: "#)) == nil, "\(help.stdout)")
+        }
+
         @Test("an override that drops strategies names the thresholds it leaves unjudged")
         func droppedThresholds() throws {
             let output = try CLI.temporaryDirectory()
