@@ -45,6 +45,11 @@ struct NoDataTests {
         #expect(comparison.markdown(baseName: "a", newName: "b").contains("no data: not judged"))
     }
 
+    @Test("a frozen clock's slightly negative rate prints as 0.00, never -0.00", arguments: [(-0.0004, "0.00"), (0.0, "0.00"), (-0.006, "-0.01"), (19.996, "20.00")])
+    func twoDecimals(value: Double, text: String) {
+        #expect(NumberText.twoDecimals(value) == text)
+    }
+
     @Test("a strategy none of whose sessions saw a terminal status measured nothing, and the run fails")
     func measuredNothing() throws {
         var record = try SampleRecord.make()

@@ -5,6 +5,11 @@ public enum NumberText {
         value == value.rounded() && abs(value) < 1e12 ? String(Int(value)) : String(format: "%.2f", value)
     }
 
+    /// Two decimals, never `-0.00`: a value that rounds to zero prints as `0.00` whatever its sign.
+    public static func twoDecimals(_ value: Double) -> String {
+        String(format: "%.2f", (value * 100).rounded() / 100 + 0)
+    }
+
     /// The dash tables print for a figure with no data (an empty distribution), never a 0.
     public static let noData = "–"
 

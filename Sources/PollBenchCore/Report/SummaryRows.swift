@@ -124,7 +124,7 @@ public enum SummaryRows {
         guard let offset = record.clockOffset, !offset.exact else { return [] }
         if let ratio = offset.rateRatio {
             let unknown = record.strategies.reduce(0) { $0 + $1.detectionLagUnknown }
-            return [String(format: "✗ the service's clock runs at %.2f× the client's (the creates' bounds on the offset drift apart by more than 500 ppm, or the clock stepped): no offset applies, and the detection lag of %d sessions is not computed", ratio, unknown)]
+            return ["✗ the service's clock runs at \(NumberText.twoDecimals(ratio))× the client's (the creates' bounds on the offset drift apart by more than 500 ppm, or the clock stepped): no offset applies, and the detection lag of \(unknown) sessions is not computed"]
         }
         return [String(format: "clock offset (service − client): %.2f ms ± %.2f ms; detection lag corrected by it", offset.offsetMillis, offset.uncertaintyMillis)]
     }
