@@ -2,6 +2,9 @@
 import PackageDescription
 
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+// The core is optimized in debug builds too: its simulations are what the tests spend their time in
+// (unoptimized, 5 CPU-minutes of the in-process tests), and the engine is what the end-to-end tests drive.
+let optimizedCore: [SwiftSetting] = strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "pollbench",
@@ -9,6 +12,8 @@ let package = Package(
     products: [
         .executable(name: "pollbench", targets: ["pollbench"]),
         .library(name: "PollBenchCore", targets: ["PollBenchCore"]),
+        // For the benchmarks' own package (Benchmarks/Package.swift), which keeps its tooling out of this build.
+        .library(name: "PollBenchCurl", targets: ["PollBenchCurl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,8 +30,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        // package-benchmark: the MallocInterposer trait only (its runtime interposer is not needed here).
-        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         .systemLibrary(
@@ -45,7 +48,7 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            swiftSettings: strict
+            swiftSettings: optimizedCore
         ),
         .target(
             name: "PollBenchCurl",
@@ -91,22 +94,6 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
-        ),
-        .executableTarget(
-            name: "TransportBench",
-            dependencies: [
-                "PollBenchCore", "PollBenchCurl",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Benchmarks/TransportBench",
-            swiftSettings: strict
-        ),
-        .executableTarget(
-            name: "SimulationBenchmarks",
-            dependencies: ["PollBenchCore", .product(name: "Benchmark", package: "benchmark")],
-            path: "Benchmarks/SimulationBenchmarks",
-            swiftSettings: strict,
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .testTarget(name: "PollBenchCoreTests", dependencies: ["PollBenchCore"], swiftSettings: strict),
         .testTarget(name: "PollBenchCurlTests", dependencies: ["PollBenchCurl", "PollBenchCore"], swiftSettings: strict),

@@ -16,9 +16,12 @@ def need(tool, package):
 
 
 def build_release(product):
-    subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=ROOT, check=True,
+    """Builds `product` in release mode: pollbench from the root package, the benchmark tools from
+    Benchmarks/Package.swift (their own package, kept out of the product's build)."""
+    package = ROOT if product == "pollbench" else os.path.join(ROOT, "Benchmarks")
+    subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=package, check=True,
                    stdout=subprocess.DEVNULL)
-    return os.path.join(ROOT, ".build", "release", product)
+    return os.path.join(package, ".build", "release", product)
 
 
 def free_port():

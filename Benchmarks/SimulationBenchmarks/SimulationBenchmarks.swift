@@ -2,7 +2,7 @@ import Benchmark
 import PollBenchCore
 
 /// Speed of the fast simulation that `tune` and `plan` sweep with: simulated status polls per second
-/// of wall time on one core. Run with `swift package --allow-writing-to-package-directory benchmark --target SimulationBenchmarks`.
+/// of wall time on one core. Run with `swift package --package-path Benchmarks --allow-writing-to-package-directory benchmark --target SimulationBenchmarks`.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .cpuTotal, .mallocCountTotal, polls, requests], maxDuration: .seconds(10), maxIterations: 20)
 
