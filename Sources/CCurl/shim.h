@@ -22,6 +22,14 @@ static inline CURLcode pb_easy_setopt_write_callback(CURL *handle, CURLoption op
     return curl_easy_setopt(handle, option, value);
 }
 
+static inline CURLcode pb_easy_setopt_sockopt_callback(CURL *handle, CURLoption option, curl_sockopt_callback value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+static inline CURLcode pb_easy_setopt_closesocket_callback(CURL *handle, CURLoption option, curl_closesocket_callback value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
 static inline CURLcode pb_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

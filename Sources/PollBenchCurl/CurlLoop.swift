@@ -12,6 +12,8 @@ final class CurlLoop: TransportLoop {
     private var pool: [EasyHandle] = []
     private var idle: [EasyHandle] = []
     private var waiting: Deque<(request: HTTPRequest, tag: Int)> = []
+    /// The driver of the running loop, told when a request that waited for a connection starts.
+    private var driver: (any TransportLoopDriver)?
     private var finishedNow: [(tag: Int, result: HTTPResult)] = []
     private(set) var inFlight = 0
     /// The wakers handed out, disarmed when the loop ends (before its multi handle goes).
@@ -22,14 +24,20 @@ final class CurlLoop: TransportLoop {
         self.configuration = configuration
     }
 
-    func submit(_ request: HTTPRequest, tag: Int) {
+    @discardableResult
+    func submit(_ request: HTTPRequest, tag: Int) -> Bool {
         inFlight += 1
-        if let handle = freeHandle() {
-            start(request, tag: tag, on: handle)
-        } else {
+        guard let handle = freeHandle() else {
             waiting.append((request, tag))
+            return false
         }
+        start(request, tag: tag, on: handle)
+        return true
     }
+
+    var waitingForConnection: Int { waiting.count }
+
+    var openConnections: Int? { multi.sockets.open }
 
     func makeWaker() -> @Sendable () -> Void {
         let armed = ArmedWaker(LoopWaker(multi))
@@ -39,7 +47,11 @@ final class CurlLoop: TransportLoop {
 
     /// Runs `driver` until it is finished and every request it submitted has completed.
     func run(_ driver: any TransportLoopDriver) {
-        defer { for waker in wakers { waker.disarm() } }
+        self.driver = driver
+        defer {
+            for waker in wakers { waker.disarm() }
+            self.driver = nil
+        }
         driver.loopDidStart(self)
         var driverFinished = false
         while true {
@@ -67,7 +79,7 @@ final class CurlLoop: TransportLoop {
         if let handle = idle.popLast() { return handle }
         guard pool.count < configuration.connectionsPerWorker else { return nil }
         do {
-            let handle = try EasyHandle(index: pool.count, configuration: configuration)
+            let handle = try EasyHandle(index: pool.count, configuration: configuration, sockets: multi.sockets)
             pool.append(handle)
             return handle
         } catch {
@@ -97,6 +109,7 @@ final class CurlLoop: TransportLoop {
             finish(tag: handle.tag, result: result)
             if let next = waiting.popFirst() {
                 start(next.request, tag: next.tag, on: handle)
+                driver?.requestDidStart(tag: next.tag, loop: self)
             } else {
                 idle.append(handle)
             }

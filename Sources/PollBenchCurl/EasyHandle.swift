@@ -26,12 +26,15 @@ final class EasyHandle {
     private var lastCredentials: BasicCredentials?
     private var lastTimeout: Duration?
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// Counts this handle's connections for its loop; kept for as long as curl may close one of them.
+    private let sockets: SocketCounter
 
-    init(index: Int, configuration: CurlTransportConfiguration) throws(CurlSetupError) {
+    init(index: Int, configuration: CurlTransportConfiguration, sockets: SocketCounter) throws(CurlSetupError) {
         _ = CurlCode.globalInit
         guard let raw = curl_easy_init() else { throw CurlSetupError(description: "curl_easy_init failed") }
         self.raw = raw
         self.index = index
+        self.sockets = sockets
         errorBuffer.initialize(to: 0)
         let me = Unmanaged.passUnretained(self).toOpaque()
         try pb_easy_setopt_long(raw, CURLOPT_NOSIGNAL, 1).check("CURLOPT_NOSIGNAL")
@@ -39,6 +42,7 @@ final class EasyHandle {
         try pb_easy_setopt_ptr(raw, CURLOPT_ERRORBUFFER, errorBuffer).check("CURLOPT_ERRORBUFFER")
         try pb_easy_setopt_write_callback(raw, CURLOPT_WRITEFUNCTION, easyWriteBody).check("CURLOPT_WRITEFUNCTION")
         try pb_easy_setopt_ptr(raw, CURLOPT_WRITEDATA, me).check("CURLOPT_WRITEDATA")
+        try sockets.watch(raw)
         // Wait for a multiplexed HTTP/2 stream rather than open a connection (the multi handle caps streams per connection).
         let version = switch configuration.httpVersion {
         case .http1: CURL_HTTP_VERSION_1_1

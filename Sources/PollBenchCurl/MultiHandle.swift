@@ -4,6 +4,8 @@ import PollBenchCore
 /// A curl multi handle. Used by one thread at a time; only ``LoopWaker`` may touch it from another.
 final class MultiHandle {
     let raw: UnsafeMutableRawPointer
+    /// The connections its easy handles hold open (kept here too: curl closes the last of them in cleanup).
+    let sockets = SocketCounter()
 
     init(maxConnections: Int, streamsPerConnection: Int) throws(CurlSetupError) {
         _ = CurlCode.globalInit

@@ -56,6 +56,7 @@ struct LiveRun {
         let board = ProgressBoard()
         let progress = ProgressLine(board: board, total: settings.workload.sessions * settings.strategies.count)
         var recorders = Array(repeating: [StrategyRecorder](), count: settings.strategies.count)
+        var harness: [HarnessRecorder] = []
         // An interval of the record is a wall second; every worker's start together, when their round does.
         let runStart = clock.nanos(since: started)
         func timeline(from origin: Int64) -> IntervalTimeline {
@@ -65,11 +66,12 @@ struct LiveRun {
         for (number, round) in settings.suite.rounds.enumerated() where !stop.isRequested {
             let roundStart = clock.nanos(since: .now)
             let perWorker = try runRound(
-                round, number: number, baseURL: baseURL, credentials: credentials, clock: clock, intervalOrigin: roundStart, board: board, stop: stop, receiver: receiver,
-                trusting: identity?.certificatePEM
+                round, number: number, baseURL: baseURL, credentials: credentials, clock: clock, intervalOrigin: roundStart, runStart: runStart, board: board, stop: stop,
+                receiver: receiver, trusting: identity?.certificatePEM
             )
-            for workerRecorders in perWorker {
-                for (position, strategy) in round.enumerated() { recorders[strategy].append(workerRecorders[position]) }
+            for worker in perWorker {
+                for (position, strategy) in round.enumerated() { recorders[strategy].append(worker.recorders[position]) }
+                harness += [worker.harness].compactMap { $0 }
             }
             for strategy in round { timelines[strategy] = timeline(from: roundStart) }
         }
@@ -89,7 +91,8 @@ struct LiveRun {
             simulated: false, target: settings.target?.baseURL ?? "embedded", partial: stop.isRequested
         )
         if adopted { info.timeScaleAnnounced = true }
-        let (record, results) = settings.suite.record(info: info, recorders: recorders, timelines: timelines, truth: truth, webhookReceiver: webhookCounts)
+        var (record, results) = settings.suite.record(info: info, recorders: recorders, timelines: timelines, truth: truth, webhookReceiver: webhookCounts)
+        record.harness = HarnessHealth(recorders: harness, cores: ProcessInfo.processInfo.activeProcessorCount, workers: settings.workers, connectionsPerWorker: settings.connections)
         let directory = try ResultFiles.newRunDirectory(root: settings.output, name: settings.name, startedMillis: startedMillis)
         try ResultFiles.write(into: directory) { try $0.writeAll(record: record, results: results, startEpochSeconds: Double(startedMillis) / 1_000) }
         Console.out(TerminalTable.render(record))
@@ -118,11 +121,12 @@ struct LiveRun {
         return findings.timeScale
     }
 
-    /// Runs one round's strategies at once on every worker; returns each worker's recorders in the round's order.
+    /// Runs one round's strategies at once on every worker; returns each worker's recorders in the round's
+    /// order, and what its loop recorded of its own load (worker 0's also reads the process's CPU time).
     private func runRound(
-        _ round: [Int], number: Int, baseURL: String, credentials: BasicCredentials, clock: ModelClock, intervalOrigin: Int64, board: ProgressBoard, stop: StopSignal,
-        receiver: (server: WebhookReceiverServer, url: String)?, trusting certificatePEM: String?
-    ) throws -> [[StrategyRecorder]] {
+        _ round: [Int], number: Int, baseURL: String, credentials: BasicCredentials, clock: ModelClock, intervalOrigin: Int64, runStart: Int64, board: ProgressBoard,
+        stop: StopSignal, receiver: (server: WebhookReceiverServer, url: String)?, trusting certificatePEM: String?
+    ) throws -> [(recorders: [StrategyRecorder], harness: HarnessRecorder?)] {
         var configuration = settings.suite.engineConfiguration(round: round, baseURL: baseURL, credentials: credentials, workers: settings.workers)
         if settings.trace {
             configuration.trace = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
@@ -148,10 +152,11 @@ struct LiveRun {
                     mine.webhookBaseURL = webhookBase.map { "\($0)/\(worker)" }
                     return PollingEngine(
                         configuration: mine, sessions: perWorker[worker], clock: clock, closedConcurrency: share, intervalOriginNanos: intervalOrigin,
-                        progress: board, stop: stop, webhooks: receiver == nil ? nil : inboxes[worker]
+                        progress: board, stop: stop, webhooks: receiver == nil ? nil : inboxes[worker],
+                        harness: HarnessRecorder(originNanos: runStart, samplesProcess: worker == 0)
                     )
                 },
-                collect: { $0.recorders }
+                collect: { ($0.recorders, $0.harnessRecord) }
             )
         } catch {
             throw CommandFailure(message: "cannot start the libcurl transport: \(error)", exitCode: 3)

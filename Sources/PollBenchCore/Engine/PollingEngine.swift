@@ -104,6 +104,8 @@ public final class PollingEngine: WebhookDriver {
 
     /// Measurements, one recorder per strategy index.
     public private(set) var recorders: [StrategyRecorder]
+    /// The loop's own load (live runs only); ``harnessRecord`` reads it once the loop has ended.
+    private var harness: HarnessRecorder?
 
     /// - Parameters:
     ///   - closedConcurrency: for a closed workload, how many of these sessions run at once.
@@ -111,12 +113,14 @@ public final class PollingEngine: WebhookDriver {
     ///   - intervalOriginNanos: when interval 0 starts (wall nanoseconds after the clock's origin), so that
     ///     the engines of one round share their intervals; nil: when this engine's loop starts.
     ///   - now: the wall clock; tests pass a virtual one.
+    ///   - harness: records the loop's own load (live runs), see ``harnessRecord``.
     public init(
         configuration: EngineConfiguration, sessions specs: [EngineSessionSpec], clock: ModelClock, closedConcurrency: Int = 0,
         intervalNanos: Int64 = 1_000_000_000, intervalOriginNanos: Int64? = nil, now: @escaping () -> ContinuousClock.Instant = { .now }, progress: ProgressBoard? = nil,
-        stop: StopSignal? = nil, webhooks: WebhookInbox? = nil
+        stop: StopSignal? = nil, webhooks: WebhookInbox? = nil, harness: HarnessRecorder? = nil
     ) {
         self.configuration = configuration
+        self.harness = harness
         self.webhooks = webhooks
         policy = SessionMachine.Policy(
             clientTimeoutMillis: configuration.clientTimeoutMillis, createRetries: configuration.createRetries, webhookTimeoutMillis: configuration.webhookTimeoutMillis
@@ -154,6 +158,9 @@ public final class PollingEngine: WebhookDriver {
     public func turn(_ loop: any TransportLoop) -> LoopTurn {
         let nowNanos = wallNanos()
         if stop?.isRequested == true { interruptAll(at: nowNanos) }
+        dropEndedTimers()
+        // How late this turn runs for the earliest timer it is due for: the loop's own lag.
+        let lag = timers.min.map { nowNanos - $0.due }.flatMap { $0 >= 0 ? $0 : nil }
         for delivery in webhooks?.drain() ?? [] { deliver(delivery, at: nowNanos, loop) }
         drainThrottled(loop)
         while let next = timers.min, next.due <= nowNanos {
@@ -161,9 +168,8 @@ public final class PollingEngine: WebhookDriver {
             step(next.session, sessions[next.session].machine.timerEvent, at: next.due, loop)
         }
         publishProgress()
-        // A session that ended early (a webhook, an error) leaves its timer behind: drop such timers from
-        // the top, so that the loop neither sleeps towards one nor outlives its last session waiting for it.
-        while let next = timers.min, sessions[next.session].machine.isDone { timers.removeMin() }
+        harness?.turn(at: nowNanos, lagNanos: lag, inFlight: loop.inFlight, waiting: loop.waitingForConnection, openConnections: loop.openConnections)
+        dropEndedTimers()
         var wait: Int64? = timers.min.map { $0.due - nowNanos }
         if !throttled.isEmpty, var limiter {
             let tokenWait = (limiter.take(at: nowNanos / 1_000_000) ?? 0) * 1_000_000  // only asks: drainThrottled took what there was
@@ -188,6 +194,20 @@ public final class PollingEngine: WebhookDriver {
         case .userinfo, .evidence: event = .readAnswered
         }
         step(tag, event, at: nowNanos, loop)
+    }
+
+    public func requestDidStart(tag: Int, loop: any TransportLoop) {
+        let nowNanos = wallNanos()
+        let waited = nowNanos - sessions[tag].sentNanos
+        sessions[tag].sentNanos = nowNanos  // sent when its transfer starts: the wait shows in slip, not latency
+        countSend(tag, at: nowNanos, waitedNanos: waited)
+    }
+
+    /// The loop's own load once it has ended (nil unless the engine was given a harness recorder).
+    public var harnessRecord: HarnessRecorder? {
+        guard var harness else { return nil }
+        harness.finish(at: wallNanos())
+        return harness
     }
 
     public func webhookArrived(_ delivery: WebhookDelivery, loop: any TransportLoop) {
@@ -302,6 +322,13 @@ public final class PollingEngine: WebhookDriver {
         step(next, .arrived, at: wallNanos(), loop)
     }
 
+    /// A session that ended early (a webhook, an error) leaves its timer behind: such timers are dropped
+    /// from the top, so that the loop neither counts itself late for one, nor sleeps towards one, nor
+    /// outlives its last session waiting for it.
+    private func dropEndedTimers() {
+        while let next = timers.min, sessions[next.session].machine.isDone { timers.removeMin() }
+    }
+
     private func interruptAll(at nowNanos: Int64) {
         closedQueue.removeAll()
         timers = Heap()
@@ -352,14 +379,20 @@ public final class PollingEngine: WebhookDriver {
         submit(index, request, loop)
     }
 
-    /// Puts a request on the wire now and counts it; slip is measured here, after any wait for the rate cap.
+    /// Hands a request to the loop, after any wait for the rate cap. It counts as sent when its transfer
+    /// starts: now, or when a connection frees up (``requestDidStart(tag:loop:)``).
     private func submit(_ index: Int, _ request: HTTPRequest, _ loop: any TransportLoop) {
-        let sent = wallNanos()
-        sessions[index].sentNanos = sent
+        let submitted = wallNanos()
+        sessions[index].sentNanos = submitted
         totals.requests += 1
-        let slip = UInt64(clamping: max(0, (sent - sessions[index].intendedNanos) / 1_000))
-        recorders[sessions[index].spec.strategy].countSend(slipMicros: slip, interval: interval(sent))
-        loop.submit(request, tag: index)
+        if loop.submit(request, tag: index) { countSend(index, at: submitted, waitedNanos: 0) }
+    }
+
+    /// A request's transfer started at `nanos`: its slip (after the rate cap and any wait for a connection) is measured here.
+    private func countSend(_ index: Int, at nanos: Int64, waitedNanos: Int64) {
+        let slip = UInt64(clamping: max(0, (nanos - sessions[index].intendedNanos) / 1_000))
+        recorders[sessions[index].spec.strategy].countSend(slipMicros: slip, interval: interval(nanos))
+        harness?.started(at: nanos, waitedNanos: waitedNanos)
     }
 
     /// Whether the rate cap lets one more request go now (always, without a cap).

@@ -233,6 +233,8 @@ public struct RunRecord: Sendable, Codable, Equatable {
     public var thresholds: [ThresholdResult] = []
     /// The suite's tolerance for `pollbench compare` (a fraction), used when none is given there.
     public var compareTolerance: Double?
+    /// The harness's own load and whether it limited the measurement (live runs; nil simulated or merged).
+    public var harness: HarnessHealth?
 
     /// Whether every threshold was met.
     public var thresholdsPassed: Bool { thresholds.allSatisfy(\.passed) }

@@ -80,6 +80,7 @@ public enum HTMLReport {
         body.append(section("Outcomes", "How each strategy's sessions ended.", StackedBarChart.render(record.strategies.map { summary in
             (summary.name, seen.map { ($0.rawValue, Double(summary.outcomes[$0.rawValue] ?? 0)) })
         }, title: "Outcomes per strategy")))
+        if let harness = record.harness { body.append(harnessHealth(harness)) }
         body.append("<h2>Summary</h2><p class=\"hint\">Click a column to sort.</p>" + summaryTable(record))
         if let (header, rows) = SummaryRows.transportTable(record) {
             body.append("<h2>Transfer phases</h2><p class=\"hint\">Wall time, from the transport's own timing; dns, connect and tls over the transfers that opened a connection.</p>"
@@ -131,6 +132,23 @@ public enum HTMLReport {
             }
             return Series(name: s.name, points: points)
         }
+    }
+
+    /// The harness's own load per wall second: its CPU against the cores it may use, its busiest loop
+    /// thread against one core, and the loops' lag; the warning above the chart when it limited the run.
+    static func harnessHealth(_ harness: HarnessHealth) -> String {
+        func percent(_ micros: KeyPath<HarnessSecond, Int64>, of cores: Int) -> [(Double, Double)] {
+            harness.seconds.map { (Double($0.second), Double($0[keyPath: micros]) / 1e4 / Double(cores)) }
+        }
+        let lines = [
+            Series(name: "process CPU (% of \(harness.cores) cores)", points: percent(\.processCPUMicros, of: harness.cores)),
+            Series(name: "busiest loop thread (% of a core)", points: percent(\.busiestLoopCPUMicros, of: 1), dashed: true),
+            Series(name: "loop lag max (ms)", points: harness.seconds.map { (Double($0.second), Double($0.loopLagMaxMicros) / 1e3) }),
+            Series(name: "connection wait max (ms)", points: harness.seconds.map { (Double($0.second), Double($0.connectionWaitMaxMicros) / 1e3) }, dashed: true),
+        ]
+        let warning = harness.warning.map { "<p class=\"warn\">\(SVG.escape($0))</p>" } ?? ""
+        return warning + section("Harness health", "pollbench's own load per wall second: when its CPU nears 100 %, or its loops run late, or its requests wait for connections, the lags and slips above include its own queues.",
+                                 LineChart.render(lines, title: "Harness health", xLabel: "seconds from the run's start", yLabel: "% or ms"))
     }
 
     static func rateSeries(_ s: ReportSeries) -> [Series] {

@@ -62,6 +62,7 @@ public struct ResultWriter {
     /// summary.md, each strategy's .hgrm files (its whole-run histograms: the intervals added) and report.html.
     private func writeDerived(_ record: RunRecord, _ series: [ReportSeries]) throws -> [String] {
         var written = [try write("summary.md", Data(SummaryMarkdown.render(record).utf8))]
+        if let harness = record.harness { written.append(try write("harness.csv", Data(Self.harnessCSV(harness).utf8))) }
         for strategy in series {
             guard let fileName = (try? PollStrategy(parsing: strategy.name))?.fileName else { continue }
             for metric in Metric.all {
@@ -88,6 +89,18 @@ public struct ResultWriter {
                 // Strategy names contain commas: quoted, as RFC 4180 has it.
                 lines.append("\"\(result.strategy.name)\",\(second),\(bucket.requests),\(bucket.rateLimited),\(bucket.started),\(bucket.ended),\(active)")
             }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One row per wall second of a live run: the harness's own load (timeseries.csv's rows are per
+    /// strategy and round; these are the run's, whichever strategies ran in that second).
+    static func harnessCSV(_ harness: HarnessHealth) -> String {
+        var lines = ["second,process_cpu_ms,loop_cpu_ms,busiest_loop_cpu_ms,loop_lag_max_ms,connection_waits,connection_wait_max_ms,in_flight_peak,waiting_peak,open_connections_peak"]
+        for s in harness.seconds {
+            func millis(_ micros: Int64) -> String { String(format: "%.3f", Double(micros) / 1e3) }
+            lines.append("\(s.second),\(millis(s.processCPUMicros)),\(millis(s.loopCPUMicros)),\(millis(s.busiestLoopCPUMicros)),\(millis(s.loopLagMaxMicros)),"
+                + "\(s.connectionWaits),\(millis(s.connectionWaitMaxMicros)),\(s.inFlightPeak),\(s.waitingPeak),\(s.openConnectionsPeak)")
         }
         return lines.joined(separator: "\n") + "\n"
     }

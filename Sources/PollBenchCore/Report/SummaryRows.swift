@@ -129,6 +129,19 @@ public enum SummaryRows {
         return [String(format: "clock offset (service − client): %.2f ms ± %.2f ms; detection lag corrected by it", offset.offsetMillis, offset.uncertaintyMillis)]
     }
 
+    /// The harness's own load in one line, and the warning when it limited the measurement (live runs).
+    public static func harnessLines(_ record: RunRecord) -> [String] {
+        guard let harness = record.harness else { return [] }
+        let seconds = max(1, harness.seconds.count)
+        let cpu = 100 * harness.cpuSeconds / Double(seconds * harness.cores)
+        let busiest = 100 * Double(harness.seconds.map(\.busiestLoopCPUMicros).max() ?? 0) / 1e6
+        let line = "harness: CPU \(Int(cpu.rounded())) % of \(harness.cores) cores (busiest loop thread peak \(Int(busiest.rounded())) % of one), "
+            + "loop lag p99 \(NumberText.orNoData(harness.loopLag.p99) { NumberText.twoDecimals($0) + " ms" }), "
+            + "\(harness.connectionWait.count) of \(harness.requests) requests waited for a connection (p99 \(NumberText.orNoData(harness.connectionWait.p99) { NumberText.twoDecimals($0) + " ms" })), "
+            + "peaks: \(harness.peakInFlight) in flight, \(harness.peakOpenConnections) connections open"
+        return [line] + [harness.warning].compactMap { $0 }
+    }
+
     /// One line per threshold: met or failed, with the measured value (a shard's for information only).
     public static func thresholdLines(_ record: RunRecord) -> [String] {
         let note = record.run.shard.map { ["thresholds of shard \($0) alone, for information: the verdict is the merged run's (pollbench merge)"] } ?? []
@@ -180,7 +193,7 @@ public enum TerminalTable {
         }
         let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
         return ([SummaryRows.caption(record), line(header), rule] + rows.map(line) + [SummaryRows.groundTruthLine(record)] + SummaryRows.clockOffsetLines(record)
-            + SummaryRows.thresholdLines(record) + SummaryRows.measuredNothingLines(record))
+            + SummaryRows.harnessLines(record) + SummaryRows.thresholdLines(record) + SummaryRows.measuredNothingLines(record))
             .joined(separator: "\n")
     }
 }
@@ -207,6 +220,8 @@ public enum SummaryMarkdown {
         let nothing = SummaryRows.measuredNothingLines(record)
         if !nothing.isEmpty { lines += [""] + nothing.map { "- " + $0 } }
         lines += SummaryRows.clockOffsetLines(record)
+        let harness = SummaryRows.harnessLines(record)
+        if !harness.isEmpty { lines += [""] + harness.map { "- " + $0 } }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -66,9 +66,15 @@ public final class VirtualTimeLoop: TransportLoop {
 
     public var inFlight: Int { pending.count }
 
+    /// Every request starts at once here: there are no connections to wait for, or to count.
+    public var waitingForConnection: Int { 0 }
+
+    public var openConnections: Int? { nil }
+
     public func makeWaker() -> @Sendable () -> Void { {} }  // nothing sleeps here
 
-    public func submit(_ request: HTTPRequest, tag: Int) {
+    @discardableResult
+    public func submit(_ request: HTTPRequest, tag: Int) -> Bool {
         let path = Self.path(of: request.url) ?? request.url
         let roundTripNanos = roundTrip.next()
         // The service sees the request halfway through its round trip, as it would over a network.
@@ -98,6 +104,7 @@ public final class VirtualTimeLoop: TransportLoop {
             let retryAfter = answer.headers.first { $0.name == "Retry-After" }?.value
             log.append(Exchange(tag: tag, method: request.method, path: path, submittedNanos: nowNanos, completedNanos: completesAt, status: answer.status, retryAfter: retryAfter))
         }
+        return true
     }
 
     /// Runs `driver` to the end in virtual time; returns the virtual wall time it took.

@@ -20,9 +20,16 @@ extension HTTPTransport {
 /// Not thread safe: use it only on the loop's own thread, from a ``TransportLoopDriver`` callback.
 public protocol TransportLoop: AnyObject {
     /// Queues `request`; its result comes back through ``TransportLoopDriver/requestDidFinish(tag:result:loop:)`` with `tag`.
-    func submit(_ request: HTTPRequest, tag: Int)
-    /// Requests submitted and not yet finished.
+    /// Returns whether its transfer started now; when it waits for a free connection instead,
+    /// ``TransportLoopDriver/requestDidStart(tag:loop:)`` says when it starts.
+    @discardableResult
+    func submit(_ request: HTTPRequest, tag: Int) -> Bool
+    /// Requests submitted and not yet finished (those waiting for a connection included).
     var inFlight: Int { get }
+    /// Requests submitted that wait for a free connection.
+    var waitingForConnection: Int { get }
+    /// Connections the loop holds open now; nil where there are none to count (virtual time).
+    var openConnections: Int? { get }
     /// Something other threads may call to wake the loop for its next turn (safe to call after the loop
     /// has ended: it then does nothing).
     func makeWaker() -> @Sendable () -> Void
@@ -45,4 +52,11 @@ public protocol TransportLoopDriver: AnyObject {
     func requestDidFinish(tag: Int, result: HTTPResult, loop: any TransportLoop)
     /// Called every turn, after finished requests are delivered: run due work, then say how long the loop may sleep.
     func turn(_ loop: any TransportLoop) -> LoopTurn
+    /// Called when a request that waited for a free connection starts its transfer.
+    func requestDidStart(tag: Int, loop: any TransportLoop)
+}
+
+extension TransportLoopDriver {
+    /// A driver that does not time its requests' waits for connections ignores their start.
+    public func requestDidStart(tag: Int, loop: any TransportLoop) {}
 }

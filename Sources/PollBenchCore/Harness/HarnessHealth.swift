@@ -1,0 +1,100 @@
+import Histogram
+
+/// The harness's own health over a live run: what its loops cost and how late they ran, second by
+/// second and in total, and a warning when pollbench itself limited what it measured (its queues then
+/// sit inside the latencies and lags it reports).
+public struct HarnessHealth: Sendable, Codable, Equatable {
+    /// A second counts as busy above this share of a core (for a loop thread) or of the cores (the process).
+    public static let busyShare = 0.85
+    /// The warning's bounds: busy in more than this share of the seconds, loop lag p99 above this (ms),
+    /// and more than this share of requests waiting longer than ``HarnessRecorder/longConnectionWaitMicros``.
+    public static let busySecondsShare = 0.10
+    public static let loopLagP99BoundMillis = 10.0
+    public static let longWaitShare = 0.01
+
+    /// Processors the process may run on.
+    public var cores: Int
+    /// Engine loops (`--workers`) and connections each (`--connections`).
+    public var workers: Int
+    public var connectionsPerWorker: Int
+    /// CPU seconds of the whole process over the seconds below, and of the loop threads alone.
+    public var cpuSeconds: Double
+    public var loopCPUSeconds: Double
+    /// Seconds in which the process used over ``busyShare`` of its cores, or a loop thread over that share of one.
+    public var busySeconds: Int
+    /// Loop turns' lateness against their earliest due timer (wall-ms).
+    public var loopLag: Distribution
+    /// Waits for a free connection, of the requests that waited (wall-ms).
+    public var connectionWait: Distribution
+    /// Requests whose transfer started, and those that waited longer than 10 ms for a connection.
+    public var requests: Int
+    public var longConnectionWaits: Int
+    /// The highest per-second peaks (each a sum of the loops' peaks: a bound from above).
+    public var peakInFlight: Int
+    public var peakWaitingForConnection: Int
+    public var peakOpenConnections: Int
+    /// Second by second, from the run's start.
+    public var seconds: [HarnessSecond]
+    /// One line naming what limited the measurement and the remedy; nil when nothing did.
+    public var warning: String?
+
+    /// Adds up every loop's recorder of a run (all workers, all rounds).
+    public init(recorders: [HarnessRecorder], cores: Int, workers: Int, connectionsPerWorker: Int) {
+        self.cores = max(1, cores)
+        self.workers = workers
+        self.connectionsPerWorker = connectionsPerWorker
+        var seconds: [HarnessSecond] = []
+        let lag = Histograms.micros(), wait = Histograms.micros()
+        var (loopLag, connectionWait) = (lag, wait)
+        for recorder in recorders {
+            for second in recorder.seconds {
+                while seconds.count <= second.second { seconds.append(HarnessSecond(second: seconds.count)) }
+                seconds[second.second].add(second)
+            }
+            loopLag.add(recorder.loopLag)
+            connectionWait.add(recorder.connectionWait)
+        }
+        self.seconds = seconds
+        self.loopLag = Distribution(loopLag, unit: "wall-ms", divisor: 1_000)
+        self.connectionWait = Distribution(connectionWait, unit: "wall-ms", divisor: 1_000)
+        requests = recorders.reduce(0) { $0 + $1.requestsStarted }
+        longConnectionWaits = recorders.reduce(0) { $0 + $1.longConnectionWaits }
+        cpuSeconds = Double(seconds.reduce(0) { $0 + $1.processCPUMicros }) / 1e6
+        loopCPUSeconds = Double(seconds.reduce(0) { $0 + $1.loopCPUMicros }) / 1e6
+        let coreMicros = Double(self.cores) * 1e6
+        busySeconds = seconds.filter { Double($0.processCPUMicros) > Self.busyShare * coreMicros || Double($0.busiestLoopCPUMicros) > Self.busyShare * 1e6 }.count
+        peakInFlight = seconds.map(\.inFlightPeak).max() ?? 0
+        peakWaitingForConnection = seconds.map(\.waitingPeak).max() ?? 0
+        peakOpenConnections = seconds.map(\.openConnectionsPeak).max() ?? 0
+        warning = nil
+        warning = limits.isEmpty ? nil : "⚠ the harness limited this measurement: " + limits.joined(separator: "; ")
+            + ". The lags and slips above include its own queues; the remedies: " + remedies.joined(separator: ", ")
+    }
+
+    /// What limited the measurement, one phrase each.
+    private var limits: [String] {
+        var limits: [String] = []
+        if Double(busySeconds) > Self.busySecondsShare * Double(seconds.count) {
+            limits.append("CPU: busy (over 85 % of its \(cores) cores, or a loop thread over 85 % of one) in \(busySeconds) of \(seconds.count) s")
+        }
+        if let p99 = loopLag.p99, p99 > Self.loopLagP99BoundMillis {
+            limits.append("loop lag p99 \(NumberText.twoDecimals(p99)) ms (over \(NumberText.short(Self.loopLagP99BoundMillis)) ms)")
+        }
+        if Double(longConnectionWaits) > Self.longWaitShare * Double(requests) {
+            limits.append("connections: \(longConnectionWaits) of \(requests) requests waited over 10 ms for one of the \(connectionsPerWorker) per worker (wait p99 \(NumberText.seconds(fromMillis: connectionWait.p99)))")
+        }
+        return limits
+    }
+
+    /// How to lift each limit.
+    private var remedies: [String] {
+        var remedies: [String] = []
+        if !limits.filter({ $0.hasPrefix("CPU") || $0.hasPrefix("loop lag") }).isEmpty {
+            remedies.append(workers < cores ? "more --workers (now \(workers), up to \(cores))" : "shard the run over more machines (--shard)")
+        }
+        if limits.contains(where: { $0.hasPrefix("connections") }) {
+            remedies.append("more --connections (now \(connectionsPerWorker))")
+        }
+        return remedies
+    }
+}
