@@ -1,0 +1,53 @@
+import Foundation
+import PollBenchCore
+import Testing
+
+extension EndToEnd {
+    /// Whether pollbench itself limited a run: its own CPU, loop lag and connection waits, reported.
+    @Suite("The harness reports its own health")
+    struct HarnessCLITests {
+        /// The one run directory under `output`.
+        func runDirectory(_ output: URL) throws -> URL {
+            let name = try #require(try FileManager.default.contentsOfDirectory(atPath: output.path).first)
+            return output.appendingPathComponent(name)
+        }
+
+        @Test("a closed workload over one connection per worker: the warning names connections; the waits are slip, not latency")
+        func overloaded() throws {
+            let output = try CLI.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: output) }
+            let result = try CLI.run([
+                "run", "--sessions", "600", "--arrival", "closed:600", "--connections", "1", "--strategy", "fixed:1s", "--time-scale", "100", "--output", output.path,
+            ])
+            #expect(result.status == 0, "\(result.stderr)")
+            let warning = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("⚠ the harness limited this measurement") })
+            #expect(warning.contains("connections: ") && warning.contains("for one of the 1 per worker") && warning.contains("more --connections (now 1)"))
+            let directory = try runDirectory(output)
+            let record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: directory.appendingPathComponent("summary.json")))
+            let harness = try #require(record.harness)
+            #expect(harness.warning.map { warning.hasPrefix($0) } == true)
+            #expect(harness.connectionWait.count > 0 && harness.peakWaitingForConnection > 0 && harness.peakOpenConnections > 0)
+            #expect(harness.requests == record.strategies.reduce(0) { total, strategy in total + strategy.responses.values.flatMap(\.values).reduce(0, +) })
+            // A request is sent when its transfer starts: the wait for a connection is in slip, not in latency.
+            let strategy = try #require(record.strategies.first)
+            let slip = try #require(strategy.scheduleSlip.p99), latency = try #require(strategy.latency["status"]?.fromSent.p99)
+            #expect(slip > 10 * latency, "slip p99 \(slip) ms, latency from the send p99 \(latency) ms")
+            let csv = try String(contentsOf: directory.appendingPathComponent("harness.csv"), encoding: .utf8).split(separator: "\n")
+            #expect(csv.first?.hasPrefix("second,process_cpu_ms,loop_cpu_ms,") == true && csv.count == harness.seconds.count + 1)
+            let html = try String(contentsOf: directory.appendingPathComponent("report.html"), encoding: .utf8)
+            #expect(html.contains("Harness health") && html.contains("<p class=\"warn\">⚠ the harness limited this measurement"))
+        }
+
+        @Test("a light run prints its harness line and no warning")
+        func light() throws {
+            let output = try CLI.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: output) }
+            let result = try CLI.run(["run", "--sessions", "30", "--arrival", "constant:20", "--time-scale", "100", "--output", output.path])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("\nharness: CPU ") && !result.stdout.contains("⚠"))
+            let record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: try runDirectory(output).appendingPathComponent("summary.json")))
+            let harness = try #require(record.harness)
+            #expect(harness.warning == nil && harness.requests > 0 && harness.cpuSeconds > 0 && harness.loopLag.count > 0)
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Testing
+@testable import PollBenchCore
+
+/// The harness's own health: what its loops record, how they add up, and when it says that it, not
+/// the service, limited the measurement.
+@Suite("Harness health")
+struct HarnessHealthTests {
+    /// A loop's recorder over `seconds` wall seconds, one turn per 10 ms, every turn `lagMillis` late, and
+    /// `waits` of its `requests` each waiting `waitMillis` for a connection.
+    static func recorder(seconds: Int = 10, lagMillis: Int64, requests: Int, waits: Int, waitMillis: Int64) -> HarnessRecorder {
+        var recorder = HarnessRecorder(originNanos: 1_000, samplesProcess: false)
+        for turn in 0..<(seconds * 100) {
+            recorder.turn(at: 1_000 + Int64(turn) * 10_000_000, lagNanos: lagMillis * 1_000_000, inFlight: 3, waiting: 1, openConnections: 2)
+        }
+        for request in 0..<requests {
+            let at = 1_000 + Int64(request) * Int64(seconds) * 1_000_000_000 / Int64(requests)
+            recorder.started(at: at, waitedNanos: request < waits ? waitMillis * 1_000_000 : 0)
+        }
+        return recorder
+    }
+
+    @Test("a light run: its figures add up over the loops, and no warning")
+    func light() {
+        let loops = [Self.recorder(lagMillis: 1, requests: 500, waits: 2, waitMillis: 20), Self.recorder(lagMillis: 2, requests: 500, waits: 0, waitMillis: 0)]
+        let health = HarnessHealth(recorders: loops, cores: 2, workers: 2, connectionsPerWorker: 64)
+        #expect(health.warning == nil)
+        #expect(health.requests == 1_000 && health.longConnectionWaits == 2 && health.connectionWait.count == 2)
+        #expect(health.seconds.count == 10 && health.seconds.map(\.second) == Array(0..<10))
+        #expect(health.seconds[0].inFlightPeak == 6 && health.seconds[0].openConnectionsPeak == 4)  // each loop's peak added
+        #expect(health.seconds[0].loopLagMaxMicros == 2_000)
+        #expect(health.loopLag.count == 2_000 && health.loopLag.p99 == 2.0)
+    }
+
+    @Test("requests waiting for connections: the warning names connections and the remedy, with the figures")
+    func connections() throws {
+        let health = HarnessHealth(recorders: [Self.recorder(lagMillis: 0, requests: 1_000, waits: 400, waitMillis: 300)], cores: 2, workers: 1, connectionsPerWorker: 2)
+        let warning = try #require(health.warning)
+        #expect(warning.hasPrefix("⚠ the harness limited this measurement: connections: 400 of 1000 requests waited over 10 ms for one of the 2 per worker"))
+        #expect(warning.contains("more --connections (now 2)") && !warning.contains("--workers"))
+    }
+
+    @Test("a late loop: the warning names the loop lag and more workers, up to the cores")
+    func lateLoop() throws {
+        let health = HarnessHealth(recorders: [Self.recorder(lagMillis: 25, requests: 100, waits: 0, waitMillis: 0)], cores: 4, workers: 1, connectionsPerWorker: 64)
+        let warning = try #require(health.warning)
+        #expect(warning.contains("loop lag p99 25.0") && warning.contains("more --workers (now 1, up to 4)"))
+        #expect(!warning.contains("connections:"))
+        let atCores = HarnessHealth(recorders: [Self.recorder(lagMillis: 25, requests: 100, waits: 0, waitMillis: 0)], cores: 1, workers: 1, connectionsPerWorker: 64)
+        #expect(atCores.warning?.contains("shard the run") == true)
+    }
+
+    @Test("a loop's CPU time lands in the seconds it was spent in, and the process's only where a loop reads it")
+    func cpu() {
+        var reader = HarnessRecorder(originNanos: 0, samplesProcess: true)
+        var quiet = HarnessRecorder(originNanos: 0, samplesProcess: false)
+        for second in 0..<3 {
+            var spin: UInt64 = 0
+            for i in 0..<2_000_000 { spin &+= UInt64(i) &* 2_654_435_761 }  // CPU for the thread clock to see
+            #expect(spin != 1)
+            reader.turn(at: Int64(second) * 1_000_000_000, lagNanos: nil, inFlight: 0, waiting: 0, openConnections: nil)
+            quiet.turn(at: Int64(second) * 1_000_000_000, lagNanos: nil, inFlight: 0, waiting: 0, openConnections: nil)
+        }
+        reader.finish(at: 3_000_000_000)
+        #expect(reader.seconds.count == 4)
+        #expect(reader.seconds[0].loopCPUMicros > 0 && reader.seconds[1].loopCPUMicros > 0)
+        #expect(reader.seconds[0].processCPUMicros >= reader.seconds[0].loopCPUMicros)
+        #expect(quiet.seconds.allSatisfy { $0.processCPUMicros == 0 })
+        let health = HarnessHealth(recorders: [reader], cores: 2, workers: 1, connectionsPerWorker: 1)
+        #expect(health.cpuSeconds > 0 && health.loopCPUSeconds <= health.cpuSeconds)
+    }
+}
