@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // run --metrics-listen: the live metrics' registry and their exposition format.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -87,10 +89,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "PollBenchMetrics",
+            dependencies: [
+                "PollBenchCore", "PollBenchHTTPServer",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "pollbench",
             dependencies: [
-                "PollBenchCore", "PollBenchCurl", "PollBenchSandbox", "PollBenchReceiver", "PollBenchHTTPServer",
+                "PollBenchCore", "PollBenchCurl", "PollBenchSandbox", "PollBenchReceiver", "PollBenchHTTPServer", "PollBenchMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

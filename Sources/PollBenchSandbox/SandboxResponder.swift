@@ -141,6 +141,21 @@ enum PrometheusText {
         }
         lines.append("# TYPE pollbench_sandbox_sessions_in_memory gauge")
         lines.append("pollbench_sandbox_sessions_in_memory \(live)")
+        // Webhooks: every status change announced, and what became of each delivery attempt (0 until the first).
+        let webhooks: [(String, String, KeyPath<WebhookTruth, Int>)] = [
+            ("events", "Status changes announced by webhook", \.events), ("lost", "Announcements the loss fault swallowed", \.lost),
+            ("duplicated", "Extra copies sent by the duplicate fault", \.duplicated), ("attempts", "Delivery attempts made", \.attempts),
+            ("delivered", "Attempts answered with a 2xx", \.delivered), ("failed", "Attempts that failed: non-2xx, timeout, no connection", \.failed),
+            ("in_outage", "Attempts that fell in an outage window", \.inOutage), ("retries", "Retries scheduled", \.retries),
+            ("gave_up", "Deliveries given up after the last retry", \.gaveUp), ("bad_signatures", "Attempts signed with a wrong key", \.badSignatures),
+            ("superseded", "Deliveries dropped as their session changed before they were due", \.superseded),
+        ]
+        for (name, help, field) in webhooks {
+            let value = truth.webhooks?[keyPath: field] ?? 0
+            lines.append("# HELP pollbench_sandbox_webhook_\(name)_total \(help).")
+            lines.append("# TYPE pollbench_sandbox_webhook_\(name)_total counter")
+            lines.append("pollbench_sandbox_webhook_\(name)_total \(value)")
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import PollBenchCore
 import PollBenchCurl
 import PollBenchHTTPServer
+import PollBenchMetrics
 import PollBenchReceiver
 import PollBenchSandbox
 
@@ -53,6 +54,7 @@ struct LiveRun {
         var receiver: (server: WebhookReceiverServer, url: String)?
         if let webhooks = settings.webhooks { receiver = try await Self.startReceiver(webhooks, clock: clock) }
 
+        let metrics = try await Self.startMetrics(settings.metricsListen)
         let board = ProgressBoard()
         let progress = ProgressLine(board: board, total: settings.workload.sessions * settings.strategies.count)
         var recorders = Array(repeating: [StrategyRecorder](), count: settings.strategies.count)
@@ -67,7 +69,7 @@ struct LiveRun {
             let roundStart = clock.nanos(since: .now)
             let perWorker = try runRound(
                 round, number: number, baseURL: baseURL, credentials: credentials, clock: clock, intervalOrigin: roundStart, runStart: runStart, board: board, stop: stop,
-                receiver: receiver, trusting: identity?.certificatePEM
+                receiver: receiver, trusting: identity?.certificatePEM, metrics: metrics?.metrics
             )
             for worker in perWorker {
                 for (position, strategy) in round.enumerated() { recorders[strategy].append(worker.recorders[position]) }
@@ -85,6 +87,7 @@ struct LiveRun {
         }
         let webhookCounts = receiver?.server.receiver.counts
         await receiver?.server.stop()
+        await metrics?.server.stop()
         let elapsed = ContinuousClock.now - started
         var info = settings.suite.runInfo(
             name: settings.name, startedAt: startedMillis, wallSeconds: elapsed.inSeconds,
@@ -125,7 +128,7 @@ struct LiveRun {
     /// order, and what its loop recorded of its own load (worker 0's also reads the process's CPU time).
     private func runRound(
         _ round: [Int], number: Int, baseURL: String, credentials: BasicCredentials, clock: ModelClock, intervalOrigin: Int64, runStart: Int64, board: ProgressBoard,
-        stop: StopSignal, receiver: (server: WebhookReceiverServer, url: String)?, trusting certificatePEM: String?
+        stop: StopSignal, receiver: (server: WebhookReceiverServer, url: String)?, trusting certificatePEM: String?, metrics: RunMetrics?
     ) throws -> [(recorders: [StrategyRecorder], harness: HarnessRecorder?)] {
         var configuration = settings.suite.engineConfiguration(round: round, baseURL: baseURL, credentials: credentials, workers: settings.workers)
         if settings.trace {
@@ -150,6 +153,7 @@ struct LiveRun {
                     let share = concurrency / workers + (worker < concurrency % workers ? 1 : 0)
                     var mine = engineConfiguration
                     mine.webhookBaseURL = webhookBase.map { "\($0)/\(worker)" }
+                    mine.metrics = metrics?.worker(worker)
                     return PollingEngine(
                         configuration: mine, sessions: perWorker[worker], clock: clock, closedConcurrency: share, intervalOriginNanos: intervalOrigin,
                         progress: board, stop: stop, webhooks: receiver == nil ? nil : inboxes[worker],
@@ -178,6 +182,19 @@ struct LiveRun {
     /// A certificate for the embedded sandbox's HTTPS, trusted by this run's client alone.
     private static func selfSignedIdentity() throws -> TLSIdentity {
         do { return try TLSIdentity.selfSigned() } catch { throw CommandFailure(message: "cannot make a TLS certificate: \(error)", exitCode: 3) }
+    }
+
+    /// The live metrics and their server, when asked for; its address is printed for Prometheus's scrape config.
+    private static func startMetrics(_ address: ListenAddress?) async throws -> (metrics: RunMetrics, server: MetricsServer)? {
+        guard let address else { return nil }
+        let metrics = RunMetrics()
+        do {
+            let server = try await MetricsServer.start(metrics, host: address.host, port: address.port)
+            Console.out("metrics: http://\(address.host.contains(":") ? "[\(address.host)]" : address.host):\(server.port)/metrics")
+            return (metrics, server)
+        } catch {
+            throw CommandFailure(message: "--metrics-listen: \(error)", exitCode: 3)
+        }
     }
 
     /// The webhook receiver, and the address sessions give the service.

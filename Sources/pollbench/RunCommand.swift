@@ -141,6 +141,9 @@ struct RunOptions: ParsableArguments {
     @Option(help: "A live request's wall-clock limit, connection included; an interrupted run waits at most this long for its requests in flight (default 30s).")
     var requestTimeout: String?
 
+    @Option(help: "Serve the run's live metrics for Prometheus at http://HOST:PORT/metrics while it runs (loopback; port 0: an ephemeral one, printed). Live runs only.")
+    var metricsListen: String?
+
     @Flag(help: "Give the embedded sandbox's client no request budget (default: 25 requests per model second, bursts of 25).")
     var noRateLimit = false
 
@@ -238,7 +241,7 @@ struct RunOptions: ParsableArguments {
                 target: try plan.target.map { try RemoteTarget(url: $0, allowAnyHost: allowNonSandbox, caBundle: caBundle, credentialsFile: credentials) },
                 output: output, junit: junit, trace: trace, tls: tls, httpVersion: HTTPVersionChoice(rawValue: http) ?? .auto,
                 webhooks: plan.usesWebhooks ? try WebhookSettings(listen: webhookListen, url: webhookUrl, embedded: plan.target == nil) : nil,
-                requestTimeout: timeout
+                requestTimeout: timeout, metricsListen: try metricsListen.map { try ListenAddress($0, flag: "--metrics-listen") }
             )
         } catch let error as StrategySyntaxError {
             throw CommandFailure(message: error.description)
@@ -266,6 +269,8 @@ struct RunSettings: Sendable {
     var webhooks: WebhookSettings?
     /// A live request's wall-clock limit.
     var requestTimeout = Duration.seconds(30)
+    /// Where the live metrics are served during the run, if anywhere.
+    var metricsListen: ListenAddress?
 
     var strategies: [PollStrategy] { suite.strategies }
 
@@ -329,13 +334,7 @@ struct WebhookSettings: Sendable {
     let secret: String
 
     init(listen: String, url: String?, embedded: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65_535).contains(port) else {
-            throw CommandFailure(message: "--webhook-listen: expected HOST:PORT, e.g. 127.0.0.1:9090, not '\(listen)'")
-        }
-        let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        guard LoopbackURL.isLoopback("http://\(host.contains(":") ? "[\(host)]" : host)/") else {
-            throw CommandFailure(message: "--webhook-listen: \(host) is not a loopback address; pollbench listens on loopback only (expose it with --webhook-url)")
-        }
+        let address = try ListenAddress(listen, flag: "--webhook-listen", elsewhere: " (expose it with --webhook-url)")
         if let url {
             guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme ?? ""), components.host != nil else {
                 throw CommandFailure(message: "--webhook-url: '\(url)' is not an http(s) URL")
@@ -352,8 +351,8 @@ struct WebhookSettings: Sendable {
         } else {
             throw CommandFailure(message: "webhook strategies against a remote target need \(Self.secretVariable): the key the service signs its webhooks with")
         }
-        self.host = host
-        self.port = port
+        host = address.host
+        port = address.port
         self.url = url.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
 

@@ -61,8 +61,10 @@ extension EndToEnd {
             #expect(png.count > 40_000, "a \(png.count)-byte screenshot is too small to hold the charts")  // a blank page is a few KB
 
             let dom = try Self.chromium(common + ["--dump-dom", report.absoluteString])
-            #expect(dom.stdout.components(separatedBy: "<svg").count - 1 == 7)
+            #expect(dom.stdout.components(separatedBy: "<svg").count - 1 == 8)
             #expect(dom.stdout.contains("id=\"summary\""))
+            // A live run's page ends with the harness's own health, drawn like every other chart.
+            #expect(dom.stdout.contains("<h2>Harness health</h2>") && dom.stdout.contains("process CPU (% of "))
             for log in [shot.stderr, dom.stderr] {
                 #expect(!log.contains("CONSOLE") && !log.contains("Uncaught"), "\(log)")
             }

@@ -50,6 +50,9 @@ struct WebhookDeliveryTests {
         sandbox.stopWebhooks()
         #expect(sandbox.service.groundTruth(now: sandbox.clock.nowMillis()).webhooks?.delivered == 1)
         #expect(receiver.receiver.counts.received == 1)
+        // The sandbox's Prometheus metrics count its webhooks too.
+        let metrics = String(decoding: try await transport.execute(HTTPRequest(url: "http://127.0.0.1:\(sandbox.port)/admin/metrics")).get().body, as: UTF8.self)
+        #expect(metrics.contains("\npollbench_sandbox_webhook_delivered_total 1\n") && metrics.contains("\npollbench_sandbox_webhook_attempts_total 1\n"))
         await receiver.stop()
         await sandbox.stop()
     }

@@ -32,6 +32,8 @@ public struct EngineConfiguration: Sendable {
     /// Whether the service's clock is the client's (the embedded sandbox, a simulation): webhook delivery
     /// lag then needs no offset estimate.
     public var sharedClock = true
+    /// Reports answers, sessions and the loop's state as they happen (`run --metrics-listen`); nil: nothing.
+    public var metrics: (any LiveMetricsSink)?
 
     public init(baseURL: String, credentials: BasicCredentials?, strategies: [PollStrategy], seed: UInt64) {
         self.baseURL = baseURL
@@ -169,6 +171,7 @@ public final class PollingEngine: WebhookDriver {
         }
         publishProgress()
         harness?.turn(at: nowNanos, lagNanos: lag, inFlight: loop.inFlight, waiting: loop.waitingForConnection, openConnections: loop.openConnections)
+        configuration.metrics?.loopTurned(lagMicros: lag.map { $0 / 1_000 }, inFlight: loop.inFlight, waitingForConnection: loop.waitingForConnection, openConnections: loop.openConnections)
         dropEndedTimers()
         var wait: Int64? = timers.min.map { $0.due - nowNanos }
         if !throttled.isEmpty, var limiter {
@@ -221,6 +224,7 @@ public final class PollingEngine: WebhookDriver {
         if event == .arrived {
             totals.started += 1
             recorders[sessions[index].spec.strategy].countStart(interval: interval(nanos))
+            configuration.metrics?.sessionStarted()
         }
         carry(index, sessions[index].machine.handle(event, at: clock.modelMicros(atNanos: nanos), policy), at: nanos, loop)
     }
@@ -313,6 +317,12 @@ public final class PollingEngine: WebhookDriver {
             createReceivedMicros: machine.createReceivedMicros
         )
         recorders[session.spec.strategy].recordEnd(machine, outcome, interval: interval(nowNanos))
+        if let metrics = configuration.metrics {
+            let lag = configuration.sharedClock ? machine.terminalSeenMicros.flatMap { seen in
+                machine.serviceTerminalMillis.map { Int64(DetectionLag.micros(seenMicros: seen, serviceMicros: Double($0 * 1_000))) }
+            } : nil
+            metrics.sessionEnded(outcome, detectionLagMicros: lag)
+        }
         recorders[session.spec.strategy].sessions.append(result)
         if let loop, stop?.isRequested != true { startNextClosed(loop) }
     }
@@ -393,6 +403,7 @@ public final class PollingEngine: WebhookDriver {
         let slip = UInt64(clamping: max(0, (nanos - sessions[index].intendedNanos) / 1_000))
         recorders[sessions[index].spec.strategy].countSend(slipMicros: slip, interval: interval(nanos))
         harness?.started(at: nanos, waitedNanos: waitedNanos)
+        if waitedNanos > 0 { configuration.metrics?.waitedForConnection(micros: waitedNanos / 1_000) }
     }
 
     /// Whether the rate cap lets one more request go now (always, without a cap).
@@ -429,8 +440,10 @@ public final class PollingEngine: WebhookDriver {
         case .success(let response):
             let malformed = response.status < 400 && response.status != 204 && fields == nil
             answer = .response(status: response.status, errorCode: response.status >= 400 ? JSONFields.errorCode(response.body) : nil, malformed: malformed)
+            configuration.metrics?.answered(endpoint, status: String(response.status), latencyMicros: (nowNanos - session.sentNanos) / 1_000)
         case .failure(let error):
             answer = .transport(error.kind)
+            configuration.metrics?.answered(endpoint, status: "transport:\(error.kind.rawValue)", latencyMicros: (nowNanos - session.sentNanos) / 1_000)
         }
         let interval = interval(nowNanos)
         recorders[session.spec.strategy].countAnswer(
