@@ -1,41 +1,55 @@
 import Foundation
 import PollBenchCore
 
-/// A live progress line on a terminal (nothing when output is not a TTY): sessions started, active and
-/// done, requests per second, 429s, elapsed time.
+/// The run's progress: sessions started, active and done, requests per second, 429s, elapsed time. On a
+/// terminal, one line redrawn twice a second on standard output; otherwise (a CI log, a pipe) a plain
+/// `progress:` line on standard error as soon as the first session has started, then every 5 s, so a
+/// log shows the run going and a script can wait for it to be under way.
 final class ProgressLine: Sendable {
-    private let task: Task<Void, Never>?
+    /// Seconds between plain lines.
+    static let plainInterval = 5.0
+
+    private let task: Task<Void, Never>
+    private let terminal: Bool
 
     init(board: ProgressBoard, total: Int) {
-        guard isatty(STDOUT_FILENO) == 1 else {
-            task = nil
-            return
-        }
+        let terminal = isatty(STDOUT_FILENO) == 1
+        self.terminal = terminal
         let started = ContinuousClock.now
         task = Task.detached {
-            var lastRequests = 0
+            var last = (requests: 0, at: started)
+            var printed: ContinuousClock.Instant?
             while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(500))
+                try? await Task.sleep(for: .milliseconds(terminal ? 500 : 100))
                 if Task.isCancelled { return }
-                let now = board.snapshot()
-                let elapsed = Double((ContinuousClock.now - started).components.seconds)
+                let now = board.snapshot(), instant = ContinuousClock.now
+                if !terminal {
+                    // The first line once a session has started, then one per interval.
+                    guard now.started > 0, printed.map({ (instant - $0).inSeconds >= Self.plainInterval }) ?? true else { continue }
+                    printed = instant
+                }
+                let elapsed = (instant - started).inSeconds
+                let rate = Double(now.requests - last.requests) / max(0.001, (instant - last.at).inSeconds)
+                last = (now.requests, instant)
                 // Remaining, by the share of sessions done so far (unknown until the first ends).
                 let remaining = now.ended > 0 ? String(format: "~%.0f s left", elapsed * Double(total - now.ended) / Double(now.ended)) : "…"
-                let line = String(
-                    format: "\r\u{1B}[2Ksessions %d/%d started, %d active, %d done | %.0f req/s | %d 429s | %.0f s elapsed, %@",
-                    now.started, total, now.started - now.ended, now.ended, Double(now.requests - lastRequests) * 2, now.rateLimited, elapsed, remaining
+                let text = String(
+                    format: "sessions %d/%d started, %d active, %d done | %.0f req/s | %d 429s | %.0f s elapsed, %@",
+                    now.started, total, now.started - now.ended, now.ended, rate, now.rateLimited, elapsed, remaining
                 )
-                lastRequests = now.requests
-                FileHandle.standardOutput.write(Data(line.utf8))
+                if terminal {
+                    FileHandle.standardOutput.write(Data("\r\u{1B}[2K\(text)".utf8))
+                } else {
+                    FileHandle.standardError.write(Data("progress: \(text)\n".utf8))
+                }
             }
         }
     }
 
-    /// Stops and clears the line.
+    /// Stops, and clears a terminal's line.
     func finish() async {
-        guard let task else { return }
         task.cancel()
         await task.value
-        FileHandle.standardOutput.write(Data("\r\u{1B}[2K".utf8))
+        if terminal { FileHandle.standardOutput.write(Data("\r\u{1B}[2K".utf8)) }
     }
 }

@@ -217,8 +217,22 @@ struct SandboxProcess {
 extension EndToEnd {
     @Suite("A target that goes away mid-run and comes back", .serialized)
     struct TargetOutageTests {
+        /// Waits, a poll of its ground truth at a time, until the sandbox on `port` has created `count` sessions.
+        static func created(atLeast count: Int, port: Int) async throws -> Bool {
+            let transport = try CurlTransport(configuration: CurlTransportConfiguration(connectionsPerWorker: 1))
+            defer { transport.shutdown() }
+            for _ in 0..<1_000 {
+                if case .success(let answer) = await transport.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/admin/stats")),
+                   let created = (try? JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])?["created"] as? Int, created >= count {
+                    return true
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return false
+        }
+
         @Test("the run finishes, every session ends once, and the refused connections and lost sessions are counted")
-        func awayAndBack() throws {
+        func awayAndBack() async throws {
             let output = try CLI.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: output) }
             let environment = ["POLLBENCH_CLIENT_ID": "OUTAGE01", "POLLBENCH_CLIENT_SECRET": String(repeating: "a1", count: 32)]
@@ -238,9 +252,10 @@ extension EndToEnd {
             client.standardError = FileHandle.nullDevice
             try client.run()
 
-            Thread.sleep(forTimeInterval: 1.5)
+            // Under way once the sandbox has created 10 of the run's sessions (counted at its /admin/stats):
+            // then it goes, and comes back on the same port while the run keeps polling and creating.
+            #expect(try await Self.created(atLeast: 10, port: first.port))
             first.kill()
-            Thread.sleep(forTimeInterval: 1.0)
             let second = try SandboxProcess(port: first.port, environment: environment, arguments: ["--time-scale", "20"])
             defer { second.kill() }
             #expect(second.port == first.port)
@@ -265,23 +280,26 @@ extension EndToEnd {
 extension EndToEnd {
     @Suite("Interrupts and refused targets", .serialized)
     struct InterruptTests {
-        func startRun(_ output: URL, extra: [String] = [], standardError: Any = FileHandle.nullDevice) throws -> Process {
+        /// Starts a long run and returns once it is under way (its first `progress:` line), with its standard error.
+        func startRun(_ output: URL, extra: [String] = []) throws -> (Process, Pipe) {
             let process = Process()
+            let errors = Pipe()
             process.executableURL = CLI.binary
             process.arguments = ["run", "--sessions", "2000", "--arrival", "constant:5", "--time-scale", "5", "--output", output.path, "--name", "stopped"] + extra
             process.standardOutput = FileHandle.nullDevice
-            process.standardError = standardError
+            process.standardError = errors
             try process.run()
-            return process
+            while let line = FakeTarget.readLine(errors.fileHandleForReading), !line.hasPrefix("progress: ") {}
+            return (process, errors)
         }
 
         @Test("the first SIGINT stops the run and writes valid results marked partial; exit 130")
         func firstSignal() throws {
             let output = try CLI.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: output) }
-            let process = try startRun(output)
-            Thread.sleep(forTimeInterval: 2)
+            let (process, errors) = try startRun(output)
             kill(process.processIdentifier, SIGINT)
+            _ = errors.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
             #expect(process.terminationStatus == 130)
             let directory = try #require(try FileManager.default.contentsOfDirectory(atPath: output.path).first { $0.hasSuffix("-stopped") })
@@ -314,9 +332,7 @@ extension EndToEnd {
                   faults:
                     latency: {rate: 1, median: 4s, p95: 4s}
                 """.write(to: suite, atomically: true, encoding: .utf8)
-            let errors = Pipe()
-            let process = try startRun(output, extra: ["--suite", suite.path], standardError: errors)
-            Thread.sleep(forTimeInterval: 2)
+            let (process, errors) = try startRun(output, extra: ["--suite", suite.path])
             kill(process.processIdentifier, SIGTERM)
             var stderr = ""
             let deadline = Date().addingTimeInterval(30)
