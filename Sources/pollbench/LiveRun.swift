@@ -41,7 +41,6 @@ struct LiveRun {
             if let scale = try await Self.preflight(target, settings: settings) {
                 // A pollbench sandbox in model time: run the client's clock at its rate, as the embedded run does.
                 settings.suite.timeScale = scale
-                settings.suite.sandbox.timeScale = scale
                 adopted = true
             }
             (baseURL, credentials) = (target.baseURL, target.credentials)

@@ -154,7 +154,7 @@ struct RunOptions: ParsableArguments {
         if let mode, !["sequential", "mixed"].contains(mode) { throw ValidationError("--mode must be sequential or mixed") }
         if let createRetries, !(0...10).contains(createRetries) { throw ValidationError("--create-retries must be 0...10") }
         if let timeScale {
-            guard timeScale > 0, timeScale <= 1_000 else { throw ValidationError("--time-scale must be in (0, 1000]") }
+            if let problem = ModelClock.scaleProblem(timeScale) { throw ValidationError("--time-scale: \(problem)") }
             if target != nil, timeScale != 1 { throw ValidationError("--time-scale applies to the embedded sandbox only; a remote target runs in real time, or at the scale a pollbench sandbox announces") }
         }
         if let name, name.isEmpty || name.count > 64 { throw ValidationError("--name must be 1 to 64 characters") }
@@ -189,8 +189,6 @@ struct RunOptions: ParsableArguments {
                 guard Set(plan.strategies).count == plan.strategies.count else { throw CommandFailure(message: "the same strategy is named twice") }
             }
             if let seed { plan.seed = seed }
-            plan.workload.seed = plan.seed
-            plan.sandbox.seed = plan.seed
             if let sessions { plan.workload.sessions = sessions }
             if let arrival { plan.workload.arrival = try ArrivalModel(parsing: arrival) }
             if let ramp {
@@ -226,7 +224,6 @@ struct RunOptions: ParsableArguments {
             }
             if plan.target != nil, timeScale == nil { plan.timeScale = 1 }  // a real service runs in real time
             guard plan.target == nil || plan.timeScale == 1 else { throw CommandFailure(message: "a remote target runs in real time: its time scale must be 1") }
-            plan.sandbox.timeScale = plan.timeScale
             try ResultFiles.checkRoot(output)
             try ResultFiles.checkFile(junit, flag: "--junit")
             var timeout = Duration.seconds(30)

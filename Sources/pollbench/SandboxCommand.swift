@@ -48,7 +48,7 @@ struct SandboxCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535") }
-        if let timeScale, !(timeScale > 0 && timeScale <= 10_000) { throw ValidationError("--time-scale must be in (0, 10000]") }
+        if let timeScale, let problem = ModelClock.scaleProblem(timeScale) { throw ValidationError("--time-scale: \(problem)") }
         if let api, APIGeneration(rawValue: api) == nil { throw ValidationError("--api must be api-v1 or connect-v1") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if let clockSkew, skewMillis(clockSkew) == nil { throw ValidationError("--clock-skew: expected a duration within a day, such as 7.5s or --clock-skew=-2s, not '\(clockSkew)'") }

@@ -5,8 +5,6 @@ import Testing
 struct FastSimulationTests {
     static func suite(sessions: Int = 300, arrival: ArrivalModel = .constant(perSecond: 3), strategies: [PollStrategy] = PollStrategy.defaultComparison, seed: UInt64 = 1) -> Suite {
         var suite = Suite(name: "fast", description: "", workload: Workload(sessions: sessions, arrival: arrival, seed: seed))
-        suite.seed = seed
-        suite.sandbox.seed = seed
         suite.strategies = strategies
         return suite
     }

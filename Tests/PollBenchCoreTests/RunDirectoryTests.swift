@@ -86,8 +86,10 @@ struct TargetPreflightTests {
         #expect(try preflight.judge(.success(HTTPResponse(status: 200, headers: announced, body: list))).timeScale == 10)
         announced.timeScale = "1"
         #expect(try preflight.judge(.success(HTTPResponse(status: 200, headers: announced, body: list))).timeScale == nil)
-        announced.timeScale = "fast"
-        #expect(throws: TargetPreflight.Refusal.self) { try preflight.judge(.success(HTTPResponse(status: 200, headers: announced, body: list))) }
+        for refused in ["fast", "5000", "0"] {  // a run could not follow a sandbox beyond the scales it runs at itself
+            announced.timeScale = refused
+            #expect(throws: TargetPreflight.Refusal.self) { try preflight.judge(.success(HTTPResponse(status: 200, headers: announced, body: list))) }
+        }
     }
 
     @Test("unreachable, refused or a web page: one line naming what came back and what was expected", arguments: [

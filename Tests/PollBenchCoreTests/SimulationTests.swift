@@ -5,8 +5,6 @@ import Testing
 struct SimulationTests {
     func suite(seed: UInt64 = 1, mixed: Bool = false) throws -> Suite {
         var suite = Suite(name: "sim", description: "", workload: Workload(sessions: 120, arrival: .poisson(perSecond: 3), seed: seed))
-        suite.seed = seed
-        suite.sandbox.seed = seed
         suite.mixed = mixed
         suite.rateLimit = nil  // all three strategies at once would spend the default budget: these tests are about the runner
         suite.checks = [Suite.Check(strategy: nil, threshold: try Threshold(parsing: "count(error) == 0"))]

@@ -98,6 +98,23 @@ struct ThresholdTests {
 
 @Suite("Suite files")
 struct SuiteFileTests {
+    @Test("seed and time scale have one home: setting either reaches the workload and the embedded sandbox; one range of scales everywhere")
+    func oneSource() throws {
+        var suite = Suite(name: "s", description: "", workload: Workload(sessions: 5, arrival: .constant(perSecond: 1), seed: 9))
+        #expect(suite.seed == 9 && suite.sandbox.seed == 9 && suite.timeScale == 50 && suite.sandbox.timeScale == 50)
+        suite.seed = 11
+        suite.timeScale = 4
+        #expect(suite.workload.seed == 11 && suite.sandbox.seed == 11 && suite.sandbox.timeScale == 4)
+        #expect(ModelClock.scaleProblem(1_000) == nil && ModelClock.scaleProblem(0.001) == nil)
+        #expect(ModelClock.scaleProblem(1_001) != nil && ModelClock.scaleProblem(0) != nil)
+        var configuration = SandboxConfiguration()
+        configuration.clients = [.init(id: "C1", secret: "s")]
+        #expect(configuration.problem() == nil)
+        configuration.timeScale = 5_000
+        #expect(configuration.problem()?.hasPrefix("timeScale: must be between 0.001 and 1000") == true)
+        #expect(throws: SuiteError.self) { try SuiteReader.parse("name: x\ntimeScale: 5000\n", file: "x.yaml") }
+    }
+
     @Test("a full suite reads into its settings")
     func reads() throws {
         let suite = try SuiteReader.parse("""
@@ -144,6 +161,7 @@ struct SuiteFileTests {
         capacity: {rates: [1, 2, 4]}
         """, file: "gate.yaml")
         #expect(suite.name == "gate" && suite.seed == 7 && suite.timeScale == 20 && suite.mixed)
+        #expect(suite.sandbox.seed == 7 && suite.sandbox.timeScale == 20)  // one value each, wherever it is read
         #expect(suite.clientTimeoutMillis == 120_000 && suite.createRetries == 1 && suite.workers == 2 && suite.maxDurationMillis == 90_000)
         #expect(suite.workload.sessions == 50 && suite.workload.arrival == .poisson(perSecond: 4) && suite.workload.rampSeconds == 10 && suite.workload.seed == 7)
         #expect(suite.workload.providerMix.map(\.id) == ["bankidse", "mitid"])

@@ -98,7 +98,7 @@ public struct SandboxConfiguration: Sendable, Codable {
             return "unknown endpoint '\(unknown)' in endpointLimits (known: \(endpoints.sorted().joined(separator: ", ")))"
         }
         if providers.isEmpty { return "no providers configured" }
-        if !(timeScale > 0 && timeScale <= 10_000) { return "timeScale must be in (0, 10000]" }
+        if let problem = ModelClock.scaleProblem(timeScale) { return "timeScale: \(problem)" }
         if !(ttlSeconds > 0) || !(graceSeconds >= 0) { return "ttlSeconds must be > 0 and graceSeconds >= 0" }
         if maxBodyBytes < 256 { return "maxBodyBytes must be at least 256" }
         if clients.contains(where: { $0.webhookSecret?.isEmpty == true }) { return "a client's webhookSecret must not be empty" }

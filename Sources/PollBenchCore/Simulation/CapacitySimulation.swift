@@ -20,8 +20,6 @@ public struct CapacitySimulation: Sendable {
         var suite = Suite(name: "plan", description: "", workload: Workload(
             sessions: sessions, arrival: .poisson(perSecond: scenario.arrivalPerSecond), providerMix: scenario.providerMix, seed: scenario.seed
         ))
-        suite.seed = scenario.seed
-        suite.sandbox.seed = scenario.seed
         suite.sandbox.providers = scenario.providers
         suite.sandbox.ttlSeconds = Double(scenario.ttlMillis) / 1_000
         suite.timeScale = 1

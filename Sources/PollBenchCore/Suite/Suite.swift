@@ -12,8 +12,20 @@ public struct Suite: Sendable {
     public var description: String
     /// A remote base URL, or nil for the embedded sandbox.
     public var target: String?
-    public var seed: UInt64 = 1
-    public var timeScale: Double = 50
+    /// The seed of every random choice, the workload's users' and the embedded sandbox's: kept in both
+    /// by this one setter, so that they cannot drift apart.
+    public var seed: UInt64 {
+        get { workload.seed }
+        set {
+            workload.seed = newValue
+            sandbox.seed = newValue
+        }
+    }
+    /// Model seconds per wall second, the run's clock's and the embedded sandbox's: one value, the sandbox's.
+    public var timeScale: Double {
+        get { sandbox.timeScale }
+        set { sandbox.timeScale = newValue }
+    }
     public var mixed = false
     public var clientTimeoutMillis: Int64 = 300_000
     /// When a pure `webhook` session reads the status once, model ms; nil: at the client timeout.
@@ -59,10 +71,13 @@ public struct Suite: Sendable {
     }
 
     /// A suite with default settings.
+    /// A suite of the default settings (time scale 50) around `workload`, whose seed it takes.
     public init(name: String, description: String, workload: Workload) {
         self.name = name
         self.description = description
         self.workload = workload
+        sandbox.seed = workload.seed
+        sandbox.timeScale = 50
     }
 
     /// Every threshold checked against every strategy it applies to. Without wall-clock measurements

@@ -29,7 +29,7 @@ public enum SuiteReader {
         )
         if let target = try top.string("target"), target != "embedded" { suite.target = target }
         suite.seed = try top.integer("seed", in: 0...Int.max).map(UInt64.init) ?? 1
-        suite.timeScale = try top.number("timeScale", in: 0.001...1_000) ?? 50
+        suite.timeScale = try top.number("timeScale", in: ModelClock.scales) ?? 50
         if let mode = try top.string("mode") {
             guard ["sequential", "mixed"].contains(mode) else { throw top.error("mode", "mode must be sequential or mixed") }
             suite.mixed = mode == "mixed"
@@ -53,7 +53,6 @@ public enum SuiteReader {
             try workload.finish()
         }
         workloadMap = nil
-        suite.workload.seed = suite.seed
 
         if let list = try top.sequence("strategies") {
             suite.strategies = try list.map { node throws(SuiteError) in
@@ -94,8 +93,6 @@ public enum SuiteReader {
             }
             try sandbox.finish()
         }
-        suite.sandbox.seed = suite.seed
-        suite.sandbox.timeScale = suite.timeScale
 
         if let list = try top.sequence("thresholds") {
             suite.checks = try list.map { node throws(SuiteError) in try check(node, file: file, strategies: suite.strategies) }

@@ -8,6 +8,15 @@ public struct ModelClock: Sendable {
     /// that a client run against it can run its own clock at the same rate.
     public static let timeScaleHeader = "X-Pollbench-Time-Scale"
 
+    /// The time scales pollbench runs at, wherever one is given (flags, suites, sandbox configurations,
+    /// a sandbox's announcement): above 1,000 a wall millisecond of scheduling noise is over a model second.
+    public static let scales: ClosedRange<Double> = 0.001...1_000
+
+    /// What is wrong with `scale` as a time scale, or nil.
+    public static func scaleProblem(_ scale: Double) -> String? {
+        scales.contains(scale) ? nil : String(format: "must be between %g and %g, not %g", scales.lowerBound, scales.upperBound, scale)
+    }
+
     /// Model time at `origin`.
     public let startMillis: Int64
     /// How many model seconds pass per wall second.

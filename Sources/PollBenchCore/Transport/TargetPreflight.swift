@@ -47,8 +47,8 @@ public struct TargetPreflight: Sendable {
     public func judge(_ result: HTTPResult) throws(Refusal) -> Findings {
         let findings = try providers(result)
         guard case .success(let response) = result, let announced = response.headers.timeScale else { return findings }
-        guard let scale = Double(announced), scale > 0, scale <= 10_000 else {
-            throw Refusal(description: "the target announces \(ModelClock.timeScaleHeader): \(announced), not a time scale above 0 and at most 10000")
+        guard let scale = Double(announced), ModelClock.scaleProblem(scale) == nil else {
+            throw Refusal(description: "the target announces \(ModelClock.timeScaleHeader): \(announced), not a time scale: " + String(format: "from %g to %g", ModelClock.scales.lowerBound, ModelClock.scales.upperBound))
         }
         return Findings(providers: findings.providers, timeScale: scale == 1 ? nil : scale)
     }
