@@ -148,17 +148,20 @@ struct RunOptions: ParsableArguments {
     var noRateLimit = false
 
     func validate() throws {
-        if let sessions, !(1...100_000).contains(sessions) { throw ValidationError("--sessions must be 1...100000") }
-        if let workers, !(1...16).contains(workers) { throw ValidationError("--workers must be 1...16") }
+        let limits = Suite.Limits.self
+        if let sessions, !limits.sessions.contains(sessions) { throw ValidationError("--sessions must be \(limits.sessions)") }
+        if let workers, !limits.workers.contains(workers) { throw ValidationError("--workers must be \(limits.workers)") }
         guard (1...10_000).contains(connections) else { throw ValidationError("--connections must be 1...10000") }
         if let mode, !["sequential", "mixed"].contains(mode) { throw ValidationError("--mode must be sequential or mixed") }
-        if let createRetries, !(0...10).contains(createRetries) { throw ValidationError("--create-retries must be 0...10") }
+        if let createRetries, !limits.createRetries.contains(createRetries) { throw ValidationError("--create-retries must be \(limits.createRetries)") }
         if let timeScale {
             if let problem = ModelClock.scaleProblem(timeScale) { throw ValidationError("--time-scale: \(problem)") }
             if target != nil, timeScale != 1 { throw ValidationError("--time-scale applies to the embedded sandbox only; a remote target runs in real time, or at the scale a pollbench sandbox announces") }
         }
         if let name, name.isEmpty || name.count > 64 { throw ValidationError("--name must be 1 to 64 characters") }
-        if let maxRate, !(1...1_000_000).contains(maxRate) { throw ValidationError("--max-rate must be 1...1000000 requests per second") }
+        if let maxRate, !limits.maxRequestsPerSecond.contains(maxRate) {
+            throw ValidationError("--max-rate must be \(Int(limits.maxRequestsPerSecond.lowerBound))...\(Int(limits.maxRequestsPerSecond.upperBound)) requests per second")
+        }
         if HTTPVersionChoice(rawValue: http) == nil { throw ValidationError("--http must be 1.1, 2 or auto") }
         if tls, target != nil { throw ValidationError("--tls serves the embedded sandbox over HTTPS; for a remote target give an https:// --target (and --ca-bundle)") }
     }
@@ -178,6 +181,15 @@ struct RunOptions: ParsableArguments {
         case (_?, _?):
             throw CommandFailure(message: "give --shard K/N or --shards N, not both")
         }
+    }
+
+    /// A duration flag within ``Suite/Limits/durationMillis``; nil when not given.
+    private func duration(_ text: String?, flag: String) throws -> Int64? {
+        guard let text else { return nil }
+        guard let millis = DurationText.milliseconds(text), Suite.Limits.durationMillis.contains(millis) else {
+            throw CommandFailure(message: "\(flag): bad duration '\(text)' (1s to 24h)")
+        }
+        return millis
     }
 
     /// The suite's settings (or the defaults), with every flag given on the command line on top.
@@ -200,30 +212,22 @@ struct RunOptions: ParsableArguments {
             if let workers { plan.workers = workers }
             if let mode { plan.mixed = mode == "mixed" }
             if let createRetries { plan.createRetries = createRetries }
-            if let clientTimeout {
-                guard let millis = DurationText.milliseconds(clientTimeout), millis >= 1_000 else { throw CommandFailure(message: "--client-timeout: bad duration '\(clientTimeout)' (at least 1s)") }
-                plan.clientTimeoutMillis = millis
-            }
-            if let maxDuration {
-                guard let millis = DurationText.milliseconds(maxDuration), millis >= 1_000, millis <= 24 * 3_600_000 else { throw CommandFailure(message: "--max-duration: bad duration '\(maxDuration)' (1s to 24h)") }
-                plan.maxDurationMillis = millis
-            }
+            if let millis = try duration(clientTimeout, flag: "--client-timeout") { plan.clientTimeoutMillis = millis }
+            if let millis = try duration(maxDuration, flag: "--max-duration") { plan.maxDurationMillis = millis }
             if let maxRate { plan.maxRequestsPerSecond = maxRate }
             if noRateLimit {
                 plan.rateLimit = nil
                 plan.endpointLimits = [:]
             }
             plan.workload.shard = try shardFlag()
-            if let webhookTimeout {
-                guard let millis = DurationText.milliseconds(webhookTimeout), millis >= 1_000 else { throw CommandFailure(message: "--webhook-timeout: bad duration '\(webhookTimeout)' (at least 1s)") }
-                plan.webhookTimeoutMillis = millis
-            }
+            if let millis = try duration(webhookTimeout, flag: "--webhook-timeout") { plan.webhookTimeoutMillis = millis }
             if let target { plan.target = target }
             if plan.target == nil {  // a remote target's providers are checked against its own list, by the preflight
                 try FlagValues.refuseUnknownProviders(plan.workload.providerMix, offered: plan.sandbox.providers.map(\.id), flag: providers == nil ? "the suite's providers" : "--providers")
             }
             if plan.target != nil, timeScale == nil { plan.timeScale = 1 }  // a real service runs in real time
             guard plan.target == nil || plan.timeScale == 1 else { throw CommandFailure(message: "a remote target runs in real time: its time scale must be 1") }
+            if let problem = plan.problem() { throw CommandFailure(message: problem) }
             try ResultFiles.checkRoot(output)
             try ResultFiles.checkFile(junit, flag: "--junit")
             var timeout = Duration.seconds(30)

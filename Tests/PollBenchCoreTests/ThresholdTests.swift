@@ -115,6 +115,22 @@ struct SuiteFileTests {
         #expect(throws: SuiteError.self) { try SuiteReader.parse("name: x\ntimeScale: 5000\n", file: "x.yaml") }
     }
 
+    @Test("one validation of a run's settings: the limits flags and suite files share, checked on the assembled suite")
+    func limits() throws {
+        var suite = Suite(name: "s", description: "", workload: Workload(sessions: 5, arrival: .constant(perSecond: 1), seed: 1))
+        #expect(suite.problem() == nil)
+        suite.maxDurationMillis = 2 * 86_400_000
+        #expect(suite.problem() == "maxDuration must be from 1s to 24h, not 48h")
+        suite.maxDurationMillis = 60_000
+        suite.workload.sessions = 100_001
+        #expect(suite.problem() == "sessions must be from 1 to 100000, not 100001")
+        suite.workload.sessions = 5
+        suite.workers = 17
+        #expect(suite.problem()?.hasPrefix("workers must be from 1 to 16") == true)
+        // A suite file meets the same bound, with its place in the file.
+        #expect(throws: SuiteError(file: "x.yaml", line: 2, problem: "'maxDuration' must be at most 24h")) { try SuiteReader.parse("name: x\nmaxDuration: 25h\n", file: "x.yaml") }
+    }
+
     @Test("a full suite reads into its settings")
     func reads() throws {
         let suite = try SuiteReader.parse("""

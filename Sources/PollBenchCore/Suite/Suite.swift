@@ -96,6 +96,37 @@ public struct Suite: Sendable {
 }
 
 /// A suite file that cannot be used: the file, the line and the problem.
+extension Suite {
+    /// The ranges a run's settings must lie in, wherever they come from (a suite file, flags, the suites
+    /// tune and plan build): one rule each.
+    public enum Limits {
+        public static let sessions = 1...100_000
+        public static let workers = 1...16
+        public static let createRetries = 0...10
+        public static let maxRequestsPerSecond: ClosedRange<Double> = 1...1_000_000
+        /// Model time for the client and webhook timeouts, wall time for the run's cap: a second to a day.
+        public static let durationMillis: ClosedRange<Int64> = 1_000...86_400_000
+    }
+
+    /// What is wrong with these settings, against ``Limits`` and ``ModelClock/scales``; nil when nothing.
+    /// Every way of making a run's settings ends with it, as k6 validates an executor's configuration.
+    public func problem() -> String? {
+        func outside<T: Comparable & CustomStringConvertible>(_ name: String, _ value: T, _ range: ClosedRange<T>) -> String? {
+            range.contains(value) ? nil : "\(name) must be from \(range.lowerBound) to \(range.upperBound), not \(value)"
+        }
+        func duration(_ name: String, _ millis: Int64?) -> String? {
+            guard let millis, !Limits.durationMillis.contains(millis) else { return nil }
+            return "\(name) must be from 1s to 24h, not \(DurationText.format(millis))"
+        }
+        return [
+            outside("sessions", workload.sessions, Limits.sessions), outside("workers", workers, Limits.workers),
+            outside("createRetries", createRetries, Limits.createRetries), outside("maxRate", maxRequestsPerSecond, Limits.maxRequestsPerSecond),
+            ModelClock.scaleProblem(timeScale).map { "timeScale \($0)" }, duration("clientTimeout", clientTimeoutMillis),
+            duration("webhookTimeout", webhookTimeoutMillis), duration("maxDuration", maxDurationMillis),
+        ].lazy.compactMap { $0 }.first
+    }
+}
+
 public struct SuiteError: Error, Sendable, Equatable, CustomStringConvertible {
     public let file: String
     public let line: Int?

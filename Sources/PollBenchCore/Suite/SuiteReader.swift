@@ -34,15 +34,15 @@ public enum SuiteReader {
             guard ["sequential", "mixed"].contains(mode) else { throw top.error("mode", "mode must be sequential or mixed") }
             suite.mixed = mode == "mixed"
         }
-        suite.clientTimeoutMillis = try top.duration("clientTimeout", atLeast: 1_000) ?? 300_000
-        suite.webhookTimeoutMillis = try top.duration("webhookTimeout", atLeast: 1_000)
-        suite.createRetries = try top.integer("createRetries", in: 0...10) ?? 3
-        suite.workers = try top.integer("workers", in: 1...16) ?? 1
-        suite.maxDurationMillis = try top.duration("maxDuration", atLeast: 1_000) ?? 600_000
-        suite.maxRequestsPerSecond = try top.number("maxRate", in: 1...1_000_000) ?? 20_000
+        suite.clientTimeoutMillis = try top.duration("clientTimeout", in: Suite.Limits.durationMillis) ?? 300_000
+        suite.webhookTimeoutMillis = try top.duration("webhookTimeout", in: Suite.Limits.durationMillis)
+        suite.createRetries = try top.integer("createRetries", in: Suite.Limits.createRetries) ?? 3
+        suite.workers = try top.integer("workers", in: Suite.Limits.workers) ?? 1
+        suite.maxDurationMillis = try top.duration("maxDuration", in: Suite.Limits.durationMillis) ?? 600_000
+        suite.maxRequestsPerSecond = try top.number("maxRate", in: Suite.Limits.maxRequestsPerSecond) ?? 20_000
 
         if var workload = workloadMap {
-            suite.workload.sessions = try workload.integer("sessions", in: 1...100_000) ?? 300
+            suite.workload.sessions = try workload.integer("sessions", in: Suite.Limits.sessions) ?? 300
             if let arrival = try workload.string("arrival") {
                 do throws(WorkloadError) { suite.workload.arrival = try ArrivalModel(parsing: arrival) } catch { throw workload.error("arrival", error.description) }
             }
@@ -194,6 +194,13 @@ struct MapReader {
         guard let text = try string(key) else { return nil }
         guard let value = Double(text), range.contains(value) else { throw error(key, "'\(key)' must be a number from \(range.lowerBound) to \(range.upperBound), not '\(text)'") }
         return value
+    }
+
+    /// A duration within `range` (of which only 1s to 24h are spelled out).
+    mutating func duration(_ key: String, in range: ClosedRange<Int64>) throws(SuiteError) -> Int64? {
+        guard let millis = try duration(key, atLeast: range.lowerBound) else { return nil }
+        guard millis <= range.upperBound else { throw error(key, "'\(key)' must be at most \(DurationText.format(range.upperBound))") }
+        return millis
     }
 
     mutating func duration(_ key: String, atLeast minimum: Int64) throws(SuiteError) -> Int64? {
