@@ -33,7 +33,7 @@ struct HarnessHealthTests {
 
     @Test("requests waiting for connections: the warning names connections and the remedy, with the figures")
     func connections() throws {
-        let health = HarnessHealth(recorders: [Self.recorder(lagMillis: 0, requests: 1_000, waits: 400, waitMillis: 300)], cores: 2, workers: 1, connectionsPerWorker: 2)
+        let health = HarnessHealth(recorders: [HarnessRecorderFixture.connectionBound()], cores: 2, workers: 1, connectionsPerWorker: 2)
         let warning = try #require(health.warning)
         #expect(warning.hasPrefix("⚠ the harness limited this measurement: connections: 400 of 1000 requests waited over 10 ms for one of the 2 per worker"))
         #expect(warning.contains("more --connections (now 2)") && !warning.contains("--workers"))
@@ -67,5 +67,12 @@ struct HarnessHealthTests {
         #expect(quiet.seconds.allSatisfy { $0.processCPUMicros == 0 })
         let health = HarnessHealth(recorders: [reader], cores: 2, workers: 1, connectionsPerWorker: 1)
         #expect(health.cpuSeconds > 0 && health.loopCPUSeconds <= health.cpuSeconds)
+    }
+}
+
+/// A loop's recorder whose requests mostly waited for a connection: one that warns.
+enum HarnessRecorderFixture {
+    static func connectionBound() -> HarnessRecorder {
+        HarnessHealthTests.recorder(lagMillis: 0, requests: 1_000, waits: 400, waitMillis: 300)
     }
 }

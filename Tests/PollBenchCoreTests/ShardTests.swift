@@ -77,6 +77,21 @@ struct ShardTests {
         }
     }
 
+    @Test("a shard whose harness limited it keeps its warning through the merge, and through a merge of merges")
+    func harnessWarningsSurvive() throws {
+        var shards = (0..<2).map { Self.part(Self.suite(shard: Shard(index: $0, count: 2)), name: "shard \($0)") }
+        let loaded = HarnessRecorderFixture.connectionBound()
+        shards[1].contents.record.harness = HarnessHealth(recorders: [loaded], cores: 2, workers: 1, connectionsPerWorker: 2)
+        let warning = try #require(shards[1].contents.record.harness?.warning)
+        let merged = try ShardMerge(shards, allowPartial: false)
+        #expect(merged.record.harness == nil && merged.record.shardHarnessWarnings == ["shard 1: \(warning)"])
+        #expect(TerminalTable.render(merged.record).contains("\nshard 1: ⚠ the harness limited this measurement"))
+        let again = try ShardMerge([ShardMerge.Part(name: "all", contents: .init(record: merged.record, series: merged.results.map(ReportSeries.init), startEpochSeconds: merged.startEpochSeconds))], allowPartial: false)
+        #expect(again.record.shardHarnessWarnings == ["shard 1: \(warning)"])
+        let quiet = try ShardMerge((0..<2).map { Self.part(Self.suite(shard: Shard(index: $0, count: 2)), name: "shard \($0)") }, allowPartial: false)
+        #expect(quiet.record.shardHarnessWarnings == nil)
+    }
+
     @Test("shards that do not make one run are refused with one line: missing, twice, partial, another run's, not a shard")
     func refused() throws {
         let shards = (0..<2).map { Self.part(Self.suite(shard: Shard(index: $0, count: 2)), name: "shard \($0)") }

@@ -235,6 +235,8 @@ public struct RunRecord: Sendable, Codable, Equatable {
     public var compareTolerance: Double?
     /// The harness's own load and whether it limited the measurement (live runs; nil simulated or merged).
     public var harness: HarnessHealth?
+    /// A merged run: each shard's harness warning, named by its shard (nil when none warned).
+    public var shardHarnessWarnings: [String]?
 
     /// Whether every threshold was met.
     public var thresholdsPassed: Bool { thresholds.allSatisfy(\.passed) }

@@ -60,6 +60,12 @@ public struct ShardMerge {
         record.sandboxWebhooks = records.compactMap(\.sandboxWebhooks).reduce(nil) { total, next in total.map { $0.adding(next) } ?? next }
         record.thresholds = Self.judge(first.contents.record.thresholds, on: record)
         record.compareTolerance = first.contents.record.compareTolerance
+        // Each shard's harness is its own machine's: not added up, but a shard that limited its own
+        // measurement is never hidden by the merge (a merge of merges keeps its parts' lines).
+        let warnings = zip(parts, records).flatMap { part, shard in
+            (shard.harness?.warning.map { ["\(part.name): \($0)"] } ?? []) + (shard.shardHarnessWarnings ?? [])
+        }
+        record.shardHarnessWarnings = warnings.isEmpty ? nil : warnings
         self.record = record
         startEpochSeconds = base
     }

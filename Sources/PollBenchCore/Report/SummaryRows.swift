@@ -131,7 +131,7 @@ public enum SummaryRows {
 
     /// The harness's own load in one line, and the warning when it limited the measurement (live runs).
     public static func harnessLines(_ record: RunRecord) -> [String] {
-        guard let harness = record.harness else { return [] }
+        guard let harness = record.harness else { return record.shardHarnessWarnings ?? [] }
         let seconds = max(1, harness.seconds.count)
         let cpu = 100 * harness.cpuSeconds / Double(seconds * harness.cores)
         let busiest = 100 * Double(harness.seconds.map(\.busiestLoopCPUMicros).max() ?? 0) / 1e6
