@@ -61,7 +61,7 @@ struct SandboxResponder: HTTPResponder {
     }
 
     /// Ground truth for the harness: `stats` (JSON counts, and the time scale), `sessions` (JSON, with
-    /// terminal times), `metrics` (Prometheus).
+    /// terminal times), `metrics` (Prometheus); and `health`, for a probe (a container's liveness check).
     private func admin(_ path: String, method: HTTPRequest.Method) -> Response {
         guard method == .get else { return response(service.errorResponse(.methodNotAllowed(method.rawValue), instance: path, now: clock.nowMillis())) }
         let now = clock.nowMillis()
@@ -72,6 +72,9 @@ struct SandboxResponder: HTTPResponder {
             let counts = (try? encoder.encode(service.groundTruth(now: now))).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
             let stats = counts.merging(["timeScale": clock.scale]) { $1 }
             return json(200, (try? JSONSerialization.data(withJSONObject: stats, options: [.sortedKeys])).map(Array.init) ?? Array("{}".utf8))
+        case "/admin/health":
+            let health: [String: Any] = ["status": "ok", "timeScale": clock.scale, "sessionsInMemory": service.liveSessionCount()]
+            return json(200, (try? JSONSerialization.data(withJSONObject: health, options: [.sortedKeys])).map(Array.init) ?? Array("{}".utf8))
         case "/admin/sessions":
             return json(200, (try? encoder.encode(service.sessionRecords(now: now))).map(Array.init) ?? Array("[]".utf8))
         case "/admin/metrics":

@@ -133,6 +133,8 @@ struct SandboxServerTests {
         #expect(Self.json(stats)["created"] as? Int == 1)
         #expect(String(decoding: metrics.body, as: UTF8.self).contains(#"pollbench_sandbox_responses_total{endpoint="create",status="201"} 1"#))
         #expect(((try? JSONSerialization.jsonObject(with: Data(sessions.body))) as? [[String: Any]])?.count == 1)
+        let health = try await transport.execute(HTTPRequest(url: "http://127.0.0.1:\(server.port)/admin/health")).get()
+        #expect(health.status == 200 && Self.json(health)["status"] as? String == "ok" && Self.json(health)["sessionsInMemory"] as? Int == 1)
         await server.stop()
     }
 
