@@ -170,8 +170,11 @@ public final class PollingEngine: WebhookDriver {
             step(next.session, sessions[next.session].machine.timerEvent, at: next.due, loop)
         }
         publishProgress()
-        harness?.turn(at: nowNanos, lagNanos: lag, inFlight: loop.inFlight, waiting: loop.waitingForConnection, openConnections: loop.openConnections)
-        configuration.metrics?.loopTurned(lagMicros: lag.map { $0 / 1_000 }, inFlight: loop.inFlight, waitingForConnection: loop.waitingForConnection, openConnections: loop.openConnections)
+        if harness != nil || configuration.metrics != nil {
+            let (inFlight, waiting, open) = (loop.inFlight, loop.waitingForConnection, loop.openConnections)
+            harness?.turn(at: nowNanos, lagNanos: lag, inFlight: inFlight, waiting: waiting, openConnections: open)
+            configuration.metrics?.loopTurned(lagMicros: lag.map { $0 / 1_000 }, inFlight: inFlight, waitingForConnection: waiting, openConnections: open)
+        }
         dropEndedTimers()
         var wait: Int64? = timers.min.map { $0.due - nowNanos }
         if !throttled.isEmpty, var limiter {

@@ -66,35 +66,39 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
         peakInFlight = seconds.map(\.inFlightPeak).max() ?? 0
         peakWaitingForConnection = seconds.map(\.waitingPeak).max() ?? 0
         peakOpenConnections = seconds.map(\.openConnectionsPeak).max() ?? 0
-        warning = nil
-        warning = limits.isEmpty ? nil : "⚠ the harness limited this measurement: " + limits.joined(separator: "; ")
-            + ". The lags and slips above include its own queues; the remedies: " + remedies.joined(separator: ", ")
+        warning = nil  // every stored property set, so that the limits below can read them
+        let limits = limits
+        if !limits.isEmpty {
+            warning = "⚠ the harness limited this measurement: " + limits.map(\.text).joined(separator: "; ")
+                + ". The lags and slips above include its own queues; the remedies: " + Self.remedies(for: limits.map(\.kind), workers: workers, cores: cores, connections: connectionsPerWorker).joined(separator: ", ")
+        }
     }
 
+    /// What can limit a measurement.
+    private enum Limit { case cpu, loopLag, connections }
+
     /// What limited the measurement, one phrase each.
-    private var limits: [String] {
-        var limits: [String] = []
+    private var limits: [(kind: Limit, text: String)] {
+        var limits: [(kind: Limit, text: String)] = []
         if Double(busySeconds) > Self.busySecondsShare * Double(seconds.count) {
-            limits.append("CPU: busy (over 85 % of its \(cores) cores, or a loop thread over 85 % of one) in \(busySeconds) of \(seconds.count) s")
+            limits.append((.cpu, "CPU: busy (over 85 % of its \(cores) cores, or a loop thread over 85 % of one) in \(busySeconds) of \(seconds.count) s"))
         }
         if let p99 = loopLag.p99, p99 > Self.loopLagP99BoundMillis {
-            limits.append("loop lag p99 \(NumberText.twoDecimals(p99)) ms (over \(NumberText.short(Self.loopLagP99BoundMillis)) ms)")
+            limits.append((.loopLag, "loop lag p99 \(NumberText.twoDecimals(p99)) ms (over \(NumberText.short(Self.loopLagP99BoundMillis)) ms)"))
         }
         if Double(longConnectionWaits) > Self.longWaitShare * Double(requests) {
-            limits.append("connections: \(longConnectionWaits) of \(requests) requests waited over 10 ms for one of the \(connectionsPerWorker) per worker (wait p99 \(NumberText.seconds(fromMillis: connectionWait.p99)))")
+            limits.append((.connections, "connections: \(longConnectionWaits) of \(requests) requests waited over 10 ms for one of the \(connectionsPerWorker) per worker (wait p99 \(NumberText.seconds(fromMillis: connectionWait.p99)))"))
         }
         return limits
     }
 
-    /// How to lift each limit.
-    private var remedies: [String] {
+    /// How to lift the limits found, by their kind rather than their wording.
+    private static func remedies(for kinds: [Limit], workers: Int, cores: Int, connections: Int) -> [String] {
         var remedies: [String] = []
-        if !limits.filter({ $0.hasPrefix("CPU") || $0.hasPrefix("loop lag") }).isEmpty {
+        if kinds.contains(.cpu) || kinds.contains(.loopLag) {
             remedies.append(workers < cores ? "more --workers (now \(workers), up to \(cores))" : "shard the run over more machines (--shard)")
         }
-        if limits.contains(where: { $0.hasPrefix("connections") }) {
-            remedies.append("more --connections (now \(connectionsPerWorker))")
-        }
+        if kinds.contains(.connections) { remedies.append("more --connections (now \(connections))") }
         return remedies
     }
 }
