@@ -35,8 +35,16 @@ public struct ModelClock: Sendable {
     /// origin is moved back by the wall clock's sub-millisecond part, so that model time is wall time
     /// and not up to a millisecond behind it. A remote run's clock offset is measured against it.
     public static func wall(scale: Double, skewMillis: Int64 = 0) -> ModelClock {
-        let origin = ContinuousClock.now
-        let micros = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
+        // The wall clock is read between two monotonic readings, the tightest pair of a few tries: a thread
+        // preempted between the readings would otherwise shift this clock against another process's by the
+        // time it spent off the CPU (milliseconds on a loaded machine).
+        var (origin, micros, width) = (ContinuousClock.now, Int64(0), Duration.seconds(1))
+        for _ in 0..<5 {
+            let before = ContinuousClock.now
+            let wall = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
+            let after = ContinuousClock.now
+            if after - before < width { (origin, micros, width) = (before + (after - before) / 2, wall, after - before) }
+        }
         return ModelClock(startMillis: micros / 1_000 + skewMillis, scale: scale, origin: origin - .microseconds(micros % 1_000))
     }
 
