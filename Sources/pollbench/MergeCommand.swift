@@ -39,7 +39,7 @@ struct MergeCommand: ParsableCommand {
             let record = merge.record
             let directory = try output.map(createOutput)
                 ?? ResultFiles.newRunDirectory(root: "results", name: record.run.name + "-merged", startedMillis: WallClock.nowMillis())
-            try ResultFiles.write(into: directory) { try $0.writeAll(record: record, results: merge.results, startEpochSeconds: merge.startEpochSeconds) }
+            try ResultFiles.write(into: directory) { try $0.writeAll(record: record, results: merge.results, startEpochSeconds: merge.startEpochSeconds, sessions: merge.sessions) }
             Console.out(TerminalTable.render(record))
             Console.out("merged: \(directory.path)" + (record.run.partial ? " (partial)" : ""))
             try CIOutputs(junit: junit).publish(JUnitReport.cases(record), name: "pollbench.\(record.run.name)", markdown: SummaryMarkdown.render(record))

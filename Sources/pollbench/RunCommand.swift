@@ -228,6 +228,7 @@ struct RunOptions: ParsableArguments {
             if plan.target != nil, timeScale == nil { plan.timeScale = 1 }  // a real service runs in real time
             guard plan.target == nil || plan.timeScale == 1 else { throw CommandFailure(message: "a remote target runs in real time: its time scale must be 1") }
             if let problem = plan.problem() { throw CommandFailure(message: problem) }
+            plan = plan.planned()
             try ResultFiles.checkRoot(output)
             try ResultFiles.checkFile(junit, flag: "--junit")
             var timeout = Duration.seconds(30)

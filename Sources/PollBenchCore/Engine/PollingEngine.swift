@@ -136,7 +136,7 @@ public final class PollingEngine: WebhookDriver {
         statusBase = configuration.baseURL + "/verifications/"
         recorders = Array(repeating: StrategyRecorder(), count: configuration.strategies.count)
         sessions = specs.map { spec in
-            Session(spec: spec, machine: SessionMachine(strategy: configuration.strategies[spec.strategy], seed: configuration.seed, key: spec.slot.key, position: spec.strategy))
+            Session(spec: spec, machine: SessionMachine(strategy: configuration.strategies[spec.strategy], seed: configuration.seed, key: spec.slot.key, position: spec.strategy, provider: spec.slot.providerID))
         }
         closedQueue = specs.indices.filter { specs[$0].slot.arrivalMillis == nil }.reversed()
         self.closedConcurrency = closedConcurrency
@@ -313,12 +313,7 @@ public final class PollingEngine: WebhookDriver {
         totals.ended += 1
         let session = sessions[index]
         let machine = session.machine
-        let result = SessionResult(
-            key: session.spec.slot.key, providerID: session.spec.slot.providerID, verificationID: session.verificationID, outcome: outcome,
-            polls: machine.polls, createSentMicros: machine.createSentMicros, terminalSeenMicros: machine.terminalSeenMicros,
-            serviceTerminalMillis: machine.serviceTerminalMillis, serviceCreatedMillis: machine.serviceCreatedMillis,
-            createReceivedMicros: machine.createReceivedMicros
-        )
+        let result = SessionResult(key: session.spec.slot.key, providerID: session.spec.slot.providerID, verificationID: session.verificationID, outcome: outcome, machine: machine)
         recorders[session.spec.strategy].recordEnd(machine, outcome, interval: interval(nowNanos))
         if let metrics = configuration.metrics {
             let lag = configuration.sharedClock ? machine.terminalSeenMicros.flatMap { seen in

@@ -73,7 +73,10 @@ public struct CapacityAnalysis: Sendable {
     /// One round trip, model µs.
     public let roundTripMicros: Int64
 
+    /// An `optimal` strategy is planned for the scenario's users, mix and timeouts.
     public init(scenario: PlanScenario, roundTripMicros: Int64) {
+        var scenario = scenario
+        scenario.strategy = scenario.strategy.planned(by: OptimalPlanner(scenario: scenario))
         self.scenario = scenario
         self.roundTripMicros = roundTripMicros
     }
@@ -89,16 +92,17 @@ public struct CapacityAnalysis: Sendable {
     }
 
     /// The times (µs after the create is sent) at which a schedule's polls reach the service, up to the client timeout.
-    public func pollTimes(_ random: inout SplitMix64) -> [Int64] {
+    public func pollTimes(_ random: inout SplitMix64, provider: String? = nil) -> [Int64] {
         if scenario.strategy == .webhook(safety: nil) {  // its one read, at the webhook timeout
             return [min(scenario.webhookTimeoutMillis ?? scenario.clientTimeoutMillis, scenario.clientTimeoutMillis) * 1_000]
         }
-        var schedule = PollSchedule(strategy: scenario.strategy)
+        var schedule = PollSchedule(strategy: scenario.strategy, provider: provider)
         var times: [Int64] = []
         var at = roundTripMicros + schedule.firstDelay(&random) * 1_000
         while at <= scenario.clientTimeoutMillis * 1_000 {
             times.append(at)
-            at += roundTripMicros + schedule.nextDelay(after: .notYet, &random) * 1_000
+            // This poll is answered `at` after the create was answered (a round trip each): a planned schedule keeps to its times.
+            at += roundTripMicros + schedule.nextDelay(after: .notYet, elapsedMillis: at / 1_000, &random) * 1_000
         }
         return times
     }
@@ -152,7 +156,7 @@ public struct CapacityAnalysis: Sendable {
         let mixTotal = scenario.providerMix.reduce(0) { $0 + $1.weight }
         let deterministic = switch scenario.strategy.polling {
         case .jitter, .grpc: false
-        case .fixed, .exponential, nil: true
+        case .fixed, .exponential, .optimal, nil: true
         }
         var generator = SplitMix64(seed: scenario.seed, key: "plan-schedules")
         let schedules = (0..<(deterministic ? 1 : Self.jitterPaths)).map { _ in pollTimes(&generator) }
@@ -169,6 +173,8 @@ public struct CapacityAnalysis: Sendable {
         for (id, share) in scenario.providerMix {
             guard let provider = scenario.providers.first(where: { $0.id == id }) else { continue }
             let behaviour = provider.behaviour
+            // An optimal schedule is the provider's own.
+            let schedules = scenario.strategy.optimalSchedule == nil ? schedules : [pollTimes(&generator, provider: id)]
             let first = quantiles.map { Int64((behaviour.firstAction.quantile($0) * 1e6).rounded()) }
             let rest = quantiles.map { Int64((behaviour.completion.quantile($0) * 1e6).rounded()) }
             let outcomes: [(completed: Bool, ends: Bool, share: Double)] = [(true, true, behaviour.completed), (false, true, behaviour.failed + behaviour.cancelled), (false, false, behaviour.abandoned)]

@@ -22,6 +22,14 @@ public struct LogNormal: Sendable, Equatable, Codable {
     /// The log's standard deviation: the 95th percentile is 1.645 σ above the median on the log scale.
     var sigma: Double { median > 0 && p95 > median ? log(p95 / median) / 1.644_853_626_951_472_2 : 0 }
 
+    /// P(X ≤ x): a point mass at the median when σ is 0.
+    public func cdf(_ x: Double) -> Double {
+        guard x > 0 else { return 0 }
+        let sigma = sigma
+        guard sigma > 0 else { return x >= median ? 1 : 0 }
+        return 0.5 * erfc(-log(x / median) / (sigma * 2.0.squareRoot()))
+    }
+
     /// One sample, drawn with the Box-Muller transform.
     public func sample(_ random: inout SplitMix64) -> Double {
         let u1 = max(random.nextUnit(), .leastNonzeroMagnitude)

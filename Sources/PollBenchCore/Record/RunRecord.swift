@@ -93,6 +93,8 @@ public struct StrategySummary: Sendable, Codable, Equatable {
     public var webhooks: WebhookSummary?
     /// Live runs: the transport's connections, HTTP versions and timing phases; nil when simulated.
     public var transport: TransportSummary?
+    /// An `optimal` strategy's planned schedule: its poll times per provider and what the model predicts.
+    public var optimalPlan: OptimalPlan? = nil
 }
 
 /// What the transport measured of a strategy's transfers, as k6 reports `http_req_connecting`,

@@ -46,9 +46,10 @@ public struct RunRecordBuilder {
             var recorder = merged
             var lags: [(interval: Int, micros: UInt64)] = []
             var unknown = 0
-            for session in recorder.sessions {
+            for (i, session) in recorder.sessions.enumerated() {
                 guard let seen = session.terminalSeenMicros else { continue }
                 let serviceMillis = session.verificationID.flatMap { truth?.terminals[$0] } ?? session.serviceTerminalMillis
+                recorder.sessions[i].serviceTerminalMillis = serviceMillis  // sessions.csv gives the time the lag used
                 guard let serviceMillis, usable else { unknown += 1; continue }
                 let serviceInClientMicros = Double(serviceMillis * 1_000) - (offset?.offsetMillis ?? 0) * 1_000
                 lags.append((timelines[index].interval(atModelMicros: seen), DetectionLag.micros(seenMicros: seen, serviceMicros: serviceInClientMicros)))
@@ -108,7 +109,7 @@ public struct RunRecordBuilder {
                 pollsSavedPerSession: recorder.webhooks.sessions == 0 ? 0 : Double(recorder.webhooks.pollsSaved) / Double(recorder.webhooks.sessions),
                 inboxWait: recorder.histogram(.webhookInboxWait).totalCount == 0 ? nil : Distribution(recorder.histogram(.webhookInboxWait), unit: "wall-ms", divisor: 1_000)
             ) : nil,
-            transport: transport(recorder)
+            transport: transport(recorder), optimalPlan: strategy.optimalSchedule?.plan
         )
     }
 

@@ -25,6 +25,8 @@ public struct ShardMerge {
     public let results: [StrategyResult]
     /// The merged log's start: the earliest shard's.
     public let startEpochSeconds: Double
+    /// Every shard's sessions, in strategy order, then by create time and key.
+    public let sessions: [SessionRow]
 
     /// Merges `parts` (a merge's own output counts as its shards, so merging is associative).
     /// - Parameter allowPartial: merge an interrupted shard or a missing one and mark the result partial, instead of refusing.
@@ -68,6 +70,10 @@ public struct ShardMerge {
         record.shardHarnessWarnings = warnings.isEmpty ? nil : warnings
         self.record = record
         startEpochSeconds = base
+        let order = Dictionary(record.strategies.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        sessions = parts.flatMap(\.contents.sessions).sorted {
+            (order[$0.strategy] ?? .max, $0.createdMillis, $0.key) < (order[$1.strategy] ?? .max, $1.createdMillis, $1.key)
+        }
     }
 
     /// Refuses shards of different runs, a shard named twice, a missing one and (unless allowed) a

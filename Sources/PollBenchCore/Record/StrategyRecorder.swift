@@ -18,9 +18,32 @@ public struct SessionResult: Sendable, Codable, Equatable {
     /// ``createSentMicros`` they bound the offset between the service's clock and the client's.
     public var serviceCreatedMillis: Int64?
     public var createReceivedMicros: Int64?
+    /// Model µs (epoch) when the last poll that found the session open was answered; nil if none did.
+    public var lastOpenMicros: Int64? = nil
+    /// Requests the session sent.
+    public var requests = 0
+    /// Whether the flow sent a browser to the provider (which then tells when the user comes back).
+    public var redirect = false
 }
 
 extension SessionResult {
+    /// One session's record as the machine that ran it leaves it.
+    public init(key: String, providerID: String, verificationID: String?, outcome: SessionOutcome, machine: SessionMachine) {
+        self.key = key
+        self.providerID = providerID
+        self.verificationID = verificationID
+        self.outcome = outcome
+        polls = machine.polls
+        createSentMicros = machine.createSentMicros
+        terminalSeenMicros = machine.terminalSeenMicros
+        serviceTerminalMillis = machine.serviceTerminalMillis
+        serviceCreatedMillis = machine.serviceCreatedMillis
+        createReceivedMicros = machine.createReceivedMicros
+        lastOpenMicros = machine.lastOpenMicros
+        requests = Int(machine.requests)
+        redirect = machine.isRedirect
+    }
+
     /// The service's clock minus the client's (µs); nil when unknown. See ``SessionMachine/clockOffsetMicros``.
     public var clockOffsetMicros: Int64? {
         SessionMachine.clockOffsetMicros(serviceCreatedMillis: serviceCreatedMillis, sentMicros: createSentMicros, receivedMicros: createReceivedMicros)

@@ -39,10 +39,11 @@ public struct ResultWriter {
         throw RunDirectoryError(description: "cannot create \(directory.path): 1,000 runs of that name in the same second")
     }
 
-    /// Writes summary.json, one .hlog per strategy (every metric per interval), timeseries.csv, and what
-    /// derives from them: summary.md, the .hgrm files and report.html. Returns the files written.
+    /// Writes summary.json, one .hlog per strategy (every metric per interval), timeseries.csv, sessions.csv,
+    /// and what derives from them: summary.md, the .hgrm files and report.html. Returns the files written.
+    /// - Parameter sessions: a merge's rows, read from its shards; nil: the results' own sessions.
     @discardableResult
-    public func writeAll(record: RunRecord, results: [StrategyResult], startEpochSeconds: Double) throws -> [String] {
+    public func writeAll(record: RunRecord, results: [StrategyResult], startEpochSeconds: Double, sessions: [SessionRow]? = nil) throws -> [String] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var written = [try write("summary.json", Self.json(record))]
         let series = results.map(ReportSeries.init)
@@ -50,6 +51,7 @@ public struct ResultWriter {
             written.append(try write("\(result.strategy.fileName).hlog", Data(HistogramLog.write(series.entries, startEpochSeconds: startEpochSeconds).utf8)))
         }
         written.append(try write("timeseries.csv", Data(Self.timeseries(results).utf8)))
+        written.append(try write("sessions.csv", Data(SessionsCSV.write(sessions ?? SessionsCSV.rows(results)).utf8)))
         return written + (try writeDerived(record, series))
     }
 

@@ -1,17 +1,20 @@
 import Foundation
 
-/// Reads back what a run directory holds for its report: summary.json, each strategy's .hlog and timeseries.csv.
+/// Reads back what a run directory holds: summary.json, each strategy's .hlog, timeseries.csv and sessions.csv.
 public enum RunDirectory {
     public struct Contents {
         public var record: RunRecord
         public var series: [ReportSeries]
         /// The logs' start time (seconds since the epoch); nil when no strategy has a log.
         public var startEpochSeconds: Double?
+        /// Each session's row (none when the run wrote no sessions.csv: one from before it existed).
+        public var sessions: [SessionRow]
 
-        public init(record: RunRecord, series: [ReportSeries], startEpochSeconds: Double?) {
+        public init(record: RunRecord, series: [ReportSeries], startEpochSeconds: Double?, sessions: [SessionRow] = []) {
             self.record = record
             self.series = series
             self.startEpochSeconds = startEpochSeconds
+            self.sessions = sessions
         }
     }
 
@@ -47,6 +50,16 @@ public enum RunDirectory {
             start = start ?? HistogramLog.startTime(text)
             series.append(ReportSeries(name: summary.name, entries: entries, seconds: seconds[summary.name] ?? []))
         }
-        return Contents(record: record, series: series, startEpochSeconds: start)
+        return Contents(record: record, series: series, startEpochSeconds: start, sessions: try sessions(in: directory))
+    }
+
+    /// The rows of the directory's sessions.csv; none when it has none.
+    public static func sessions(in directory: URL) throws(ReadError) -> [SessionRow] {
+        let file = directory.appendingPathComponent("sessions.csv")
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
+        switch SessionsCSV.read(text) {
+        case .success(let rows): return rows
+        case .failure(let error): throw ReadError(description: "\(file.path): \(error)")
+        }
     }
 }

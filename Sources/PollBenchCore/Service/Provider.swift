@@ -21,6 +21,9 @@ public struct UserBehaviour: Sendable, Codable, Equatable {
     public var failed: Double
     /// Share who cancel in the app.
     public var cancelled: Double
+    /// From creation (a redirect flow: from the page opening) straight to the outcome, as a calibrated
+    /// model knows it; when set, it replaces ``firstAction`` and ``completion``, and the user acts at once.
+    public var outcomeTime: LogNormal?
     /// The rest abandon the session, which then expires.
     public var abandoned: Double { max(0, 1 - completed - failed - cancelled) }
 
@@ -31,6 +34,24 @@ public struct UserBehaviour: Sendable, Codable, Equatable {
         self.completed = completed
         self.failed = failed
         self.cancelled = cancelled
+    }
+
+    /// A calibrated profile: the time to the outcome and the outcomes' shares.
+    public init(outcomeTime: LogNormal, completed: Double, failed: Double, cancelled: Double) {
+        self.init(firstAction: LogNormal(median: 0, p95: 0), completion: outcomeTime, completed: completed, failed: failed, cancelled: cancelled)
+        self.outcomeTime = outcomeTime
+    }
+
+    /// P(the user's outcome comes by `seconds` after creation), for a user who does not abandon; `grid`
+    /// seconds between points, `count` points from 0. A two-stage profile's is the convolution of its
+    /// stages on the grid (the first action's mass in each cell, then the completion's distribution).
+    public func outcomeDistribution(grid: Double, count: Int) -> [Double] {
+        let points = (0..<count).map { Double($0) * grid }
+        if let outcomeTime { return points.map(outcomeTime.cdf) }
+        let first = points.map(firstAction.cdf), second = points.map(completion.cdf)
+        var mass = [Double](repeating: 0, count: count)
+        for i in 0..<count { mass[i] = first[i] - (i == 0 ? 0 : first[i - 1]) }
+        return (0..<count).map { k in (0...k).reduce(0) { $0 + mass[$1] * second[k - $1] } }
     }
 }
 

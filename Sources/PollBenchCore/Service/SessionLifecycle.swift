@@ -31,7 +31,7 @@ public struct UserPlan: Sendable, Equatable {
     /// Draws the plan for `key` under `seed` from `behaviour`.
     public init(seed: UInt64, key: String, behaviour: UserBehaviour) {
         var random = SplitMix64(seed: seed, key: key)
-        firstActionMillis = Int64((behaviour.firstAction.sample(&random) * 1_000).rounded())
+        firstActionMillis = behaviour.outcomeTime == nil ? Int64((behaviour.firstAction.sample(&random) * 1_000).rounded()) : 0
         completionMillis = Int64((behaviour.completion.sample(&random) * 1_000).rounded())
         let draw = random.nextUnit()
         outcome = draw < behaviour.completed ? .completed

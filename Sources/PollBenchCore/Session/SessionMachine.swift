@@ -128,6 +128,9 @@ public struct SessionMachine: Sendable {
     private var serviceCreated = unknown
     private var terminalSeen = unknown
     private var serviceTerminal = unknown
+    private var lastOpen = unknown
+    /// Requests sent so far (creates, the authorization page, polls, reads).
+    public private(set) var requests: Int32 = 0
     /// Model ms waited beyond the strategy because of `Retry-After` on polls.
     public private(set) var retryAfterWaitMillis: Int64 = 0
     /// When the next poll is due (model µs), while one is.
@@ -136,6 +139,8 @@ public struct SessionMachine: Sendable {
     private var phase = Phase.waiting
     /// Whether the service created the session.
     public private(set) var isCreated = false
+    /// Whether its flow sends a browser to the provider (which then tells when the user comes back).
+    public private(set) var isRedirect = false
     /// Whether the session asks for webhooks, and whether it has no safety poll.
     public let usesWebhooks: Bool
     private let pureWebhook: Bool
@@ -155,6 +160,9 @@ public struct SessionMachine: Sendable {
     public var terminalSeenMicros: Int64? { Self.known(terminalSeen) }
     /// The service's time of that status, where its document or webhook told (`verifiedAt`, `expiresAt`, `occurredAt`).
     public var serviceTerminalMillis: Int64? { Self.known(serviceTerminal) }
+    /// When the last poll that found the session still open was answered: with ``terminalSeenMicros`` it
+    /// brackets the end when no document says when it came.
+    public var lastOpenMicros: Int64? { Self.known(lastOpen) }
     /// Polls the webhook made unneeded: those the session's schedule would still have sent, up to the
     /// first that would have seen the end.
     public var pollsSaved: Int { Int(saved) }
@@ -162,14 +170,14 @@ public struct SessionMachine: Sendable {
     private static func known(_ value: Int64) -> Int64? { value == unknown ? nil : value }
 
     /// A session under `strategy`, its jitter drawn from the run seed, the workload key and the strategy's
-    /// position in its round (the stream of "KEY/POSITION"): the same draws in every runner.
-    public init(strategy: PollStrategy, seed: UInt64, key: String, position: Int) {
-        self.init(strategy: strategy, seed: seed, keyHash: StableHash.fnv1a(key), position: position)
+    /// position in its round (the stream of "KEY/POSITION"): the same draws in every runner. An `optimal` strategy polls on `provider`'s schedule.
+    public init(strategy: PollStrategy, seed: UInt64, key: String, position: Int, provider: String? = nil) {
+        self.init(strategy: strategy, seed: seed, keyHash: StableHash.fnv1a(key), position: position, provider: provider)
     }
 
     /// The same, with the key's ``StableHash`` already known (a simulation reuses it for every strategy).
-    public init(strategy: PollStrategy, seed: UInt64, keyHash: UInt64, position: Int) {
-        schedule = PollSchedule(strategy: strategy)
+    public init(strategy: PollStrategy, seed: UInt64, keyHash: UInt64, position: Int, provider: String? = nil) {
+        schedule = PollSchedule(strategy: strategy, provider: provider)
         usesWebhooks = strategy.usesWebhooks
         pureWebhook = strategy == .webhook(safety: nil)
         let slash = StableHash.fnv1a(CollectionOfOne(UInt8(ascii: "/")), continuing: keyHash)
@@ -221,7 +229,7 @@ public struct SessionMachine: Sendable {
             return takeHeld(at: now) ?? schedulePoll(after: schedule.nextDelay(after: .failed, &random), at: now)
         case (.timerFired, .awaitingReturn), (.timerFired, .pollDue):
             phase = .polling
-            return .send(.status)
+            return send(.status)
         case (.timerFired, .timingOut):
             return end(.clientTimeout)
         case (.statusAnswered(let answer), .polling):
@@ -239,7 +247,7 @@ public struct SessionMachine: Sendable {
             return .none
         case (.readAnswered, .userinfo):
             phase = .evidence
-            return .send(.evidence)
+            return send(.evidence)
         case (.readAnswered, .evidence):
             return end(.completed)
         default:
@@ -253,7 +261,12 @@ public struct SessionMachine: Sendable {
         createAttempts += 1
         createSentMicros = now
         phase = .creating
-        return .send(.create)
+        return send(.create)
+    }
+
+    private mutating func send(_ endpoint: Endpoint) -> Action {
+        requests += 1
+        return .send(endpoint)
     }
 
     private mutating func created(_ answer: CreateAnswer, sent: Int64, at now: Int64, _ policy: Policy) -> Action {
@@ -269,8 +282,9 @@ public struct SessionMachine: Sendable {
             createSentMicros = sent
             createReceived = now
             if redirect {
+                isRedirect = true
                 phase = .authorizing
-                return .send(.authorize)
+                return send(.authorize)
             }
             return pureWebhook ? awaitWebhook(at: now, policy) : schedulePoll(after: schedule.firstDelay(&random), at: now)
         }
@@ -303,6 +317,7 @@ public struct SessionMachine: Sendable {
         case _ where pureWebhook:
             return awaitWebhook(at: now, policy)  // its one read found no end: wait for the webhook to the end
         case .open:
+            lastOpen = now
             outcome = .notYet
         case .retryAfter(let millis):
             retryAfterWaitMillis += millis
@@ -310,7 +325,12 @@ public struct SessionMachine: Sendable {
         case .failed:
             outcome = .failed
         }
-        return schedulePoll(after: schedule.nextDelay(after: outcome, &random), at: now)
+        return schedulePoll(after: schedule.nextDelay(after: outcome, elapsedMillis: sinceCreatedMillis(now), &random), at: now)
+    }
+
+    /// Model ms from the create's answer to `now`.
+    private func sinceCreatedMillis(_ now: Int64) -> Int64 {
+        (now - (createReceivedMicros ?? now)) / 1_000
     }
 
     private mutating func schedulePoll(after delayMillis: Int64, at now: Int64) -> Action {
@@ -373,12 +393,12 @@ public struct SessionMachine: Sendable {
     private func savedPolls(from first: Int64?, at now: Int64, endMicros: Int64) -> Int {
         if pureWebhook { return first == nil || phase == .awaitingReturn ? 0 : 1 }  // its one read
         var schedule = self.schedule, random = self.random
-        var due = first ?? now + schedule.nextDelay(after: .notYet, &random) * 1_000
+        var due = first ?? now + schedule.nextDelay(after: .notYet, elapsedMillis: sinceCreatedMillis(now), &random) * 1_000
         var count = 0
         while due <= deadlineMicros, count < 10_000 {
             count += 1
             if due >= endMicros { break }
-            due += schedule.nextDelay(after: .notYet, &random) * 1_000
+            due += schedule.nextDelay(after: .notYet, elapsedMillis: sinceCreatedMillis(due), &random) * 1_000
         }
         return count
     }
@@ -387,7 +407,7 @@ public struct SessionMachine: Sendable {
     private mutating func ended(_ outcome: SessionOutcome) -> Action {
         guard outcome == .completed else { return end(outcome) }
         phase = .userinfo
-        return .send(.userinfo)
+        return send(.userinfo)
     }
 
     private mutating func end(_ outcome: SessionOutcome) -> Action {

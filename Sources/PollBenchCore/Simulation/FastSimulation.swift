@@ -17,7 +17,7 @@ public struct FastSimulation: Sendable {
     public var keepsIntervals = false
 
     public init(suite: Suite, roundTrip: RoundTrips, keepsIntervals: Bool = false) {
-        self.suite = suite
+        self.suite = suite.planned()
         self.roundTrip = roundTrip
         self.keepsIntervals = keepsIntervals
     }
@@ -45,7 +45,7 @@ public struct FastSimulation: Sendable {
         var model = roundTrip.scaled(by: suite.timeScale / 1_000)  // draws in model µs
         var startMicros = origin
         for round in suite.rounds {
-            var loop = FastSimulationRound(suite: suite, round: round, slots: slots, keyHashes: keyHashes, start: startMicros, recorder: empty)
+            var loop = FastSimulationRound(suite: suite, round: round, slots: slots, keyHashes: keyHashes, start: startMicros, recorder: empty, keepsSessions: keepsIntervals)
             let roundStart = startMicros
             startMicros = loop.run(roundTrip: &model, service: &service)
             for (position, strategy) in round.enumerated() {
@@ -199,10 +199,13 @@ struct FastSimulationRound {
     private var webhookSessions: [Int32: WebhookSession] = [:]
     /// Timers and answers in the queue: webhooks alone do not keep the round going (nor do they the engine's loop).
     private var queuedWork = 0
+    /// Whether each session's record is kept (for sessions.csv), as the engine keeps it.
+    private let keepsSessions: Bool
 
     /// - Parameter keyHashes: each slot's key hash, for its sessions' jitter streams.
-    init(suite: Suite, round: [Int], slots: [SessionSlot], keyHashes: [UInt64], start: Int64, recorder: StrategyRecorder) {
+    init(suite: Suite, round: [Int], slots: [SessionSlot], keyHashes: [UInt64], start: Int64, recorder: StrategyRecorder, keepsSessions: Bool) {
         self.suite = suite
+        self.keepsSessions = keepsSessions
         self.slots = slots
         self.start = start
         policy = SessionMachine.Policy(clientTimeoutMillis: suite.clientTimeoutMillis, createRetries: suite.createRetries, webhookTimeoutMillis: suite.webhookTimeoutMillis)
@@ -213,7 +216,7 @@ struct FastSimulationRound {
         suite.forEachSession(round: round, slots: slots) { position, slot in
             let index = Int32(built.count)
             built.append(Session(
-                machine: SessionMachine(strategy: suite.strategies[round[position]], seed: suite.seed, keyHash: keyHashes[slot.index], position: position),
+                machine: SessionMachine(strategy: suite.strategies[round[position]], seed: suite.seed, keyHash: keyHashes[slot.index], position: position, provider: slot.providerID),
                 index: index, user: Int32(slot.index), position: Int32(position)
             ))
             if let arrival = slot.arrivalMillis { arrivals.append(Event(at: start + arrival * 1_000, session: index)) } else { closed.append(index) }
@@ -424,6 +427,11 @@ struct FastSimulationRound {
         if let seen = session.machine.terminalSeenMicros {
             lags[position].append((interval(seen), DetectionLag.micros(seenMicros: seen, serviceMicros: Double(session.terminalMicros))))
         }
+        guard keepsSessions else { return }
+        let slot = slots[Int(session.user)]
+        var result = SessionResult(key: slot.key, providerID: slot.providerID, verificationID: nil, outcome: outcome, machine: session.machine)
+        if session.machine.terminalSeenMicros != nil { result.serviceTerminalMillis = session.terminalMicros / 1_000 }  // the ground truth, as the engine's record has it
+        recorders[position].sessions.append(result)
     }
 
     private mutating func startNextClosed(at time: Int64, roundTrip: inout RoundTrips, service: inout SimulatedService) {

@@ -12,7 +12,7 @@ public struct Simulation {
     public static let startMillis: Int64 = 1_795_000_000_000
 
     public init(suite: Suite, roundTrip: RoundTrips, name: String) {
-        self.suite = suite
+        self.suite = suite.planned()
         self.roundTrip = roundTrip
         self.name = name
     }

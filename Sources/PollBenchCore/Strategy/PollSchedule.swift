@@ -20,40 +20,49 @@ public struct PollSchedule: Sendable {
     /// Failures in a row.
     public private(set) var consecutiveFailures = 0
     private var previousMillis: Int64
+    /// An `optimal` schedule's row: the session's provider's.
+    private let row: Int32
 
-    /// Starts a schedule: a hybrid's is its safety poll's.
-    public init(strategy: PollStrategy) {
+    /// Starts a schedule: a hybrid's is its safety poll's; an `optimal` one's is `provider`'s.
+    public init(strategy: PollStrategy, provider: String? = nil) {
         polling = strategy.polling
         previousMillis = if case .jitter(_, let base, _) = strategy.polling { base } else { 0 }
+        row = strategy.optimalSchedule?.row(provider) ?? 0
     }
 
     /// The wait before the first poll after creation.
     public mutating func firstDelay(_ random: inout SplitMix64) -> Int64 {
-        advance(&random)
+        advance(0, &random)
     }
 
-    /// The wait before the next poll, after `outcome`. Never shorter than a `Retry-After`.
-    public mutating func nextDelay(after outcome: Outcome, _ random: inout SplitMix64) -> Int64 {
+    /// The wait before the next poll, after `outcome`, `elapsedMillis` after the create's answer (an
+    /// `optimal` schedule keeps to its planned times with it; nil: to its planned gaps). Never shorter
+    /// than a `Retry-After`.
+    public mutating func nextDelay(after outcome: Outcome, elapsedMillis: Int64? = nil, _ random: inout SplitMix64) -> Int64 {
         switch outcome {
         case .notYet:
             consecutiveFailures = 0
-            return advance(&random)
+            return advance(elapsedMillis, &random)
         case .retryAfter(let millis):
             consecutiveFailures = 0
-            return max(millis, advance(&random))
+            return max(millis, advance(elapsedMillis, &random))
         case .failed:
             consecutiveFailures += 1
-            if case .fixed(let interval) = polling {
+            switch polling {
+            case .fixed(let interval):
                 // A fixed poller has no backoff of its own: double per failure in a row, up to 30 s or the interval.
-                let doubled = interval.multipliedReportingOverflow(by: Int64(1) << min(consecutiveFailures, 20))
-                return min(doubled.overflow ? .max : doubled.partialValue, max(interval, 30_000))
+                return Self.doubled(interval, failures: consecutiveFailures)
+            case .optimal:
+                // Nor has a planned one: its next gap, doubled the same way (a failure uses up a planned poll).
+                return Self.doubled(advance(nil, &random), failures: consecutiveFailures)
+            default:
+                return advance(nil, &random)  // backoff strategies: a failure is one more step
             }
-            return advance(&random)  // backoff strategies: a failure is one more step
         }
     }
 
-    /// The strategy's next step.
-    private mutating func advance(_ random: inout SplitMix64) -> Int64 {
+    /// The strategy's next step, `elapsedMillis` after the create's answer (nil: unknown).
+    private mutating func advance(_ elapsedMillis: Int64?, _ random: inout SplitMix64) -> Int64 {
         defer { attempt += 1 }
         let delay: Int64
         switch polling {
@@ -73,6 +82,8 @@ public struct PollSchedule: Sendable {
         case .grpc(let initial, let multiplier, let jitter, let maximum):
             let centre = Double(Self.grown(initial, multiplier, attempt, cap: maximum))
             delay = Int64((centre * (1 + jitter * (2 * random.nextUnit() - 1))).rounded())
+        case .optimal(let schedule):
+            delay = schedule.wait(row: row, attempt: attempt, elapsedMillis: elapsedMillis) ?? Self.neverMillis  // after its last poll, none
         }
         previousMillis = delay
         return delay
@@ -80,6 +91,12 @@ public struct PollSchedule: Sendable {
 
     /// A wait longer than any client timeout: no poll.
     static let neverMillis: Int64 = 1 << 40
+
+    /// `wait` doubled per failure in a row, up to 30 s or the wait.
+    static func doubled(_ wait: Int64, failures: Int) -> Int64 {
+        let doubled = wait.multipliedReportingOverflow(by: Int64(1) << min(failures, 20))
+        return min(doubled.overflow ? .max : doubled.partialValue, max(wait, 30_000))
+    }
 
     /// `start · multiplier^steps`, capped, without overflow.
     static func grown(_ start: Int64, _ multiplier: Double, _ steps: Int, cap: Int64) -> Int64 {

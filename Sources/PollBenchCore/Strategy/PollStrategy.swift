@@ -10,6 +10,8 @@
 /// | `jitter:decorrelated,1s,30s` | AWS "decorrelated jitter": min(cap, uniform in [base, 3·previous]) |
 /// | `grpc:1s,max30s` | gRPC backoff: ×1.6 each poll, ±20 % jitter (`x`, `j` override them) |
 /// | `webhook` | waits for the signed webhook; reads the status once at the webhook timeout |
+/// | `optimal:p99=3s` | the fewest polls for a p99 detection lag of 3 s, planned per provider from the run's user model |
+/// | `optimal:budget=6` | the smallest p99 detection lag for 6 polls per session on average |
 /// | `webhook+fixed:30s` | the webhook, with a safety poll on any schedule above, cancelled when it comes |
 public struct PollStrategy: Sendable, Hashable {
     /// A schedule of polls.
@@ -18,6 +20,8 @@ public struct PollStrategy: Sendable, Hashable {
         case exponential(initialMillis: Int64, multiplier: Double, maxMillis: Int64)
         case jitter(JitterForm, baseMillis: Int64, capMillis: Int64)
         case grpc(initialMillis: Int64, multiplier: Double, jitter: Double, maxMillis: Int64)
+        /// Poll times planned per provider (``OptimalPlanner``); shared by every session.
+        case optimal(OptimalSchedule)
     }
 
     /// The schedule the session polls on (a hybrid's safety poll); nil: it does not poll (pure `webhook`).
@@ -45,6 +49,23 @@ public struct PollStrategy: Sendable, Hashable {
 
     public static func grpc(initialMillis: Int64, multiplier: Double, jitter: Double, maxMillis: Int64) -> PollStrategy {
         PollStrategy(polling: .grpc(initialMillis: initialMillis, multiplier: multiplier, jitter: jitter, maxMillis: maxMillis), usesWebhooks: false)
+    }
+
+    /// An `optimal` strategy, not yet planned (see ``planned(by:)``).
+    public static func optimal(_ goal: OptimalGoal) -> PollStrategy {
+        PollStrategy(polling: .optimal(OptimalSchedule(goal: goal)), usesWebhooks: false)
+    }
+
+    /// The `optimal` schedule, when this strategy has one.
+    public var optimalSchedule: OptimalSchedule? {
+        if case .optimal(let schedule) = polling { schedule } else { nil }
+    }
+
+    /// This strategy with its `optimal` schedule planned by `planner` (unchanged when it has none, or it
+    /// is planned already).
+    public func planned(by planner: @autoclosure () -> OptimalPlanner) -> PollStrategy {
+        guard let schedule = optimalSchedule, schedule.plan == nil else { return self }
+        return PollStrategy(polling: .optimal(OptimalSchedule(goal: schedule.goal, plan: planner().plan(schedule.goal))), usesWebhooks: usesWebhooks)
     }
 
     /// The session asks the service for a webhook and waits for it, polling on `safety`'s schedule
@@ -120,8 +141,21 @@ public struct PollStrategy: Sendable, Hashable {
             guard let initial else { throw StrategySyntaxError(text, "grpc needs an initial interval, e.g. grpc:1s,max30s") }
             guard maximum >= initial else { throw StrategySyntaxError(text, "max must be at least the initial interval") }
             self = .grpc(initialMillis: initial, multiplier: multiplier, jitter: jitter, maxMillis: maximum)
+        case "optimal":
+            let pair = parts.count == 1 ? parts[0].split(separator: "=", maxSplits: 1).map(String.init) : []
+            switch (pair.first?.lowercased(), pair.count) {
+            case ("p99", 2):
+                let bound = try Self.positiveDuration(pair[1], in: text)
+                guard bound >= 250 else { throw StrategySyntaxError(text, "the p99 bound must be at least 250ms") }
+                self = .optimal(.p99Lag(millis: bound))
+            case ("budget", 2):
+                guard let polls = Double(pair[1]), polls >= 1, polls <= 10_000 else { throw StrategySyntaxError(text, "the budget must be a number of polls per session from 1 to 10000") }
+                self = .optimal(.meanPolls(polls))
+            default:
+                throw StrategySyntaxError(text, "optimal takes p99=BOUND or budget=POLLS, e.g. optimal:p99=3s, optimal:budget=6")
+            }
         default:
-            throw StrategySyntaxError(text, "unknown strategy '\(kind)' (known: fixed, exp, jitter, grpc, webhook)")
+            throw StrategySyntaxError(text, "unknown strategy '\(kind)' (known: fixed, exp, jitter, grpc, optimal, webhook)")
         }
     }
 
@@ -133,6 +167,7 @@ public struct PollStrategy: Sendable, Hashable {
         case .exponential(let initial, let multiplier, let maximum): "exp:\(DurationText.format(initial)),x\(Self.number(multiplier)),max\(DurationText.format(maximum))"
         case .jitter(let form, let base, let cap): "jitter:\(form.rawValue),\(DurationText.format(base)),\(DurationText.format(cap))"
         case .grpc(let initial, let multiplier, let jitter, let maximum): "grpc:\(DurationText.format(initial)),x\(Self.number(multiplier)),j\(Self.number(jitter)),max\(DurationText.format(maximum))"
+        case .optimal(let schedule): "optimal:\(schedule.goal.text)"
         }
         return usesWebhooks ? "webhook+" + schedule : schedule
     }

@@ -48,6 +48,16 @@ public struct Suite: Sendable {
     /// A capacity search: the open arrival rates (per model second) to try, lowest first.
     public var capacityRates: [Double] = []
 
+    /// The suite with its `optimal` strategies planned for its own users, provider mix and timeouts
+    /// (every runner plans them so; planning one already planned does nothing).
+    public func planned() -> Suite {
+        guard strategies.contains(where: { $0.optimalSchedule?.plan == nil && $0.optimalSchedule != nil }) else { return self }
+        var copy = self
+        let planner = OptimalPlanner(suite: self)
+        copy.strategies = strategies.map { $0.planned(by: planner) }
+        return copy
+    }
+
     /// The model time a simulation of this suite may span: what a live run reaches within its
     /// wall-clock cap (`maxDurationMillis` at `timeScale`).
     public var simulatedSpanCapMillis: Int64 { Int64(Double(maxDurationMillis) * timeScale) }

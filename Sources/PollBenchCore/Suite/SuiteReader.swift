@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Reads suite files (YAML). Every key is checked: an unknown key, a bad duration, an unknown
@@ -65,6 +66,11 @@ public enum SuiteReader {
 
         if var sandbox = try top.map("sandbox") {
             if let ttl = try sandbox.duration("ttl", atLeast: 1_000) { suite.sandbox.ttlSeconds = Double(ttl) / 1_000 }
+            if let users = try sandbox.string("users") {
+                // A relative path is the suite file's neighbour.
+                let path = users.hasPrefix("/") ? users : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(users).path
+                do throws(SuiteError) { try suite.sandbox.apply(users: try UserModelFile.load(path), file: path) } catch { throw sandbox.error("users", error.description) }
+            }
             if let api = try sandbox.string("api") {
                 guard let generation = APIGeneration(rawValue: api) else { throw sandbox.error("api", "api must be api-v1 or connect-v1, not '\(api)'") }
                 suite.sandbox.api = generation
