@@ -3,6 +3,11 @@ import PollBenchCore
 
 /// Flag values several commands take, each turned into a one-line usage error when it does not parse.
 enum FlagValues {
+    /// `sandbox`'s providers with the users of the model file at `path` (`--users`).
+    static func applyUsers(_ path: String, to sandbox: inout SandboxConfiguration) throws {
+        do throws(SuiteError) { try sandbox.apply(users: try UserModelFile.load(path), file: path) } catch { throw CommandFailure(message: "--users: \(error.description)") }
+    }
+
     /// A share written `5%` or `0.05`.
     static func fraction(_ text: String, flag: String) throws -> Double {
         do throws(ThresholdError) { return try Threshold.fraction(text) } catch { throw CommandFailure(message: "\(flag): \(error.problem)") }

@@ -29,7 +29,10 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "Provider mix, ID[=WEIGHT],… (default: the suite's, or bankidse=3,frejaid=1,smartid=2,evrotrust=1,mitid=1).")
     var providers: String?
 
-    @Option(help: "The polling strategy (default: the suite's first, or fixed:3s).")
+    @Option(help: "A user model (users.yaml, as 'pollbench calibrate' writes) instead of the suite's or the sandbox's users.")
+    var users: String?
+
+    @Option(help: "The polling strategy (default: the suite's first, or fixed:3s): any, optimal:p99=BOUND included.")
     var strategy: String?
 
     @Option(help: "The provider's rate limit for this client, e.g. 40/s or 2400/min (default: the suite's).")
@@ -104,7 +107,9 @@ struct PlanCommand: AsyncParsableCommand {
             }
             guard arrival <= 10_000 else { throw CommandFailure(message: "--rate: at most 10000 verifications per second") }
             let mix = try providers.map(Workload.parseMix) ?? base?.workload.providerMix ?? Workload.defaultMix
-            try FlagValues.refuseUnknownProviders(mix, offered: (base?.sandbox.providers ?? Provider.catalogue).map(\.id), flag: "--providers")
+            var sandbox = base?.sandbox ?? SandboxConfiguration()
+            if let users { try FlagValues.applyUsers(users, to: &sandbox) }
+            try FlagValues.refuseUnknownProviders(mix, offered: sandbox.providers.map(\.id), flag: "--providers")
             let chosen = try strategy.map { try PollStrategy(parsing: $0) } ?? base?.strategies.first ?? .fixed(intervalMillis: 3_000)
             let limitRate = try rateLimit.map { try FlagValues.rate($0, flag: "--rate-limit") } ?? base?.rateLimit?.rate
             guard let limitRate else { throw CommandFailure(message: "plan needs the provider's rate limit: --rate-limit (e.g. 40/s)") }
@@ -113,7 +118,8 @@ struct PlanCommand: AsyncParsableCommand {
                 arrivalPerSecond: arrival, providerMix: mix, strategy: chosen,
                 rateLimit: TokenBucket.Limit(rate: limitRate, burst: burst ?? (rateLimit == nil ? base?.rateLimit?.burst : nil) ?? max(1, Int(limitRate.rounded(.up))))
             )
-            scenario.ttlMillis = try duration(ttl, "--ttl") ?? Int64((base?.sandbox.ttlSeconds ?? 300) * 1_000)
+            scenario.providers = sandbox.providers
+            scenario.ttlMillis = try duration(ttl, "--ttl") ?? Int64(sandbox.ttlSeconds * 1_000)
             scenario.clientTimeoutMillis = try duration(clientTimeout, "--client-timeout") ?? base?.clientTimeoutMillis ?? 300_000
             scenario.createRetries = base?.createRetries ?? 3
             scenario.seed = seed ?? base?.seed ?? 1

@@ -6,7 +6,7 @@ struct PollBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pollbench",
         abstract: "Load-test and compare polling strategies against identity-verification APIs.",
-        subcommands: [RunCommand.self, SimulateCommand.self, TuneCommand.self, PlanCommand.self, SuitesCommand.self, CompareCommand.self, BaselineCommand.self, ReportCommand.self, MergeCommand.self, KubernetesCommand.self, SandboxCommand.self],
+        subcommands: [RunCommand.self, SimulateCommand.self, TuneCommand.self, PlanCommand.self, CalibrateCommand.self, SuitesCommand.self, CompareCommand.self, BaselineCommand.self, ReportCommand.self, MergeCommand.self, KubernetesCommand.self, SandboxCommand.self],
         defaultSubcommand: RunCommand.self
     )
 

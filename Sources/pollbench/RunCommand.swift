@@ -66,6 +66,9 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Provider mix, ID[=WEIGHT],… (default bankidse=3,frejaid=1,smartid=2,evrotrust=1,mitid=1).")
     var providers: String?
 
+    @Option(help: "A user model (users.yaml, as 'pollbench calibrate' writes): the embedded sandbox's users, and what optimal strategies are planned for.")
+    var users: String?
+
     @Option(help: "Seed of every random choice: arrivals, users, jitter (default 1).")
     var seed: UInt64?
 
@@ -208,6 +211,10 @@ struct RunOptions: ParsableArguments {
                 plan.workload.rampSeconds = Double(millis) / 1_000
             }
             if let providers { plan.workload.providerMix = try Workload.parseMix(providers) }
+            if let users {
+                try FlagValues.applyUsers(users, to: &plan.sandbox)
+                plan.usersFile = users
+            }
             if let timeScale { plan.timeScale = timeScale }
             if let workers { plan.workers = workers }
             if let mode { plan.mixed = mode == "mixed" }
@@ -228,6 +235,9 @@ struct RunOptions: ParsableArguments {
             if plan.target != nil, timeScale == nil { plan.timeScale = 1 }  // a real service runs in real time
             guard plan.target == nil || plan.timeScale == 1 else { throw CommandFailure(message: "a remote target runs in real time: its time scale must be 1") }
             if let problem = plan.problem() { throw CommandFailure(message: problem) }
+            if plan.target != nil, plan.usersFile == nil, let optimal = plan.strategies.first(where: { $0.optimalSchedule != nil }) {
+                throw CommandFailure(message: "\(optimal.name) against a remote target needs its users' model: give --users FILE ('pollbench calibrate' writes one from a run)")
+            }
             plan = plan.planned()
             try ResultFiles.checkRoot(output)
             try ResultFiles.checkFile(junit, flag: "--junit")

@@ -25,6 +25,9 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Model seconds per wall second (overrides the file).")
     var timeScale: Double?
 
+    @Option(help: "A user model (users.yaml, as 'pollbench calibrate' writes): how each provider's users behave, replacing the configuration's.")
+    var users: String?
+
     @Option(help: "Seed for every simulated user and fault (overrides the file).")
     var seed: UInt64?
 
@@ -96,6 +99,7 @@ struct SandboxCommand: AsyncParsableCommand {
             var configuration = try config.map(SandboxConfigurationFile.load) ?? SandboxConfiguration()
             if let timeScale { configuration.timeScale = timeScale }
             if let seed { configuration.seed = seed }
+            if let users { try FlagValues.applyUsers(users, to: &configuration) }
             if let generation = api.flatMap(APIGeneration.init(rawValue:)) { configuration.api = generation }
             let (credentialNote, generated) = SandboxCredentials.ensureClient(in: &configuration)
             if let secret = ProcessInfo.processInfo.environment[WebhookSettings.secretVariable], !secret.isEmpty {

@@ -32,6 +32,9 @@ struct TuneCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Check the recommendation with the engine simulation.")
     var check = true
 
+    @Option(help: "Print an optimal strategy's planned schedule for the workload (first poll, gaps, where they widen; what the model expects), simulate it, and stop, e.g. optimal:p99=3s.")
+    var explain: String?
+
     func run() async throws {
         do {
             guard run.strategies.isEmpty else { throw CommandFailure(message: "tune sweeps strategies: give --sweep instead of --strategy") }
@@ -40,16 +43,25 @@ struct TuneCommand: AsyncParsableCommand {
             guard settings.target == nil else { throw CommandFailure(message: "tune simulates the sandbox's model; drop --target") }
             guard settings.suite.workload.shard == nil else { throw CommandFailure(message: "tune sweeps the whole workload; drop --shard/--shards") }
             settings.name = run.name ?? "tune"
-            let strategies = try sweepStrategies()
+            if let explain { return try explainPlan(explain, suite: settings.suite, model: try roundTrip.model(seed: settings.seed)) }
             let target = try targetP99.map { text -> Double in
                 guard let millis = DurationText.milliseconds(text), millis > 0 else { throw CommandFailure(message: "--target-p99: bad duration '\(text)'") }
                 return Double(millis)
+            }
+            var strategies = try sweepStrategies()
+            let model = try roundTrip.model(seed: settings.seed)
+            // The optimal schedule for the target joins the sweep, recommended when it is the cheapest. A
+            // lag includes the poll's round trip, which the plan does not: it is planned for the target
+            // less the round trips' 99th percentile (in model time).
+            let roundTripMillis = (Double(model.quantileNanos(0.99)) * settings.suite.timeScale / 10_000_000).rounded(.up) * 10
+            if let target, target - roundTripMillis >= 250 {
+                let optimal = PollStrategy.optimal(.p99Lag(millis: Int64(target - roundTripMillis)))
+                if !strategies.contains(optimal) { strategies.append(optimal) }
             }
             let limit = try rateLimit.map { try FlagValues.rate($0, flag: "--rate-limit") } ?? settings.suite.rateLimit?.rate
             // The sweep shows what each setting offers: the embedded default budget only marks the points over
             // it (its 429s would end sessions differently and blur the comparison); a suite's own budget is simulated.
             if settings.suite.rateLimit == .embeddedDefault { settings.suite.rateLimit = nil }
-            let model = try roundTrip.model(seed: settings.seed)
 
             let started = ContinuousClock.now
             let points = await Tuning.simulate(strategies, suite: settings.suite, roundTrip: model)
@@ -91,6 +103,25 @@ struct TuneCommand: AsyncParsableCommand {
         }
         guard strategies.count <= StrategySweep.maximumCount else { throw CommandFailure(message: "the sweeps name \(strategies.count) strategies; at most \(StrategySweep.maximumCount)") }
         return strategies
+    }
+
+    /// `--explain`: the plan in words, then the fast simulation's measure of it.
+    private func explainPlan(_ text: String, suite: Suite, model: RoundTrips) throws {
+        let strategy: PollStrategy
+        do throws(StrategySyntaxError) { strategy = try PollStrategy(parsing: text) } catch { throw CommandFailure(message: "--explain: \(error.description)") }
+        guard strategy.optimalSchedule != nil else { throw CommandFailure(message: "--explain takes an optimal strategy, e.g. optimal:p99=3s") }
+        var single = suite
+        single.strategies = [strategy.planned(by: OptimalPlanner(suite: suite))]
+        single.mixed = false
+        single.checks = []
+        guard let plan = single.strategies[0].optimalSchedule?.plan else { return }
+        Console.out(OptimalPlanText.lines(plan, name: strategy.name).joined(separator: "\n"))
+        guard let summary = FastSimulation(suite: single, roundTrip: model).summaries().first else { return }
+        let measured = summary.pollsPerSession.mean ?? 0
+        Console.out(String(
+            format: "fast simulation, %d sessions (seed %llu): %.2f polls per session (%+.1f%% from the plan's %.2f), p99 detection lag %@",
+            summary.sessions, suite.seed, measured, (measured / plan.expectedPolls - 1) * 100, plan.expectedPolls, NumberText.seconds(fromMillis: summary.detectionLag.p99)
+        ))
     }
 
     /// The frontier, cheapest first, as a terminal table.

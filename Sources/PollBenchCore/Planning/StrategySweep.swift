@@ -8,6 +8,7 @@ import Foundation
 /// | `exp:initial=0.5s..4s/8,multiplier=1.5..3/4,max=30s` | 8 × 4 exponential backoffs |
 /// | `jitter:form=full|equal|decorrelated,base=1s,cap=10s..60s/6` | 3 × 6 jittered backoffs |
 /// | `grpc:initial=1s,multiplier=1.2..2/5,jitter=0.2` | 5 gRPC backoffs |
+/// | `optimal:p99=2s..10s/9` | 9 optimal schedules, each planned for its p99 bound |
 /// | `webhook+fixed:interval=10s..120s/12` | 12 webhook hybrids, their safety poll swept |
 ///
 /// A value is one value, `LOW..HIGH/COUNT` (COUNT values from LOW to HIGH, evenly spaced) or
@@ -27,12 +28,14 @@ public struct StrategySweep: Sendable, Equatable {
         "exp": ["initial", "multiplier", "max"],
         "jitter": ["form", "base", "cap"],
         "grpc": ["initial", "multiplier", "jitter", "max"],
+        "optimal": ["p99"],
     ]
     private static let defaults: [String: [String: String]] = [
         "fixed": ["interval": "3s"],
         "exp": ["initial": "1s", "multiplier": "2", "max": "30s"],
         "jitter": ["form": "full", "base": "1s", "cap": "30s"],
         "grpc": ["initial": "1s", "multiplier": "1.6", "jitter": "0.2", "max": "2m"],
+        "optimal": ["p99": "3s"],
     ]
     private static let aliases = ["x": "multiplier", "j": "jitter", "exponential": "exp"]
 
@@ -52,7 +55,7 @@ public struct StrategySweep: Sendable, Equatable {
         let given = text[..<colon].lowercased().trimmingSpaces()
         let kind = Self.aliases[given] ?? given
         guard let names = Self.parameters[kind], let defaults = Self.defaults[kind] else {
-            throw StrategySyntaxError(text, "unknown strategy '\(given)' (known: fixed, exp, jitter, grpc)")
+            throw StrategySyntaxError(text, "unknown strategy '\(given)' (known: fixed, exp, jitter, grpc, optimal)")
         }
         var values = defaults.mapValues { [$0] }
         var varying: [String] = []
@@ -90,6 +93,7 @@ public struct StrategySweep: Sendable, Equatable {
         case "multiplier": ",x\(value)"
         case "jitter": ",j\(value)"
         case "max" where kind != "jitter": ",max\(value)"
+        case "p99": ",p99=\(value)"
         default: ",\(value)"
         }
     }

@@ -42,15 +42,14 @@ public struct UserBehaviour: Sendable, Codable, Equatable {
         self.outcomeTime = outcomeTime
     }
 
-    /// P(the user's outcome comes by `seconds` after creation), for a user who does not abandon; `grid`
-    /// seconds between points, `count` points from 0. A two-stage profile's is the convolution of its
-    /// stages on the grid (the first action's mass in each cell, then the completion's distribution).
+    /// P(the user's outcome comes by point i), for a user who does not abandon, at points `grid` seconds
+    /// apart from creation, `count` of them. A two-stage profile's is the convolution of its stages on
+    /// the grid: the first action's mass in the cell around each point, then the completion's distribution.
     public func outcomeDistribution(grid: Double, count: Int) -> [Double] {
         let points = (0..<count).map { Double($0) * grid }
         if let outcomeTime { return points.map(outcomeTime.cdf) }
-        let first = points.map(firstAction.cdf), second = points.map(completion.cdf)
-        var mass = [Double](repeating: 0, count: count)
-        for i in 0..<count { mass[i] = first[i] - (i == 0 ? 0 : first[i - 1]) }
+        let second = points.map(completion.cdf)
+        let mass = points.map { firstAction.cdf($0 + grid / 2) - firstAction.cdf($0 - grid / 2) }
         return (0..<count).map { k in (0...k).reduce(0) { $0 + mass[$1] * second[k - $1] } }
     }
 }

@@ -39,6 +39,9 @@ public struct Suite: Sendable {
     public var strategies: [PollStrategy] = PollStrategy.defaultComparison
     /// The embedded sandbox's settings; its `clients` stay empty (the run makes its own credential).
     public var sandbox = SandboxConfiguration()
+    /// The user model file the sandbox's providers' users come from (`sandbox: {users: FILE}`, `--users`);
+    /// nil: the sandbox's own.
+    public var usersFile: String?
     /// The run's client budget in the embedded sandbox; nil: unlimited (`rateLimit: none`).
     public var rateLimit: TokenBucket.Limit? = .embeddedDefault
     public var endpointLimits: [String: TokenBucket.Limit] = [:]

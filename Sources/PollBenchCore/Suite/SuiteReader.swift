@@ -70,6 +70,7 @@ public enum SuiteReader {
                 // A relative path is the suite file's neighbour.
                 let path = users.hasPrefix("/") ? users : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(users).path
                 do throws(SuiteError) { try suite.sandbox.apply(users: try UserModelFile.load(path), file: path) } catch { throw sandbox.error("users", error.description) }
+                suite.usersFile = path
             }
             if let api = try sandbox.string("api") {
                 guard let generation = APIGeneration(rawValue: api) else { throw sandbox.error("api", "api must be api-v1 or connect-v1, not '\(api)'") }
