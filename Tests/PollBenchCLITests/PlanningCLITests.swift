@@ -12,14 +12,15 @@ extension EndToEnd {
             #expect(result.stderr.hasPrefix("error: ") && result.stderr.contains(fragment) && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         }
 
-        @Test("tune: the cheapest fixed interval within a 4 s p99, the frontier, the engine's agreement and the files")
+        @Test("tune: the optimal schedule for a 4 s p99 joins the sweep and is the cheapest within it; the frontier, the engine's agreement and the files")
         func tune() throws {
             let output = try CLI.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: output) }
             let result = try CLI.run(["tune", "--sweep", "fixed:interval=0.5s..10s/20", "--target-p99", "4s", "--rate-limit", "40/s", "--output", output.path])
             #expect(result.status == 0, "\(result.stderr)")
-            #expect(result.stdout.contains("Recommended: fixed:3.5s"), "\(result.stdout)")
-            #expect(result.stdout.contains("Pareto frontier (20 of 20 points)"))
+            // Planned for the target less the round trip's p99 (1 ms wall, 50 ms model at the default scale).
+            #expect(result.stdout.contains("Recommended: optimal:p99=3950ms"), "\(result.stdout)")
+            #expect(result.stdout.contains("of 21 points)") && result.stdout.contains("fixed:3.5s"))
             #expect(result.stdout.contains("fixed:3s") && result.stdout.contains("over the limit"))
             let check = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("engine check") })
             let match = try #require(String(check).firstMatch(of: /p99 lag ([0-9.]+)s \(fast ([0-9.]+)s\), ([0-9.]+) requests per session \(fast ([0-9.]+)\)/))
@@ -27,11 +28,38 @@ extension EndToEnd {
             #expect(lag > 3 && lag < 4 && abs(lag - fastLag) <= 0.05 * lag && abs(requests - fastRequests) <= 0.05 * requests, "\(check)")
             let directory = try #require(try FileManager.default.contentsOfDirectory(at: output, includingPropertiesForKeys: nil).first)
             let csv = try String(contentsOf: directory.appendingPathComponent("tune.csv"), encoding: .utf8).split(separator: "\n")
-            #expect(csv.count == 21 && csv.filter { $0.hasSuffix(",true") }.count == 1)
+            #expect(csv.count == 22 && csv.filter { $0.hasSuffix(",true") }.count == 1)
             let json = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("tune.json"))) as? [String: Any]
-            #expect(json?["schema"] as? String == "pollbench.tune/1" && json?["recommended"] as? String == "fixed:3.5s")
+            #expect(json?["schema"] as? String == "pollbench.tune/1" && json?["recommended"] as? String == "optimal:p99=3950ms")
             let page = try String(contentsOf: directory.appendingPathComponent("tune.html"), encoding: .utf8)
-            #expect(page.contains("<svg") && page.contains("Recommended: fixed:3.5s"))
+            #expect(page.contains("<svg") && page.contains("Recommended: optimal:p99=3950ms"))
+        }
+
+        @Test("calibrate: a run's users fitted into users.yaml, which tune --explain and simulate --users plan optimal schedules for; an existing file is kept")
+        func calibrate() throws {
+            let output = try CLI.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: output) }
+            let runs = output.appendingPathComponent("runs")
+            #expect(try CLI.run(["simulate", "--fast", "--strategy", "fixed:3s", "--sessions", "600", "--output", runs.path]).status == 0)
+            let run = try #require(try FileManager.default.contentsOfDirectory(at: runs, includingPropertiesForKeys: nil).first)
+            let users = output.appendingPathComponent("users.yaml")
+            let fitted = try CLI.run(["calibrate", run.path, "--output", users.path])
+            #expect(fitted.status == 0, "\(fitted.stderr)")
+            #expect(fitted.stdout.contains("median fit") && fitted.stdout.contains("users: \(users.path)"), "\(fitted.stdout)")
+            let model = try UserModelFile.parse(try String(contentsOf: users, encoding: .utf8), file: users.path)
+            #expect(Set(model.keys) == ["bankidse", "frejaid", "smartid", "evrotrust", "mitid"] && model.values.allSatisfy { $0.outcomeTime != nil })
+            let again = try CLI.run(["calibrate", run.path, "--output", users.path])
+            #expect(again.status == 2 && again.stderr.contains("exists; give --force"), "\(again.stderr)")
+            #expect(try CLI.run(["calibrate", output.path, "--output", output.appendingPathComponent("other.yaml").path]).status == 2)
+
+            let explained = try CLI.run(["tune", "--explain", "optimal:p99=3s", "--users", users.path])
+            #expect(explained.status == 0, "\(explained.stderr)")
+            #expect(explained.stdout.contains("bankidse") && explained.stdout.contains("first poll at") && explained.stdout.contains("fast simulation, 300 sessions"), "\(explained.stdout)")
+            let planned = try CLI.run(["simulate", "--fast", "--strategy", "optimal:p99=3s", "--users", users.path, "--sessions", "100", "--output", output.appendingPathComponent("optimal").path])
+            #expect(planned.status == 0, "\(planned.stderr)")
+            let summary = try #require(try FileManager.default.contentsOfDirectory(at: output.appendingPathComponent("optimal"), includingPropertiesForKeys: nil).first)
+            let record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: summary.appendingPathComponent("summary.json")))
+            #expect(record.strategies.first?.optimalPlan?.providers.count == 5)
         }
 
         @Test("tune: no setting within the target is exit 1; bad sweeps and conflicting flags are one-line usage errors")
