@@ -24,19 +24,22 @@ public final class RunMetrics: Sendable {
     static let wallBuckets: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
     public init() {
-        sessionsStarted = registry.makeCounter(name: "pollbench_sessions_started_total", help: "Sessions that arrived.")
-        sessionsActive = registry.makeGauge(name: "pollbench_sessions_active", help: "Sessions started and not yet ended.")
+        sessionsStarted = registry.makeCounter(descriptor: .named("pollbench_sessions_started_total", help: "Sessions that arrived."))
+        sessionsActive = registry.makeGauge(descriptor: .named("pollbench_sessions_active", help: "Sessions started and not yet ended."))
         detectionLag = registry.makeValueHistogram(
-            name: "pollbench_detection_lag_seconds", buckets: Self.lagBuckets,
-            help: "Terminal status seen by the client minus reached by the service, model seconds (only when the service's clock is the client's)."
+            descriptor: .named(
+                "pollbench_detection_lag_seconds",
+                help: "Terminal status seen by the client minus reached by the service, model seconds (only when the service's clock is the client's)."
+            ),
+            buckets: Self.lagBuckets
         )
-        loopLag = registry.makeValueHistogram(name: "pollbench_loop_lag_seconds", buckets: Self.wallBuckets, help: "How late an engine loop's turn ran for its earliest due timer.")
-        connectionWait = registry.makeValueHistogram(name: "pollbench_connection_wait_seconds", buckets: Self.wallBuckets, help: "How long a request waited for a free connection.")
+        loopLag = registry.makeValueHistogram(descriptor: .named("pollbench_loop_lag_seconds", help: "How late an engine loop's turn ran for its earliest due timer."), buckets: Self.wallBuckets)
+        connectionWait = registry.makeValueHistogram(descriptor: .named("pollbench_connection_wait_seconds", help: "How long a request waited for a free connection."), buckets: Self.wallBuckets)
         var latency: [Endpoint: ValueHistogram] = [:]
         for endpoint in Endpoint.allCases {
             latency[endpoint] = registry.makeValueHistogram(
-                name: "pollbench_request_duration_seconds", labels: [("endpoint", endpoint.rawValue)], buckets: Self.wallBuckets,
-                help: "Request latency from the actual send to the answer."
+                descriptor: .named("pollbench_request_duration_seconds", help: "Request latency from the actual send to the answer."),
+                labels: [("endpoint", endpoint.rawValue)], buckets: Self.wallBuckets
             )
         }
         self.latency = latency
@@ -76,11 +79,11 @@ public final class RunMetrics: Sendable {
     }
 
     fileprivate func counter(_ name: String, _ labels: [(String, String)], help: String) -> Counter {
-        registry.makeCounter(name: name, labels: labels, help: help)
+        registry.makeCounter(descriptor: .named(name, help: help), labels: labels)
     }
 
     fileprivate func gauge(_ name: String, worker: Int, help: String) -> Gauge {
-        registry.makeGauge(name: name, labels: [("worker", String(worker))], help: help)
+        registry.makeGauge(descriptor: .named(name, help: help), labels: [("worker", String(worker))])
     }
 }
 
@@ -137,5 +140,12 @@ private final class WorkerMetrics: LiveMetricsSink {
 
     func waitedForConnection(micros: Int64) {
         run.waitedForConnection(micros: micros)
+    }
+}
+
+extension MetricNameDescriptor {
+    /// A metric spelled out whole (`pollbench_…_total`), with its help line.
+    static func named(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 }
