@@ -27,7 +27,7 @@ struct OptimalScheduleTests {
         #expect(try StrategySweep(parsing: "optimal:p99=2s..4s/3").strategies.map(\.name) == ["optimal:p99=2s", "optimal:p99=3s", "optimal:p99=4s"])
     }
 
-    @Test("the plan for the release mix: each provider's polls start late, keep the bound while users finish, then widen to 30 s up to the client timeout")
+    @Test("the plan for the release mix: each provider's polls start late, keep the bound while users finish, then widen to 30 s, the last a second before the client timeout")
     func planShape() throws {
         let plan = OptimalPlanner(suite: try Self.release(sessions: 300)).plan(.p99Lag(millis: 3_000))
         #expect(plan.providers.map(\.id) == ["bankidse", "frejaid", "smartid", "evrotrust", "mitid"])
@@ -36,7 +36,7 @@ struct OptimalScheduleTests {
             #expect(row.pollMillis[0] >= 5_000, "\(row.id) polls before anyone can have finished")
             #expect(gaps.allSatisfy { $0 > 0 && $0 <= 30_000 })
             #expect(gaps.prefix(20).allSatisfy { $0 <= 3_000 }, "\(row.id) keeps the bound while its users finish")
-            #expect(gaps.last == 30_000 && row.pollMillis.last! + 30_000 > 299_000, "\(row.id) polls to the client timeout")
+            #expect(gaps.filter { $0 == 30_000 }.count >= 4 && row.pollMillis.last == 299_000, "\(row.id) polls to the client timeout")
         }
         #expect(plan.providers.last?.redirect == true && plan.providers.last?.pollMillis == [])
         // 300 sessions: so few over the bound that a run's p99 keeps it with 95 % confidence.

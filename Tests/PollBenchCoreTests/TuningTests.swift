@@ -51,7 +51,7 @@ struct TuningTests {
         point.requestsPerSession = requests
         point.lagP99 = p99
         point.offeredPerSecond = offered
-        point.clientTimeouts = timeouts
+        point.unfinished = timeouts
         return point
     }
 

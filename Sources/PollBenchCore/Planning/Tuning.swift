@@ -12,8 +12,9 @@ public struct TuningPoint: Sendable, Equatable, Codable {
     public var lagP99: Double?
     /// Share of requests answered 429.
     public var rateLimitedShare: Double
-    /// Sessions the client gave up on before seeing a terminal status.
-    public var clientTimeouts: Int
+    /// Sessions whose user's outcome the client never saw: it gave up first, or found the session
+    /// expired (whether a poll lands in the instant between expiry and the client's own timeout is luck).
+    public var unfinished: Int
     /// Requests per model second the strategy offers at the workload's arrival rate.
     public var offeredPerSecond: Double
     /// The 99th percentile of requests in one model second.
@@ -36,7 +37,7 @@ public struct TuningPoint: Sendable, Equatable, Codable {
         lagP90 = summary.detectionLag.p90
         lagP99 = summary.detectionLag.p99
         rateLimitedShare = summary.requests == 0 ? 0 : Double(summary.rateLimited) / Double(summary.requests)
-        clientTimeouts = summary.outcomes[SessionOutcome.clientTimeout.rawValue] ?? 0
+        unfinished = (summary.outcomes[SessionOutcome.clientTimeout.rawValue] ?? 0) + (summary.outcomes[SessionOutcome.expired.rawValue] ?? 0)
         peakPerSecond = result.recorder.seconds.peakRequestsPerSecond
         let seconds = result.recorder.seconds.count
         offeredPerSecond = arrivalPerSecond.map { $0 * summary.requestsPerSession } ?? (seconds == 0 ? 0 : Double(summary.requests) / Double(seconds))
@@ -76,10 +77,10 @@ public struct Tuning: Sendable {
             marked[index].overLimit = limitPerSecond.map { marked[index].offeredPerSecond > $0 } ?? false
             marked[index].meetsTarget = targetP99.map { lag(index) <= $0 } ?? false
         }
-        let fewestTimeouts = marked.map(\.clientTimeouts).min() ?? 0
-        let allowance = fewestTimeouts + max(1, (marked.map(\.sessions).max() ?? 0) / 200)
+        let fewestUnfinished = marked.map(\.unfinished).min() ?? 0
+        let allowance = fewestUnfinished + max(1, (marked.map(\.sessions).max() ?? 0) / 200)
         recommended = marked.indices
-            .filter { marked[$0].meetsTarget && !marked[$0].overLimit && marked[$0].clientTimeouts <= allowance }
+            .filter { marked[$0].meetsTarget && !marked[$0].overLimit && marked[$0].unfinished <= allowance }
             .min(by: cheaper)
         self.points = marked
         self.targetP99 = targetP99
@@ -121,11 +122,11 @@ public struct Tuning: Sendable {
 
     /// The points as CSV, one row each, with their marks.
     public func csv() -> String {
-        var lines = ["strategy,requests_per_session,polls_per_session,lag_p50_ms,lag_p90_ms,lag_p99_ms,http_429_share,client_timeouts,offered_rps,peak_rps,frontier,over_limit,meets_target,recommended"]
+        var lines = ["strategy,requests_per_session,polls_per_session,lag_p50_ms,lag_p90_ms,lag_p99_ms,http_429_share,unfinished,offered_rps,peak_rps,frontier,over_limit,meets_target,recommended"]
         for (index, p) in points.enumerated() {
             // An empty field, as CSV has it, where there is no data.
             let numbers = [p.requestsPerSession, p.pollsPerSession, p.lagP50, p.lagP90, p.lagP99, p.rateLimitedShare].map { $0.map { String(format: "%.4g", $0) } ?? "" }
-            lines.append("\"\(p.strategy)\"," + numbers.joined(separator: ",") + ",\(p.clientTimeouts),\(String(format: "%.4g", p.offeredPerSecond)),\(String(format: "%.4g", p.peakPerSecond)),\(p.onFrontier),\(p.overLimit),\(p.meetsTarget),\(index == recommended)")
+            lines.append("\"\(p.strategy)\"," + numbers.joined(separator: ",") + ",\(p.unfinished),\(String(format: "%.4g", p.offeredPerSecond)),\(String(format: "%.4g", p.peakPerSecond)),\(p.onFrontier),\(p.overLimit),\(p.meetsTarget),\(index == recommended)")
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -52,11 +52,11 @@ public enum TuningReport {
     }
 
     static func table(_ tuning: Tuning) -> String {
-        let header = ["strategy", "requests / session", "polls / session", "lag p50 (s)", "lag p99 (s)", "429 share", "client timeouts", "offered req/s", "marks"]
+        let header = ["strategy", "requests / session", "polls / session", "lag p50 (s)", "lag p99 (s)", "429 share", "unfinished", "offered req/s", "marks"]
         let rows = tuning.points.enumerated().map { index, p in
             let marks = [p.onFrontier ? "frontier" : nil, p.overLimit ? "over limit" : nil, p.meetsTarget ? "meets target" : nil, index == tuning.recommended ? "recommended" : nil]
             return [p.strategy, NumberText.short(p.requestsPerSession), NumberText.short(p.pollsPerSession), NumberText.seconds(fromMillis: p.lagP50), NumberText.seconds(fromMillis: p.lagP99),
-                    String(format: "%.1f%%", p.rateLimitedShare * 100), String(p.clientTimeouts), NumberText.short(p.offeredPerSecond), marks.compactMap { $0 }.joined(separator: ", ")]
+                    String(format: "%.1f%%", p.rateLimitedShare * 100), String(p.unfinished), NumberText.short(p.offeredPerSecond), marks.compactMap { $0 }.joined(separator: ", ")]
         }
         return HTMLReport.sortableTable(id: "points", header: header, rows: rows)
     }

@@ -198,15 +198,15 @@ public struct OptimalPlanner: Sendable {
 
     /// The cheapest schedule at price `lambda` for `ended` (P(ended by grid point i)): polls cost the
     /// share still open at the poll before; a session ending more than `lagSteps` before its detecting
-    /// poll, or after the last, costs `lambda`. Polls are at most `maxGapSteps` apart, and the last is
-    /// within that of the grid's end.
+    /// poll costs `lambda`. Polls are at most `maxGapSteps` apart, and the last is at the grid's end, so
+    /// that every end before the client gives up is seen.
     static func solve(_ ended: [Double], lambda: Double, lagSteps: Int, maxGapSteps: Int) -> Solution {
         let last = ended.count - 1
         var cost = [Double](repeating: 0, count: ended.count), next = [Int](repeating: -1, count: ended.count)
         ended.withUnsafeBufferPointer { d in
             for i in stride(from: last, through: 0, by: -1) {
                 let open = 1 - d[i]
-                var best = last - i < maxGapSteps ? lambda * (d[last] - d[i]) : .infinity, choice = -1
+                var best = i == last ? 0 : Double.infinity, choice = -1
                 var j = i + 1
                 while j <= min(last, i + maxGapSteps) {
                     let cut = j - lagSteps
@@ -226,7 +226,6 @@ public struct OptimalPlanner: Sendable {
             steps.append(poll)
             at = poll
         }
-        over += ended[last] - ended[at]
         return Solution(steps: steps, polls: polls, over: over)
     }
 
