@@ -43,7 +43,6 @@ struct TuneCommand: AsyncParsableCommand {
             guard settings.target == nil else { throw CommandFailure(message: "tune simulates the sandbox's model; drop --target") }
             guard settings.suite.workload.shard == nil else { throw CommandFailure(message: "tune sweeps the whole workload; drop --shard/--shards") }
             settings.name = run.name ?? "tune"
-            if let explain { return try explainPlan(explain, suite: settings.suite, model: try roundTrip.model(seed: settings.seed)) }
             let target = try targetP99.map { text -> Double in
                 guard let millis = DurationText.milliseconds(text), millis > 0 else { throw CommandFailure(message: "--target-p99: bad duration '\(text)'") }
                 return Double(millis)
@@ -62,6 +61,7 @@ struct TuneCommand: AsyncParsableCommand {
             // The sweep shows what each setting offers: the embedded default budget only marks the points over
             // it (its 429s would end sessions differently and blur the comparison); a suite's own budget is simulated.
             if settings.suite.rateLimit == .embeddedDefault { settings.suite.rateLimit = nil }
+            if let explain { return try explainPlan(explain, suite: settings.suite, model: try roundTrip.model(seed: settings.seed)) }
 
             let started = ContinuousClock.now
             let points = await Tuning.simulate(strategies, suite: settings.suite, roundTrip: model)
