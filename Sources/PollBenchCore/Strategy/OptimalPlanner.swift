@@ -16,21 +16,14 @@ import Foundation
 /// flows read the status when the browser returns: one poll, no lag.
 public struct OptimalPlanner: Sendable {
     /// One provider of the mix, as the planner needs it.
-    public struct Population: Sendable {
-        public var id: String
-        public var weight: Double
-        public var redirect: Bool
-        public var behaviour: UserBehaviour
-
-        public init(id: String, weight: Double, redirect: Bool, behaviour: UserBehaviour) {
-            self.id = id
-            self.weight = weight
-            self.redirect = redirect
-            self.behaviour = behaviour
-        }
+    struct Population: Sendable {
+        var id: String
+        var weight: Double
+        var redirect: Bool
+        var behaviour: UserBehaviour
     }
 
-    public let populations: [Population]
+    let populations: [Population]
     /// The last model ms after the create's answer a poll may be due (a second inside the client timeout,
     /// which counts from the create's sending).
     public let horizonMillis: Int64
@@ -46,7 +39,7 @@ public struct OptimalPlanner: Sendable {
     /// is seen within it, as the usual backoffs' cap of 30 s has it.
     static let tailGapMillis = 30_000.0
 
-    public init(populations: [Population], clientTimeoutMillis: Int64, ttlMillis: Int64, sessions: Int? = nil) {
+    init(populations: [Population], clientTimeoutMillis: Int64, ttlMillis: Int64, sessions: Int? = nil) {
         self.populations = populations
         self.sessions = sessions
         horizonMillis = max(1_000, clientTimeoutMillis - 1_000)
