@@ -26,6 +26,9 @@ let package = Package(
         // The sandbox's self-signed TLS certificate (Hummingbird's TLS already builds swift-nio-ssl and swift-asn1).
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // The sandbox's HTTP/2 streams end on their last DATA frame (a handler on the frames Hummingbird's stack already builds).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
@@ -64,6 +67,8 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -115,7 +120,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PollBenchSandboxTests",
-            dependencies: ["PollBenchSandbox", "PollBenchReceiver", "PollBenchCore", "PollBenchCurl"],
+            dependencies: [
+                "PollBenchSandbox", "PollBenchReceiver", "PollBenchCore", "PollBenchCurl", "PollBenchHTTPServer",
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            ],
             swiftSettings: strict
         ),
     ]

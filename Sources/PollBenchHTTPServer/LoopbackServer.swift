@@ -31,7 +31,9 @@ public struct LoopbackServer: Sendable {
         let bound = AsyncStream<Int?>.makeStream()
         let server: HTTPServerBuilder
         do {
-            server = try tls.map { try .http2Upgrade(tlsConfiguration: try $0.serverConfiguration()) } ?? .http1()
+            // Over HTTP/2 a response's stream ends on its last DATA frame (see StreamEndOnLastData).
+            let streams = HTTP2UpgradeChannel.Configuration(streamConfiguration: .init(additionalChannelHandlers: [HTTP2StreamEndInstaller()]))
+            server = try tls.map { try .http2Upgrade(tlsConfiguration: try $0.serverConfiguration(), configuration: streams) } ?? .http1()
         } catch {
             throw LoopbackServerError(message: "cannot use the TLS certificate and key: \(error)")
         }
