@@ -52,6 +52,46 @@ def stop_server(proc, sig, grace):
         proc.kill()
 
 
+def start_nginx(workdir, port, path, body, tls=None):
+    """A private nginx pinned to CPU 0 that answers `path` with the JSON `body` on 127.0.0.1:`port` and,
+    with `tls` = (port, certificate, key), over HTTPS with HTTP/2 as well."""
+    conf = os.path.join(workdir, "nginx.conf")
+    listen_tls = f"listen 127.0.0.1:{tls[0]} ssl http2;\n        ssl_certificate {tls[1]};\n        ssl_certificate_key {tls[2]};" if tls else ""
+    with open(conf, "w") as f:
+        f.write(f"""
+worker_processes 1;
+daemon off;
+pid {workdir}/nginx.pid;
+error_log {workdir}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    keepalive_requests 100000000;
+    keepalive_timeout 120s;
+    http2_max_concurrent_streams 1024;
+    client_body_temp_path {workdir};
+    proxy_temp_path {workdir};
+    fastcgi_temp_path {workdir};
+    uwsgi_temp_path {workdir};
+    scgi_temp_path {workdir};
+    server {{
+        listen 127.0.0.1:{port};
+        {listen_tls}
+        location = {path} {{
+            default_type application/json;
+            return 200 '{body}';
+        }}
+    }}
+}}
+""")
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    proc = subprocess.Popen(["taskset", "-c", "0", nginx, "-c", conf, "-p", workdir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(port, proc, "nginx")
+    if tls:
+        wait_for_port(tls[0], proc, "nginx (TLS)")
+    return proc
+
+
 def require_two_cpus():
     if (os.cpu_count() or 1) < 2:
         sys.exit("error: needs two CPUs (server on CPU 0, client on CPU 1)")

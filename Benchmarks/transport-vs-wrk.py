@@ -23,7 +23,7 @@ A copy of the report goes to results/benchmarks/.
 """
 import argparse, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile
 
-from benchlib import ROOT, build_release, children_cpu, free_port, need, require_two_cpus, run_wrk, stop_server, wait_for_port, write_result
+from benchlib import ROOT, build_release, children_cpu, free_port, need, require_two_cpus, run_wrk, start_nginx, stop_server, write_result
 
 BODY = '{"verificationId":"3f2a9c1d7e4b4f8a9b0c1d2e3f4a5b6c","status":"pending","providerId":"bankidse","flowType":"qr"}'
 PATH = "/api/v1/verifications/status"
@@ -55,44 +55,6 @@ def make_certificate(workdir):
                     "-out", cert, "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
                    check=True, capture_output=True)
     return cert, key
-
-
-def start_nginx(workdir, port, tls_port, cert, key):
-    conf = os.path.join(workdir, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(f"""
-worker_processes 1;
-daemon off;
-pid {workdir}/nginx.pid;
-error_log {workdir}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    keepalive_requests 100000000;
-    keepalive_timeout 120s;
-    http2_max_concurrent_streams 1024;
-    client_body_temp_path {workdir};
-    proxy_temp_path {workdir};
-    fastcgi_temp_path {workdir};
-    uwsgi_temp_path {workdir};
-    scgi_temp_path {workdir};
-    server {{
-        listen 127.0.0.1:{port};
-        listen 127.0.0.1:{tls_port} ssl http2;
-        ssl_certificate {cert};
-        ssl_certificate_key {key};
-        location = {PATH} {{
-            default_type application/json;
-            return 200 '{BODY}';
-        }}
-    }}
-}}
-""")
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    proc = subprocess.Popen(["taskset", "-c", "0", nginx, "-c", conf, "-p", workdir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_port(port, proc, "nginx")
-    wait_for_port(tls_port, proc, "nginx (TLS)")
-    return proc
 
 
 def run_client(cmd, timeout, what):
@@ -138,7 +100,7 @@ def main():
     subprocess.run(["cc", "-O2", "-o", bare, os.path.join(ROOT, "Benchmarks", "bare_libcurl.c"), "-lcurl"], check=True)
     cert, key = make_certificate(workdir)
     port, tls_port = free_port(), free_port()
-    nginx = start_nginx(workdir, port, tls_port, cert, key)
+    nginx = start_nginx(workdir, port, PATH, BODY, tls=(tls_port, cert, key))
     url, tls_url = f"http://127.0.0.1:{port}{PATH}", f"https://127.0.0.1:{tls_port}{PATH}"
     timeout = args.duration + 30
     c, s = str(args.connections), str(args.streams)

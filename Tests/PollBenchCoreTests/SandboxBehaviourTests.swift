@@ -4,6 +4,27 @@ import Testing
 
 @Suite("Sandbox lifecycle, limits, determinism and faults")
 struct SandboxBehaviourTests {
+    @Test("a key's fault stream continues while the key is used, starts afresh once idle past the sessions' time to live and grace, and is then no longer held")
+    func faultStreamsForgotten() {
+        let harness = SandboxHarness { $0.faults.serverErrorRate = 0.5 }
+        let t0 = SandboxHarness.t0, idle = harness.service.rules.faultStreamIdleMillis
+        #expect(idle == 420_000)  // 5 min to live and 2 min of grace
+        func statuses(_ key: String, from start: Int64) -> [Int] {
+            (0..<16).map { harness.call("GET", "/api/v1/providers", key: key, at: start + Int64($0) * 1_000).status }
+        }
+        let first = statuses("k", from: t0)
+        let continued = statuses("k", from: t0 + 60_000)
+        let afresh = statuses("k", from: t0 + 75_000 + idle + 1)
+        #expect(first.contains(200) && first.contains { $0 >= 500 })  // faults were drawn
+        #expect(first == afresh && first != continued)
+        // A thousand users come and go: once they are idle that long, only the newest key is held.
+        let later = t0 + 2 * idle
+        for user in 0..<1_000 { harness.call("GET", "/api/v1/providers", key: "u\(user)", at: later) }
+        #expect(harness.service.heldFaultStreamCount() >= 1_000)
+        harness.call("GET", "/api/v1/providers", key: "late", at: later + idle + 1)
+        #expect(harness.service.heldFaultStreamCount() == 1)
+    }
+
     @Test("status changes exactly at the planned instants (mock clock)")
     func lifecycle() throws {
         let sandbox = SandboxHarness()

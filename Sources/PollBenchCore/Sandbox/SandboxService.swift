@@ -59,8 +59,12 @@ public final class SandboxService: Sendable {
         var sessions: [String: VerificationSession] = [:]
         var evictionQueue: Deque<(evictAt: Int64, id: String)> = []
         var budgets: [String: ClientBudget] = [:]
-        /// Fault streams by workload key (or client, for requests without one); kept only when faults are configured.
-        var faultStreams: [String: SplitMix64] = [:]
+        /// Fault streams by workload key (or client, for requests without one); kept only when faults are
+        /// configured, and dropped once idle for ``ServiceRules/faultStreamIdleMillis`` (the rules start them
+        /// afresh then anyway), so that a long-lived sandbox holds only its recent keys'.
+        var faultStreams: [String: ServiceRules.HeldFaultStream] = [:]
+        /// When the idle fault streams are next dropped (model ms).
+        var nextFaultStreamSweep: Int64 = 0
         var created = 0
         var truth = GroundTruth()
         var webhooks: WebhookDispatcher
@@ -266,12 +270,27 @@ public final class SandboxService: Sendable {
         state.withLock { state in
             guard var budget = state.budgets[client] else { return .admitted(.none) }
             defer { state.budgets[client] = budget }
-            let streamKey = key ?? "client:" + client
             // Without faults there is no stream: nothing is looked up or kept.
-            var stream = rules.injectsFaults ? state.faultStreams[streamKey] ?? rules.faultStream(key: streamKey) : nil
-            defer { if stream != nil { state.faultStreams[streamKey] = stream } }
-            return rules.admit(endpoint, budget: &budget, faults: &stream, at: now)
+            guard rules.injectsFaults else {
+                var none: SplitMix64?
+                return rules.admit(endpoint, budget: &budget, faults: &none, at: now)
+            }
+            let streamKey = key ?? "client:" + client
+            defer { Self.dropIdleFaultStreams(&state, rules: rules, now: now) }
+            return rules.admit(endpoint, budget: &budget, faults: &state.faultStreams[streamKey], key: streamKey, at: now)
         }
+    }
+
+    /// Drops the fault streams idle for longer than the rules keep them, every half of that time.
+    private static func dropIdleFaultStreams(_ state: inout State, rules: ServiceRules, now: Int64) {
+        guard now >= state.nextFaultStreamSweep else { return }
+        state.faultStreams = state.faultStreams.filter { now - $0.value.lastUse <= rules.faultStreamIdleMillis }
+        state.nextFaultStreamSweep = now + rules.faultStreamIdleMillis / 2
+    }
+
+    /// Fault streams held now (for a test of memory).
+    public func heldFaultStreamCount() -> Int {
+        state.withLock { $0.faultStreams.count }
     }
 
     /// Applies a drawn delivery fault and latency to an answer, and counts them.

@@ -16,6 +16,9 @@ public struct ServiceRules: Sendable {
     public let injectsFaults: Bool
     /// How webhooks are sent.
     public let webhooks: WebhookRules
+    /// How long a workload key's fault stream outlives the key's last request: a session's time to live
+    /// and its grace, after which the service holds nothing of the key's sessions and forgets its stream.
+    public let faultStreamIdleMillis: Int64
 
     public init(configuration: SandboxConfiguration, startMillis: Int64) {
         seed = configuration.seed
@@ -23,6 +26,7 @@ public struct ServiceRules: Sendable {
         faults = configuration.faults
         self.startMillis = startMillis
         webhooks = WebhookRules(configuration: configuration.webhooks, seed: configuration.seed, startMillis: startMillis)
+        faultStreamIdleMillis = ttlMillis + Int64((configuration.graceSeconds * 1_000).rounded())
         injectsFaults = configuration.faults.serverErrorRate + configuration.faults.closeRate + configuration.faults.malformedRate
             + configuration.faults.dripRate > 0 || configuration.faults.latency != nil
     }
@@ -55,6 +59,21 @@ public struct ServiceRules: Sendable {
         if let seconds = budget.take(endpoint, at: now) { return .rateLimited(retryAfterSeconds: seconds) }
         guard stream != nil else { return .admitted(.none) }
         return .admitted(drawFault(&stream!))
+    }
+
+    /// A workload key's fault stream as the service holds it: where it stands, and the key's last request.
+    public struct HeldFaultStream: Sendable {
+        public var stream: SplitMix64
+        public var lastUse: Int64
+    }
+
+    /// ``admit(_:budget:faults:at:)`` for a request of workload `key`, its stream as held (nil: none yet,
+    /// or forgotten): continued, unless the key has been idle for longer than ``faultStreamIdleMillis``,
+    /// when it starts afresh, as a service that forgot it would. The stream is held again, used now.
+    public func admit(_ endpoint: SandboxEndpoint, budget: inout ClientBudget, faults held: inout HeldFaultStream?, key: String, at now: Int64) -> Admission {
+        var stream = held.flatMap { now - $0.lastUse <= faultStreamIdleMillis ? $0.stream : nil } ?? faultStream(key: key)
+        defer { held = stream.map { HeldFaultStream(stream: $0, lastUse: now) } }
+        return admit(endpoint, budget: &budget, faults: &stream, at: now)
     }
 
     /// The stream that a workload key's requests draw their faults from, in the order the service sees

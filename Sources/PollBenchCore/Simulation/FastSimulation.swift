@@ -36,7 +36,7 @@ public struct FastSimulation: Sendable {
         var service = SimulatedService(
             rules: rules, users: users,
             budget: ClientBudget(rateLimit: suite.rateLimit.map(suite.shareOfBudget), endpointLimits: suite.endpointLimits.mapValues(suite.shareOfBudget), now: Simulation.startMillis),
-            faultStreams: slots.map { rules.faultStream(key: $0.key) }, webhooks: WebhookDispatcher(rules: rules.webhooks)
+            keys: slots.map(\.key), faultStreams: Array(repeating: nil, count: slots.count), webhooks: WebhookDispatcher(rules: rules.webhooks)
         )
         let keyHashes = slots.map { StableHash.fnv1a($0.key) }
         let empty = StrategyRecorder(keepsIntervals: keepsIntervals)
@@ -91,8 +91,10 @@ struct SimulatedService {
     let rules: ServiceRules
     let users: [PlannedUser?]
     var budget: ClientBudget
-    /// Each user's fault stream, by workload slot (nil when no fault is configured).
-    var faultStreams: [SplitMix64?]
+    /// Each user's workload key, by slot.
+    let keys: [String]
+    /// Each user's fault stream as the service holds it, by slot (nil when none is held).
+    var faultStreams: [ServiceRules.HeldFaultStream?]
     /// The webhooks' rules and the service's counts of them.
     var webhooks: WebhookDispatcher
     /// Sessions created so far (1 first): orders simultaneous webhooks, as the sandbox's count does.
@@ -103,7 +105,7 @@ struct SimulatedService {
     /// The rules' admission of one request from `user` at model ms `now`.
     mutating func admit(_ endpoint: SandboxEndpoint, user: Int, at now: Int64) -> ServiceRules.Admission {
         guard budget.isLimited || rules.injectsFaults else { return .admitted(.none) }  // the common case, without a call
-        return rules.admit(endpoint, budget: &budget, faults: &faultStreams[user], at: now)
+        return rules.admit(endpoint, budget: &budget, faults: &faultStreams[user], key: keys[user], at: now)
     }
 }
 
