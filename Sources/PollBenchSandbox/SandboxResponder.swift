@@ -11,6 +11,8 @@ struct SandboxResponder: HTTPResponder {
 
     let service: SandboxService
     let clock: ModelClock
+    /// `http` or `https`: with the `Host` a client sent, where it reaches the service.
+    let scheme: String
     private static let workloadKey = HTTPField.Name("X-Pollbench-Key")!
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -28,7 +30,7 @@ struct SandboxResponder: HTTPResponder {
             SandboxRequest(
                 method: request.method.rawValue, path: path,
                 authorization: request.headers[.authorization], workloadKey: request.headers[Self.workloadKey],
-                body: Array(body.readableBytesView)
+                body: Array(body.readableBytesView), origin: request.head.authority.map { "\(scheme)://\($0)" }
             ),
             now: clock.nowMillis()
         )

@@ -9,15 +9,18 @@ import PollBenchSandbox
 struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox",
-        abstract: "Run the simulated verification sandbox on 127.0.0.1 until interrupted.",
+        abstract: "Run the simulated verification sandbox (on 127.0.0.1 unless --host) until interrupted.",
         discussion: """
         Sessions created with a webhookUrl (on loopback) get signed webhooks; a client without a webhookSecret \
         in the config signs with POLLBENCH_WEBHOOK_SECRET when it is set, else sends them unsigned.
         """
     )
 
-    @Option(help: "Port on 127.0.0.1 (0: any free port).")
+    @Option(help: "Port (0: any free port).")
     var port = 8080
+
+    @Option(help: "The address to listen on: 127.0.0.1, or 0.0.0.0 (every interface) to serve from a container or for other machines.")
+    var host = "127.0.0.1"
 
     @Option(help: "A JSON sandbox configuration (clients, rate limits, providers, faults).")
     var config: String?
@@ -109,7 +112,7 @@ struct SandboxCommand: AsyncParsableCommand {
             defer { webhooks.shutdown() }
             let skew = clockSkew.flatMap(skewMillis) ?? 0
             let (identity, certificatePath) = try tlsIdentity()
-            let server = try await SandboxServer.start(configuration: configuration, port: port, clockSkewMillis: skew, tls: identity, webhookTransport: webhooks)
+            let server = try await SandboxServer.start(configuration: configuration, host: host, port: port, clockSkewMillis: skew, tls: identity, webhookTransport: webhooks)
             let fileNotes: [String]
             do {
                 fileNotes = try writeClientFiles(credential: generated, identity: identity, certificatePath: certificatePath)
@@ -117,10 +120,10 @@ struct SandboxCommand: AsyncParsableCommand {
                 await server.stop()
                 throw error
             }
-            Console.out("pollbench sandbox listening on \(server.baseURL)")
+            Console.out("pollbench sandbox listening on \(server.baseURL)" + (host == "127.0.0.1" ? "" : " (bound to \(host))"))
             Console.out(credentialNote)
             for note in fileNotes { Console.out(note) }
-            Console.out("time scale \(configuration.timeScale)x, seed \(configuration.seed); ground truth at \(server.scheme)://127.0.0.1:\(server.port)/admin/stats")
+            Console.out("time scale \(configuration.timeScale)x, seed \(configuration.seed); ground truth at \(server.rootURL)/admin/stats")
             if skew != 0 { Console.out("the service's clock runs \(skew > 0 ? "ahead of" : "behind") this machine's by \(DurationText.format(abs(skew)))") }
             await SignalHandlers.firstSignal()
             await server.stop()

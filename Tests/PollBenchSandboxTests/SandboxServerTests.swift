@@ -57,6 +57,22 @@ struct SandboxServerTests {
         await server.stop()
     }
 
+    @Test("bound to every interface (as in a container), it answers at another loopback address and sends a redirect flow's browser to the address the client used")
+    func everyInterface() async throws {
+        var configuration = SandboxConfiguration()
+        configuration.clients = [Self.client]
+        let server = try await SandboxServer.start(configuration: configuration, host: "0.0.0.0")
+        #expect(server.baseURL.hasPrefix("http://127.0.0.1:"))
+        let transport = try CurlTransport(configuration: CurlTransportConfiguration(connectionsPerWorker: 2))
+        defer { transport.shutdown() }
+        let elsewhere = "http://127.0.0.2:\(server.port)/api/v1"
+        let created = try await transport.execute(Self.request(.post, elsewhere + "/verifications", body: #"{"providerId":"mitid","redirectUri":"https://x.invalid/r"}"#)).get()
+        #expect(created.status == 201)
+        let page = (Self.json(created)["flowDetails"] as? [String: Any])?["authorizationUrl"] as? String
+        #expect(page?.hasPrefix("http://127.0.0.2:\(server.port)/authorize/") == true, "\(page ?? "none")")
+        await server.stop()
+    }
+
     @Test("errors come back with the envelope over HTTP: 401, 404, 405, 413")
     func errors() async throws {
         let server = try await Self.start()

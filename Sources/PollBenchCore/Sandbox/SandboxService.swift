@@ -12,13 +12,17 @@ public struct SandboxRequest: Sendable {
     /// `X-Pollbench-Key`: the session's key in the workload, so its user behaves the same in every run.
     public var workloadKey: String?
     public var body: [UInt8]
+    /// The scheme and authority the client reached the service at (`https://host:port`), from its
+    /// `Host` header; the authorization pages it is sent to are there. Nil: the service's own ``SandboxService/origin``.
+    public var origin: String?
 
-    public init(method: String, path: String, authorization: String? = nil, workloadKey: String? = nil, body: [UInt8] = []) {
+    public init(method: String, path: String, authorization: String? = nil, workloadKey: String? = nil, body: [UInt8] = [], origin: String? = nil) {
         self.method = method
         self.path = path
         self.authorization = authorization
         self.workloadKey = workloadKey
         self.body = body
+        self.origin = origin
     }
 }
 
@@ -186,7 +190,7 @@ public final class SandboxService: Sendable {
             planWebhooks(&state, session, previous: [])
             return session
         }
-        return SandboxResponse(status: 201, json: SessionDocuments.create(session, origin: origin))
+        return SandboxResponse(status: 201, json: SessionDocuments.create(session, origin: request.origin ?? origin))
     }
 
     private func session(_ endpoint: SandboxEndpoint, _ id: String, client: SandboxConfiguration.Client, _ request: SandboxRequest, now: Int64) -> SandboxResponse {
