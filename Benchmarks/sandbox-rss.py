@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""A long-lived sandbox's memory: its RSS while sessions come at a steady rate.
+
+Starts `pollbench sandbox` (release build) at time scale 10 with 1 % injected
+5xx (so that fault streams are kept), then `pollbench run` against it: fixed:3s
+sessions arriving at --rate per model second (10 per wall second each) for
+--minutes of wall time. Samples the sandbox's RSS and sessions in memory every
+10 s, prints them, and as its last lines rss_first_minute_mb=,
+rss_last_mb= and rss_growth_second_half_mb= (the RSS at the end less the RSS
+halfway). Loopback only; the run is bounded by --minutes.
+
+Usage: python3 Benchmarks/sandbox-rss.py [--minutes 10] [--rate 10]
+A copy of the report goes to results/benchmarks/.
+"""
+import argparse, base64, json, os, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.request
+
+from benchlib import build_release, free_port, stop_server, wait_for_port, write_result
+
+CLIENT_ID = "RSS00001"
+CLIENT_SECRET = "ab" * 32  # a throwaway credential for a loopback-only sandbox
+SCALE = 10
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=10, help="wall minutes of sessions (1-60)")
+    parser.add_argument("--rate", type=float, default=10, help="sessions per model second (at time scale 10: ten times that per wall second)")
+    args = parser.parse_args()
+    if not 1 <= args.minutes <= 60 or not 0 < args.rate <= 100:
+        sys.exit("error: --minutes must be 1-60 and --rate above 0 and at most 100")
+    sessions = int(args.rate * SCALE * args.minutes * 60)
+    if sessions > 100_000:
+        sys.exit(f"error: {sessions} sessions is over pollbench's cap of 100000; lower --rate or --minutes")
+    binary = build_release("pollbench")
+    workdir = tempfile.mkdtemp(prefix="pollbench-rss-")
+    config = os.path.join(workdir, "faults.json")
+    with open(config, "w") as f:
+        json.dump({"faults": {"serverErrorRate": 0.01}}, f)
+    env = dict(os.environ, POLLBENCH_CLIENT_ID=CLIENT_ID, POLLBENCH_CLIENT_SECRET=CLIENT_SECRET)
+    port = free_port()
+    server = subprocess.Popen([binary, "sandbox", "--port", str(port), "--time-scale", str(SCALE), "--config", config,
+                               "--credentials-file", os.path.join(workdir, "credentials")],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    samples, lines = [], []
+    done = threading.Event()
+
+    def sample():
+        auth = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        start = time.monotonic()
+        while not done.is_set():
+            health = urllib.request.Request(f"http://127.0.0.1:{port}/admin/health", headers={"Authorization": auth})
+            with urllib.request.urlopen(health, timeout=5) as response:
+                held = json.load(response)["sessionsInMemory"]
+            samples.append((time.monotonic() - start, rss_kib(server.pid) / 1024, held))
+            line = f"{samples[-1][0]:6.0f} s  RSS {samples[-1][1]:7.1f} MB  sessions in memory {held}"
+            lines.append(line)
+            print(line, flush=True)
+            done.wait(10)
+
+    try:
+        wait_for_port(port, server, "pollbench sandbox")
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        subprocess.run([binary, "run", "--target", f"http://127.0.0.1:{port}/api/v1", "--strategy", "fixed:3s",
+                        "--arrival", f"constant:{args.rate}", "--sessions", str(sessions), "--max-duration", f"{int(args.minutes) + 2}m",
+                        "--name", "rss", "--output", os.path.join(workdir, "results")],
+                       env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=args.minutes * 60 + 300)
+        done.set()
+        sampler.join()
+    finally:
+        done.set()
+        stop_server(server, signal.SIGTERM, 10)
+        shutil.rmtree(workdir, ignore_errors=True)
+    first = next(rss for t, rss, _ in samples if t >= 60)
+    half = next(rss for t, rss, _ in samples if t >= samples[-1][0] / 2)
+    results = [f"rss_first_minute_mb={first:.1f}", f"rss_last_mb={samples[-1][1]:.1f}", f"rss_growth_second_half_mb={samples[-1][1] - half:.1f}"]
+    header = f"{sessions} sessions at {args.rate * SCALE:g} per wall second (time scale {SCALE}, 1 % injected 5xx), {args.minutes:g} min"
+    print(f"(kept in {os.path.relpath(write_result('sandbox-rss', [header] + lines + results))})")
+    print("\n".join(results))
+
+
+if __name__ == "__main__":
+    main()
