@@ -61,7 +61,12 @@ final class HTTP2StreamEndInstaller: ChannelInboundHandler, RemovableChannelHand
     typealias InboundIn = Any
 
     func handlerAdded(context: ChannelHandlerContext) {
-        guard (try? context.channel.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID)) != nil else { return }
+        // An HTTP/2 stream's parent is its connection, on the stream's own event loop, whose pipeline holds
+        // the HTTP/2 handler; an HTTP/1.1 connection's parent is the listening socket, maybe on another loop,
+        // whose pipeline may only be read from there.
+        guard let connection = context.channel.parent, connection.eventLoop.inEventLoop,
+              (try? connection.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self)) != nil
+        else { return }
         try? context.pipeline.syncOperations.addHandler(StreamEndOnLastData(), position: .first)
     }
 }
