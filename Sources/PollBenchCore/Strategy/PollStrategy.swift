@@ -29,7 +29,8 @@ public struct PollStrategy: Sendable, Hashable {
     /// Whether sessions ask for a webhook.
     public let usesWebhooks: Bool
 
-    /// A plain value, free of references, so that a session machine holding one copies and frees for nothing.
+    /// A plain value, so that a session machine holding one copies and frees for almost nothing: the one
+    /// reference is an `optimal` strategy's plan, shared by all its sessions.
     private init(polling: Polling?, usesWebhooks: Bool) {
         self.polling = polling
         self.usesWebhooks = usesWebhooks
