@@ -101,9 +101,8 @@ public struct OptimalPlanner: Sendable {
         // Redirect flows: one read when the user comes back, on time.
         var detected = 0.0, redirectPolls = 0.0
         for (population, end) in zip(populations, ends) {
-            let returning = population.redirect ? population.behaviour.acting * end.returned : 0
-            redirectPolls += population.weight * returning
-            detected += population.weight * (population.redirect ? returning : end.cumulative[count - 1])
+            redirectPolls += population.redirect ? population.weight * end.returning : 0
+            detected += population.weight * (population.redirect ? end.returning : end.cumulative[count - 1])
         }
         let allowance = Self.overBoundAllowance(detected: sessions.map { Double($0) * detected / total }) * detected
         func solveAll(_ lambda: Double) -> [Solution] {
@@ -127,7 +126,7 @@ public struct OptimalPlanner: Sendable {
             rows[index].expectedPolls = solution.polls
             polls += populations[index].weight * solution.polls
         }
-        for index in populations.indices where populations[index].redirect { rows[index].expectedPolls = populations[index].behaviour.acting * ends[index].returned }
+        for index in populations.indices where populations[index].redirect { rows[index].expectedPolls = ends[index].returning }
         // A provider outside the mix: the polled providers' mixture, at the same price.
         let mixtureWeights = polled.isEmpty ? Array(populations.indices) : polled
         let weight = mixtureWeights.reduce(0) { $0 + populations[$1].weight }
@@ -137,7 +136,7 @@ public struct OptimalPlanner: Sendable {
             id: "*", weight: 1, redirect: false, pollMillis: pooledSolution.steps.map { Int64((Double($0) * grid).rounded()) }, expectedPolls: pooledSolution.polls
         )
         let fixed = zip(populations, ends).reduce(0) { sum, pair in
-            sum + pair.0.weight * (pair.0.redirect ? pair.0.behaviour.acting * pair.1.returned : Self.fixedPolls(pair.1.cumulative, every: steps))
+            sum + pair.0.weight * (pair.0.redirect ? pair.1.returning : Self.fixedPolls(pair.1.cumulative, every: steps))
         }
         return OptimalPlan(
             lagBoundMillis: boundMillis, gridMillis: grid, expectedPolls: polls / total, overBoundShare: detected > 0 ? over(solutions) / detected : 0,
@@ -172,13 +171,14 @@ public struct OptimalPlanner: Sendable {
     }
 
     /// A population's ends on the grid: P(the session has ended by point i), expiry included, and the
-    /// share of users who act and end before the horizon (a redirect flow's returning users).
-    private func ended(_ population: Population, grid: Double, count: Int) -> (cumulative: [Double], returned: Double) {
+    /// share of sessions whose user acts and ends before expiry and the horizon (a redirect flow's
+    /// returning users, whose status is read once each).
+    private func ended(_ population: Population, grid: Double, count: Int) -> (cumulative: [Double], returning: Double) {
         let user = population.behaviour.outcomeDistribution(grid: grid / 1_000, count: count)
         let acting = population.behaviour.acting
         let cumulative = user.enumerated().map { i, p in Double(i) * grid >= Double(ttlMillis) ? 1 : acting * p }
         let lastBeforeExpiry = min(Double(ttlMillis) - 1, Double(count - 1) * grid)
-        return (cumulative, user[max(0, Int(lastBeforeExpiry / grid))])
+        return (cumulative, acting * user[max(0, Int(lastBeforeExpiry / grid))])
     }
 
     struct Solution {

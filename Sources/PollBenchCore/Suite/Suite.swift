@@ -54,7 +54,7 @@ public struct Suite: Sendable {
     /// The suite with its `optimal` strategies planned for its own users, provider mix and timeouts
     /// (every runner plans them so; planning one already planned does nothing).
     public func planned() -> Suite {
-        guard strategies.contains(where: { $0.optimalSchedule?.plan == nil && $0.optimalSchedule != nil }) else { return self }
+        guard strategies.contains(where: { $0.optimalSchedule.map { $0.plan == nil } ?? false }) else { return self }
         var copy = self
         let planner = OptimalPlanner(suite: self)
         copy.strategies = strategies.map { $0.planned(by: planner) }
