@@ -18,13 +18,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
-        // HMAC-SHA256 for webhook signatures (already built for Hummingbird's dependencies).
-        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         // Only FullFoundation: the default ConfigurationSupport trait would build swift-configuration for nothing.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        // The sandbox's self-signed TLS certificate (Hummingbird's TLS already builds swift-nio-ssl and swift-asn1).
-        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         // The sandbox's HTTP/2 streams end on their last DATA frame (a handler on the frames Hummingbird's stack already builds).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
@@ -43,11 +39,13 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // The sandbox's self-signed certificate, made by the system's libcrypto (libssl-dev), which libcurl
+        // loads anyway: swift-crypto and swift-certificates would build a second BoringSSL for it.
+        .target(name: "CSelfSignedCertificate", linkerSettings: [.linkedLibrary("crypto")]),
         .target(
             name: "PollBenchCore",
             dependencies: [
                 "CZlib",
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -63,14 +61,13 @@ let package = Package(
         .target(
             name: "PollBenchHTTPServer",
             dependencies: [
+                "CSelfSignedCertificate",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
-                .product(name: "X509", package: "swift-certificates"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -1,8 +1,6 @@
-import Crypto
+import CSelfSignedCertificate
 import Foundation
 import NIOSSL
-import SwiftASN1
-import X509
 
 /// A TLS server's certificate and private key, PEM-encoded: made up on the spot, self-signed for the
 /// loopback names, or read from the files a user gives.
@@ -16,27 +14,22 @@ public struct TLSIdentity: Sendable {
     public static let loopbackNames = ["localhost", "127.0.0.1", "::1"]
 
     /// A fresh P-256 key and a certificate for ``loopbackNames`` signed with it, valid from an hour ago
-    /// for 30 days (so that a client whose clock runs slightly behind still accepts it).
-    public static func selfSigned(now: Date = Date()) throws -> TLSIdentity {
-        let key = P256.Signing.PrivateKey()
-        let name = try DistinguishedName { CommonName("pollbench sandbox") }
-        let names: [GeneralName] = loopbackNames.map { host in
-            if let address = IPAddressBytes(host) { return .ipAddress(ASN1OctetString(contentBytes: address[...])) }
-            return .dnsName(host)
+    /// for 30 days (so that a client whose clock runs slightly behind still accepts it). The system's
+    /// libcrypto makes them, the OpenSSL that libcurl loads anyway.
+    /// - Throws: ``TLSIdentityError`` naming the step of the making that failed.
+    public static func selfSigned() throws(TLSIdentityError) -> TLSIdentity {
+        let altNames = loopbackNames.map { host in (host.contains(":") || host.first?.isNumber == true ? "IP:" : "DNS:") + host }.joined(separator: ",")
+        var certificate: UnsafeMutablePointer<CChar>?, key: UnsafeMutablePointer<CChar>?
+        let failedStep = pollbench_self_signed_certificate("pollbench sandbox", altNames, -3_600, 30 * 86_400, &certificate, &key)
+        guard failedStep == 0, let certificate, let key else {
+            throw TLSIdentityError(message: "libcrypto could not make a self-signed certificate (step \(failedStep))")
         }
-        let certificate = try Certificate(
-            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(key.publicKey),
-            notValidBefore: now.addingTimeInterval(-3_600), notValidAfter: now.addingTimeInterval(30 * 86_400),
-            issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
-                KeyUsage(digitalSignature: true, keyCertSign: true)
-                try ExtendedKeyUsage([.serverAuth])
-                SubjectAlternativeNames(names)
-            },
-            issuerPrivateKey: .init(key)
-        )
-        return TLSIdentity(certificatePEM: try certificate.serializeAsPEM().pemString, privateKeyPEM: key.pemRepresentation)
+        defer {
+            memset(key, 0, strlen(key))
+            free(certificate)
+            free(key)
+        }
+        return TLSIdentity(certificatePEM: String(cString: certificate), privateKeyPEM: String(cString: key))
     }
 
     /// The certificate chain and key in two PEM files.
@@ -72,12 +65,4 @@ public struct TLSIdentityError: Error, CustomStringConvertible {
     /// One line saying why.
     public let message: String
     public var description: String { message }
-}
-
-/// An IP address literal as the bytes a certificate's subject alternative name holds.
-private func IPAddressBytes(_ text: String) -> [UInt8]? {
-    var v4 = in_addr(), v6 = in6_addr()
-    if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
-    if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
-    return nil
 }

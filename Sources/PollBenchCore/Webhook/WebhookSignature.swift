@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// The `X-Hopae-Signature` header: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, as
@@ -52,13 +51,11 @@ public enum WebhookSignature {
         return .success(matched)
     }
 
-    private static func mac(body: [UInt8], timestamp: Int64, secret: [UInt8]) -> HashedAuthenticationCode<SHA256> {
-        var message = Array("\(timestamp).".utf8)
-        message += body
-        return HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: secret))
+    private static func mac(body: [UInt8], timestamp: Int64, secret: [UInt8]) -> [UInt8] {
+        HMACSHA256.code(key: secret, message: Array("\(timestamp).".utf8) + body)
     }
 
-    private static func hex(_ code: HashedAuthenticationCode<SHA256>) -> String {
+    private static func hex(_ code: [UInt8]) -> String {
         code.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
     }
 }
