@@ -42,9 +42,22 @@ let package = Package(
         // The sandbox's self-signed certificate, made by the system's libcrypto (libssl-dev), which libcurl
         // loads anyway: swift-crypto and swift-certificates would build a second BoringSSL for it.
         .target(name: "CSelfSignedCertificate", linkerSettings: [.linkedLibrary("crypto")]),
+        // The layers, each importing only those below it (the compiler refuses the rest):
+        // PollBenchRules (the API's vocabulary, strategies, the session machine, the service and its
+        // pipeline: pure, no I/O) ← PollBenchCore (engine, simulations, suites, records, reports)
+        // ← the transports, servers and the CLI.
+        .target(
+            name: "PollBenchRules",
+            dependencies: [
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
+            swiftSettings: optimizedCore
+        ),
         .target(
             name: "PollBenchCore",
             dependencies: [
+                "PollBenchRules",
                 "CZlib",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
@@ -55,7 +68,7 @@ let package = Package(
         ),
         .target(
             name: "PollBenchCurl",
-            dependencies: ["CCurl", "PollBenchCore", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: ["CCurl", "PollBenchRules", "PollBenchCore", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: strict
         ),
         .target(
@@ -76,7 +89,7 @@ let package = Package(
         .target(
             name: "PollBenchSandbox",
             dependencies: [
-                "PollBenchCore", "PollBenchHTTPServer",
+                "PollBenchRules", "PollBenchCore", "PollBenchHTTPServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -85,7 +98,7 @@ let package = Package(
         .target(
             name: "PollBenchReceiver",
             dependencies: [
-                "PollBenchCore", "PollBenchHTTPServer",
+                "PollBenchRules", "PollBenchCore", "PollBenchHTTPServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -94,7 +107,7 @@ let package = Package(
         .target(
             name: "PollBenchMetrics",
             dependencies: [
-                "PollBenchCore", "PollBenchHTTPServer",
+                "PollBenchRules", "PollBenchCore", "PollBenchHTTPServer",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
@@ -103,13 +116,13 @@ let package = Package(
         .executableTarget(
             name: "pollbench",
             dependencies: [
-                "PollBenchCore", "PollBenchCurl", "PollBenchSandbox", "PollBenchReceiver", "PollBenchHTTPServer", "PollBenchMetrics",
+                "PollBenchRules", "PollBenchCore", "PollBenchCurl", "PollBenchSandbox", "PollBenchReceiver", "PollBenchHTTPServer", "PollBenchMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "PollBenchCoreTests", dependencies: ["PollBenchCore"], swiftSettings: strict),
-        .testTarget(name: "PollBenchCurlTests", dependencies: ["PollBenchCurl", "PollBenchCore"], swiftSettings: strict),
+        .testTarget(name: "PollBenchCoreTests", dependencies: ["PollBenchRules", "PollBenchCore"], swiftSettings: strict),
+        .testTarget(name: "PollBenchCurlTests", dependencies: ["PollBenchCurl", "PollBenchRules", "PollBenchCore"], swiftSettings: strict),
         .testTarget(
             name: "PollBenchCLITests",
             dependencies: ["pollbench", "PollBenchCore", "PollBenchCurl"],
@@ -118,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "PollBenchSandboxTests",
             dependencies: [
-                "PollBenchSandbox", "PollBenchReceiver", "PollBenchCore", "PollBenchCurl", "PollBenchHTTPServer",
+                "PollBenchSandbox", "PollBenchReceiver", "PollBenchRules", "PollBenchCore", "PollBenchCurl", "PollBenchHTTPServer",
                 .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             ],
             swiftSettings: strict

@@ -1,5 +1,6 @@
 import CCurl
 import PollBenchCore
+import PollBenchRules
 
 /// Turns curl's result codes into Swift errors at the boundary.
 enum CurlCode {

@@ -1,6 +1,7 @@
 import CCurl
 import DequeModule
 import PollBenchCore
+import PollBenchRules
 import Synchronization
 
 /// One libcurl multi handle, its pool of reusable easy handles and the queue of requests waiting for one.

@@ -1,5 +1,6 @@
 import Foundation
 import PollBenchCore
+import PollBenchRules
 import Synchronization
 
 /// pollbench's HTTP engine: libcurl's multi interface on dedicated worker threads.

@@ -1,5 +1,6 @@
 import CCurl
 import PollBenchCore
+import PollBenchRules
 
 /// One reusable curl easy handle and the buffers of the transfer it carries.
 /// Owned by one ``CurlLoop`` and used only on its thread.

@@ -1,5 +1,6 @@
 import Foundation
 import PollBenchCore
+import PollBenchRules
 import Prometheus
 import Synchronization
 

@@ -1,7 +1,8 @@
 import HTTPTypes
 import Hummingbird
-import PollBenchCore
 import PollBenchHTTPServer
+import PollBenchCore
+import PollBenchRules
 import Synchronization
 
 /// pollbench's webhook receiver on a socket: every POST goes to a ``WebhookReceiver`` (size, signature,

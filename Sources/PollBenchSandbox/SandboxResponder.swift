@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import PollBenchCore
+import PollBenchRules
 
 /// Adapts Hummingbird requests to ``SandboxService`` and delivers its answers, faults included.
 /// A plain responder rather than a router: the service routes for itself, so the live server, the

@@ -1,5 +1,6 @@
-import PollBenchCore
 import PollBenchHTTPServer
+import PollBenchCore
+import PollBenchRules
 
 /// The simulated verification service on a socket (loopback unless asked otherwise): `pollbench sandbox`
 /// runs one standalone, and `pollbench run` starts one in-process on an ephemeral port.

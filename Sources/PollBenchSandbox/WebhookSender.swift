@@ -1,5 +1,6 @@
 import Foundation
 import PollBenchCore
+import PollBenchRules
 import Synchronization
 
 /// Sends the sandbox's webhooks on time: a thread that sleeps until the next attempt is due (or one is

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PollBenchCore
+import PollBenchRules
 
 /// `pollbench calibrate`: a user model fitted to what runs saw of their sessions.
 struct CalibrateCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
 import PollBenchCore
+import PollBenchRules
 
 /// Flag values several commands take, each turned into a one-line usage error when it does not parse.
 enum FlagValues {

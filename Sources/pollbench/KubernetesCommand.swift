@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PollBenchCore
+import PollBenchRules
 
 /// `pollbench kubernetes`: the manifests that run a suite as N shards on a cluster and merge them.
 struct KubernetesCommand: ParsableCommand {

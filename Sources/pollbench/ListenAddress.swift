@@ -1,5 +1,6 @@
 import Foundation
 import PollBenchCore
+import PollBenchRules
 
 /// A HOST:PORT on loopback that pollbench listens on (port 0: an ephemeral one), from a flag.
 struct ListenAddress: Sendable {

@@ -4,6 +4,7 @@ import PollBenchCurl
 import PollBenchHTTPServer
 import PollBenchMetrics
 import PollBenchReceiver
+import PollBenchRules
 import PollBenchSandbox
 
 /// Runs `pollbench run`: starts the embedded sandbox (unless a remote target is named), runs the

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PollBenchCore
+import PollBenchRules
 
 /// `pollbench merge`: the shards of a sharded run as one run, judged once.
 struct MergeCommand: ParsableCommand {

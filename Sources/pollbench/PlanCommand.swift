@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PollBenchCore
+import PollBenchRules
 
 /// `pollbench plan`: how many verifications a rate limit allows, by the formulas and by simulation.
 struct PlanCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PollBenchCore
+import PollBenchRules
 
 /// How long each request takes on the wire in a simulation: shared by simulate, tune and plan.
 struct RoundTripOptions: ParsableArguments {

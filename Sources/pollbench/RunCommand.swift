@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PollBenchCore
 import PollBenchCurl
+import PollBenchRules
 
 /// `pollbench run`: the main job. Compares polling strategies on one workload.
 struct RunCommand: AsyncParsableCommand {

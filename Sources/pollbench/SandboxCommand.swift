@@ -3,6 +3,7 @@ import Foundation
 import PollBenchCore
 import PollBenchCurl
 import PollBenchHTTPServer
+import PollBenchRules
 import PollBenchSandbox
 
 /// `pollbench sandbox`: the simulated verification service, standalone.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PollBenchCore
+import PollBenchRules
 
 /// `pollbench simulate`: the same run in virtual time, no sockets and no sleeping.
 struct SimulateCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PollBenchCore
+import PollBenchRules
 
 /// `pollbench tune`: sweeps strategy parameters over a suite's workload in simulation and recommends
 /// the cheapest setting that meets a lag target.

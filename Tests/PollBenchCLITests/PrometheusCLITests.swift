@@ -33,15 +33,15 @@ extension EndToEnd {
             return ((results?.first?["value"] as? [Any])?.last as? String).flatMap(Double.init)
         }
 
-        @Test("Prometheus scrapes a 20-second run each second: its request total and detection-lag p90 match summary.json", .enabled(if: prometheus != nil, "Prometheus is not installed here (apt-get install prometheus); CI installs it and runs this test"))
+        @Test("Prometheus scrapes a 10-second run each second: its request total and detection-lag p90 match summary.json", .enabled(if: prometheus != nil, "Prometheus is not installed here (apt-get install prometheus); CI installs it and runs this test"))
         func scrapedByPrometheus() async throws {
             let output = try CLI.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: output) }
-            // 120 sessions over 100 model seconds at 5x: arrivals for 20 s of wall time, ends a little after.
+            // 120 sessions over 100 model seconds at 10x: arrivals for 10 s of wall time, ends a little after.
             let run = Process()
             run.executableURL = CLI.binary
             run.arguments = [
-                "run", "--sessions", "120", "--arrival", "constant:1.2", "--time-scale", "5", "--strategy", "fixed:2s", "--no-rate-limit", "--client-timeout", "120s",
+                "run", "--sessions", "120", "--arrival", "constant:1.2", "--time-scale", "10", "--strategy", "fixed:2s", "--no-rate-limit", "--client-timeout", "120s",
                 "--max-duration", "90s", "--metrics-listen", "127.0.0.1:0", "--output", output.path,
             ]
             let lines = Pipe()
@@ -110,7 +110,7 @@ extension EndToEnd {
             let directory = try #require(try FileManager.default.contentsOfDirectory(at: output, includingPropertiesForKeys: nil).first { $0.lastPathComponent.hasSuffix("-run") })
             let record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: directory.appendingPathComponent("summary.json")))
             let strategy = try #require(record.strategies.first)
-            #expect(record.run.wallSeconds >= 20)
+            #expect(record.run.wallSeconds >= 10)
 
             // Requests: Prometheus's last scrape came at most a scrape interval before the run's end. Its series
             // went stale when the run stopped serving them, so the queries take each one's last value in range.

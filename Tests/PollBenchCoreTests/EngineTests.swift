@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 @testable import PollBenchCore
+@testable import PollBenchRules
+import Testing
 
 /// Runs the polling engine against the in-process sandbox in virtual time.
 struct VirtualRun {

@@ -1,5 +1,6 @@
-import Testing
 @testable import PollBenchCore
+@testable import PollBenchRules
+import Testing
 
 @Suite("Fast simulation: the session machine against the service rules, without documents")
 struct FastSimulationTests {

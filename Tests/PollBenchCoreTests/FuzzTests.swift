@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 @testable import PollBenchCore
+@testable import PollBenchRules
+import Testing
 
 /// Seeded generators of hostile inputs: mutations of valid samples (flips, inserts, deletes, cuts,
 /// splices) and random strings over an alphabet of characters that parsers care about.

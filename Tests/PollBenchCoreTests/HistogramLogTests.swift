@@ -1,7 +1,8 @@
 import Foundation
 import Histogram
-import Testing
 @testable import PollBenchCore
+@testable import PollBenchRules
+import Testing
 
 @Suite("HdrHistogram interval log and .hgrm")
 struct HistogramLogTests {

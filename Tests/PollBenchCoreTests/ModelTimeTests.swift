@@ -1,5 +1,6 @@
-import Testing
 @testable import PollBenchCore
+@testable import PollBenchRules
+import Testing
 
 @Suite("Model time, ISO 8601 and seeded sampling")
 struct ModelTimeTests {

@@ -1,7 +1,8 @@
 import Foundation
 import Histogram
-import Testing
 @testable import PollBenchCore
+@testable import PollBenchRules
+import Testing
 
 /// An empty distribution is no data: null in summary.json, a dash in tables, "no data" to thresholds
 /// and comparisons, never a 0 that reads like a measurement.

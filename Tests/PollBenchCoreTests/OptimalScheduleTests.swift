@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 @testable import PollBenchCore
+@testable import PollBenchRules
+import Testing
 
 @Suite("Optimal poll schedules: planned from the user model, kept by every runner")
 struct OptimalScheduleTests {

@@ -1,5 +1,6 @@
-import Testing
 @testable import PollBenchCore
+@testable import PollBenchRules
+import Testing
 
 @Suite("Polling strategies: syntax and seeded math")
 struct PollStrategyTests {

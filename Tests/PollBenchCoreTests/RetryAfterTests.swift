@@ -1,4 +1,5 @@
 import PollBenchCore
+import PollBenchRules
 import Testing
 
 @Suite("Retry-After and HTTP-date parsing")

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 @testable import PollBenchCore
+@testable import PollBenchRules
+import Testing
 
 @Suite("Run directories: never written over, idle time costs nothing")
 struct RunDirectoryTests {

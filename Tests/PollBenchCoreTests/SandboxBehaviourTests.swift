@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 @testable import PollBenchCore
+@testable import PollBenchRules
+import Testing
 
 @Suite("Sandbox lifecycle, limits, determinism and faults")
 struct SandboxBehaviourTests {

@@ -1,5 +1,6 @@
 import Foundation
 @testable import PollBenchCore
+@testable import PollBenchRules
 
 /// A sandbox service driven with explicit model times, and JSON helpers.
 struct SandboxHarness {

@@ -1,5 +1,6 @@
-import Testing
 @testable import PollBenchCore
+@testable import PollBenchRules
+import Testing
 
 /// The client's rules on their own: events and times in, actions out, no loop and no clock.
 @Suite("The session state machine")

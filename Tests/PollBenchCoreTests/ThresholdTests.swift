@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 @testable import PollBenchCore
+@testable import PollBenchRules
+import Testing
 
 /// A real record from a small virtual-time run, to evaluate thresholds and comparisons against.
 enum SampleRecord {

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 @testable import PollBenchCore
+@testable import PollBenchRules
+import Testing
 
 @Suite("Strategy sweeps")
 struct StrategySweepTests {

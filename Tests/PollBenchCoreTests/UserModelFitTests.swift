@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 @testable import PollBenchCore
+@testable import PollBenchRules
+import Testing
 
 @Suite("Calibration: a user model fitted to sessions.csv, and the schedule planned on it")
 struct UserModelFitTests {

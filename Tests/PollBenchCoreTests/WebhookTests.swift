@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 @testable import PollBenchCore
+@testable import PollBenchRules
+import Testing
 
 /// The webhook's signature, the receiver's checks, and what a webhook means to a session.
 @Suite("Webhooks: signatures, the receiver and the session machine")

@@ -1,5 +1,6 @@
-import Testing
 @testable import PollBenchCore
+@testable import PollBenchRules
+import Testing
 
 @Suite("Workload and response parsing")
 struct WorkloadTests {

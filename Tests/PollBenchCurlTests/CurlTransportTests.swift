@@ -1,8 +1,9 @@
 import Foundation
 import PollBenchCore
+@testable import PollBenchCurl
+import PollBenchRules
 import Synchronization
 import Testing
-@testable import PollBenchCurl
 
 @Suite("libcurl transport over loopback")
 struct CurlTransportTests {

@@ -1,8 +1,9 @@
 import Foundation
 import PollBenchCore
 import PollBenchCurl
-import Testing
+import PollBenchRules
 @testable import PollBenchSandbox
+import Testing
 
 @Suite("Sandbox server over a real socket")
 struct SandboxServerTests {

@@ -2,8 +2,9 @@ import Foundation
 import PollBenchCore
 import PollBenchCurl
 import PollBenchReceiver
-import Testing
+import PollBenchRules
 @testable import PollBenchSandbox
+import Testing
 
 /// The sandbox's webhooks and pollbench's receiver over real sockets.
 @Suite("Webhooks over HTTP: the sandbox sends, the receiver checks")

@@ -1,3 +1,5 @@
+import PollBenchRules
+
 /// Where one engine reports as it goes, for a live view of a run (`pollbench run --metrics-listen`).
 /// Called on the engine's loop thread: an implementation is thread-safe and cheap. Without one, the
 /// engine reports nothing and pays nothing.

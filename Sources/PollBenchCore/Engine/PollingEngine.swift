@@ -1,6 +1,7 @@
-import Foundation
 import DequeModule
+import Foundation
 import HeapModule
+import PollBenchRules
 
 /// What every engine of a run shares.
 public struct EngineConfiguration: Sendable {

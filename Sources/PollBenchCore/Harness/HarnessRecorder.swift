@@ -1,4 +1,5 @@
 import Histogram
+import PollBenchRules
 
 /// What one engine's loop measures of itself, per wall second of the run: its thread's CPU time, how
 /// late its turns ran, its requests' waits for a connection, its requests in flight and connections.

@@ -1,4 +1,5 @@
 import Foundation
+import PollBenchRules
 
 /// A capacity question: sessions arriving at a rate, with a provider mix, polled by one strategy,
 /// under the provider's rate limit.

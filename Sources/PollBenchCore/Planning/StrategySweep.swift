@@ -1,4 +1,5 @@
 import Foundation
+import PollBenchRules
 
 /// A set of strategies to try, written as a strategy kind with ranges for its parameters:
 ///

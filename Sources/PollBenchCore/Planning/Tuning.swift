@@ -1,4 +1,5 @@
 import Foundation
+import PollBenchRules
 
 /// One strategy's figures on a suite's workload, from a ``FastSimulation``.
 public struct TuningPoint: Sendable, Equatable, Codable {

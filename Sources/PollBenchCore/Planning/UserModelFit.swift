@@ -1,4 +1,5 @@
 import Foundation
+import PollBenchRules
 
 /// Fits a user model to what runs saw of their sessions (`sessions.csv`): per provider, the outcomes'
 /// shares and a log-normal time from creation to the user's outcome.

@@ -1,3 +1,5 @@
+import PollBenchRules
+
 /// Where a strategy's intervals sit in time. An interval is one second: of wall time in a live run, of
 /// model time in a simulation. Interval 0 starts when the strategy's round started.
 public struct IntervalTimeline: Sendable, Equatable {

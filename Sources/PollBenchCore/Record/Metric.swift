@@ -1,4 +1,5 @@
 import Histogram
+import PollBenchRules
 
 /// A distribution a run records for each strategy: in total, and per interval of the run.
 public enum Metric: Hashable, Sendable {

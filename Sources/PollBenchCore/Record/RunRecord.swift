@@ -1,4 +1,5 @@
 import Histogram
+import PollBenchRules
 
 /// A distribution summarised from an HdrHistogram. An empty one has no statistics: each is `null` in
 /// summary.json and `–` in tables, never a 0 that reads like a measurement.

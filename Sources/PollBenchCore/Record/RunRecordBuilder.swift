@@ -1,4 +1,5 @@
 import Histogram
+import PollBenchRules
 
 /// One strategy's merged measurements, detection lag included, and where its intervals sit in time:
 /// what writers export.

@@ -1,3 +1,5 @@
+import PollBenchRules
+
 /// One session as `sessions.csv` keeps it: what a client saw of it, enough to fit when its user finished
 /// (``UserModelFit``). Times are model milliseconds; those after the create are durations, so the client's
 /// and the service's clocks need not agree.

@@ -1,5 +1,6 @@
 import Foundation
 import Histogram
+import PollBenchRules
 
 /// Merges the run directories of a sharded run into one run: counters summed, every histogram added
 /// from the shards' interval logs on absolute time (so each percentile comes from the merged histogram),
@@ -182,15 +183,5 @@ extension WebhookReceiverCounts {
         sum.receipts.merge(other.receipts, uniquingKeysWith: +)
         sum.unroutable += other.unroutable
         return sum
-    }
-}
-
-extension WebhookTruth {
-    func adding(_ other: WebhookTruth) -> WebhookTruth {
-        WebhookTruth(
-            events: events + other.events, lost: lost + other.lost, duplicated: duplicated + other.duplicated, attempts: attempts + other.attempts,
-            delivered: delivered + other.delivered, failed: failed + other.failed, inOutage: inOutage + other.inOutage, retries: retries + other.retries,
-            gaveUp: gaveUp + other.gaveUp, badSignatures: badSignatures + other.badSignatures, superseded: superseded + other.superseded
-        )
     }
 }

@@ -1,4 +1,5 @@
 import Histogram
+import PollBenchRules
 
 /// One session's result, kept until the run ends so that detection lag can use the service's ground truth.
 public struct SessionResult: Sendable, Codable, Equatable {

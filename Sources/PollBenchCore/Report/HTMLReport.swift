@@ -1,5 +1,6 @@
 import Foundation
 import Histogram
+import PollBenchRules
 
 /// What the reports draw for one strategy, beyond summary.json: its interval log (every metric's
 /// histogram per interval, as its `.hlog` holds it) and its per-interval counts (timeseries.csv). Whole-run

@@ -1,6 +1,7 @@
 import CZlib
 import Foundation
 import Histogram
+import PollBenchRules
 
 /// HdrHistogram's interval log (format version 1.3): one line per histogram, tagged, each histogram in
 /// the V2 compressed encoding (ZigZag LEB128 counts, zlib-deflated, base64), as HdrHistogram's own

@@ -1,4 +1,5 @@
 import Foundation
+import PollBenchRules
 
 /// An optimal plan in words: each provider's first poll, its gaps while users finish and where they
 /// widen, and what the model expects beside the cheapest fixed interval within the same bound.

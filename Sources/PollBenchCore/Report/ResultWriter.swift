@@ -1,5 +1,6 @@
 import Foundation
 import Histogram
+import PollBenchRules
 
 /// Writes a run's files into its result directory. Every file goes to a temporary name first and is
 /// renamed into place, so an interrupted write never leaves a truncated file.

@@ -1,4 +1,5 @@
 import Foundation
+import PollBenchRules
 
 /// Reads back what a run directory holds: summary.json, each strategy's .hlog, timeseries.csv and sessions.csv.
 public enum RunDirectory {

@@ -1,4 +1,5 @@
 import Foundation
+import PollBenchRules
 
 /// The side-by-side comparison every summary shows: one row per figure, one column per strategy.
 /// The terminal table and summary.md are both drawn from these rows, so they always agree.

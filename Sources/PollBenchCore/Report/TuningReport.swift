@@ -1,4 +1,5 @@
 import Foundation
+import PollBenchRules
 
 /// tune.html: a sweep's points as a scatter of requests per session against p99 detection lag, the
 /// Pareto frontier drawn through them, the recommendation and every point in a sortable table.

@@ -1,4 +1,5 @@
 import Histogram
+import PollBenchRules
 
 /// A suite's workload and strategies simulated without HTTP documents, JSON, sockets or sleeping: what
 /// `tune`, `plan` and `simulate --fast` run. Each session is a ``SessionMachine``, the same one the

@@ -1,4 +1,5 @@
 import Histogram
+import PollBenchRules
 
 /// How long a request takes on the wire in a simulation: fixed, or drawn (seeded) from a live run's
 /// measured latency.

@@ -1,4 +1,5 @@
 import Foundation
+import PollBenchRules
 
 /// A whole run in virtual time: the same suite, engine, strategies and sandbox rules as a live
 /// run, with the network replaced by a round-trip model. No sockets and no sleeping; the same seed gives

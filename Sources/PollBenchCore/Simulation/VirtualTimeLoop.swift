@@ -1,5 +1,6 @@
 import Foundation
 import HeapModule
+import PollBenchRules
 
 /// A transport loop in virtual time: no sockets and no sleeping. Each request is answered by the
 /// in-process ``SandboxService`` half a round trip after it is submitted and completes one round trip

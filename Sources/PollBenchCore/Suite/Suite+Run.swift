@@ -1,3 +1,5 @@
+import PollBenchRules
+
 /// What every run of a suite needs, live or simulated: its rounds, the engines' settings and sessions,
 /// the embedded sandbox's settings, and the finished record.
 extension Suite {

@@ -1,3 +1,5 @@
+import PollBenchRules
+
 /// A whole benchmark, as a suite file describes it: target, workload, strategies, the embedded
 /// sandbox's settings, limits, thresholds and comparison tolerance.
 public struct Suite: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import PollBenchRules
 import Yams
 
 /// Reads suite files (YAML). Every key is checked: an unknown key, a bad duration, an unknown

@@ -1,4 +1,5 @@
 import Foundation
+import PollBenchRules
 
 /// A pass/fail rule on one strategy's results, written as `AGGREGATE(METRIC) OPERATOR VALUE`:
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import PollBenchRules
 import Yams
 
 /// A user model file (`users.yaml`): how each provider's users behave, replacing the sandbox's guess.

@@ -1,4 +1,5 @@
 import Foundation
+import PollBenchRules
 
 /// How sessions arrive.
 public enum ArrivalModel: Sendable, Equatable {

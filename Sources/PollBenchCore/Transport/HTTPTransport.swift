@@ -1,3 +1,5 @@
+import PollBenchRules
+
 /// The outcome of one request.
 public typealias HTTPResult = Result<HTTPResponse, TransportError>
 

@@ -1,4 +1,5 @@
 import Foundation
+import PollBenchRules
 
 /// One request before a remote run (`GET {base}/providers` with the run's credentials) that decides,
 /// within seconds and before any session, whether the target can be measured at all: it is reachable,

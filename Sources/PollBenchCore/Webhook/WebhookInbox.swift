@@ -1,3 +1,4 @@
+import PollBenchRules
 import Synchronization
 
 /// Deliveries handed from the receiver's threads to one engine's loop: appended under a lock and the

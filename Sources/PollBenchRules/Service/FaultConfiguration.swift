@@ -6,6 +6,11 @@ public struct FaultConfiguration: Sendable, Codable, Equatable {
         public var rate: Double
         /// The delay's distribution, in wall milliseconds.
         public var millis: LogNormal
+
+        public init(rate: Double, millis: LogNormal) {
+            self.rate = rate
+            self.millis = millis
+        }
     }
 
     /// A provider outage, in model seconds after the sandbox started; creates for it answer 503 / 400005.
@@ -16,6 +21,12 @@ public struct FaultConfiguration: Sendable, Codable, Equatable {
         public var fromSeconds: Double
         /// End, model seconds after start.
         public var toSeconds: Double
+
+        public init(provider: String? = nil, fromSeconds: Double, toSeconds: Double) {
+            self.provider = provider
+            self.fromSeconds = fromSeconds
+            self.toSeconds = toSeconds
+        }
     }
 
     /// Added latency.

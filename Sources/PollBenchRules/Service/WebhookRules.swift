@@ -5,6 +5,11 @@ public struct WebhookConfiguration: Sendable, Codable, Equatable {
     public struct Outage: Sendable, Codable, Equatable {
         public var fromSeconds: Double
         public var toSeconds: Double
+
+        public init(fromSeconds: Double, toSeconds: Double) {
+            self.fromSeconds = fromSeconds
+            self.toSeconds = toSeconds
+        }
     }
 
     /// Announce `pending` too, not only terminal statuses.
@@ -257,5 +262,16 @@ public struct WebhookDispatcher: Sendable {
         retry.due = due
         retry.id.attempt += 1
         return retry
+    }
+}
+
+extension WebhookTruth {
+    /// Both runs' (or shards') figures added up.
+    package func adding(_ other: WebhookTruth) -> WebhookTruth {
+        WebhookTruth(
+            events: events + other.events, lost: lost + other.lost, duplicated: duplicated + other.duplicated, attempts: attempts + other.attempts,
+            delivered: delivered + other.delivered, failed: failed + other.failed, inOutage: inOutage + other.inOutage, retries: retries + other.retries,
+            gaveUp: gaveUp + other.gaveUp, badSignatures: badSignatures + other.badSignatures, superseded: superseded + other.superseded
+        )
     }
 }

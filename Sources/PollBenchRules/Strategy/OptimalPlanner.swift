@@ -16,7 +16,7 @@ import Foundation
 /// flows read the status when the browser returns: one poll, no lag.
 public struct OptimalPlanner: Sendable {
     /// One provider of the mix, as the planner needs it.
-    struct Population: Sendable {
+    package struct Population: Sendable {
         var id: String
         var weight: Double
         var redirect: Bool
@@ -39,32 +39,15 @@ public struct OptimalPlanner: Sendable {
     /// is seen within it, as the usual backoffs' cap of 30 s has it.
     static let tailGapMillis = 30_000.0
 
-    init(populations: [Population], clientTimeoutMillis: Int64, ttlMillis: Int64, sessions: Int? = nil) {
+    package init(populations: [Population], clientTimeoutMillis: Int64, ttlMillis: Int64, sessions: Int? = nil) {
         self.populations = populations
         self.sessions = sessions
         horizonMillis = max(1_000, clientTimeoutMillis - 1_000)
         self.ttlMillis = ttlMillis
     }
 
-    /// The planner for a suite's workload: its provider mix, with the users its sandbox models.
-    public init(suite: Suite) {
-        let providers = Dictionary(suite.sandbox.providers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        self.init(
-            populations: Self.populations(suite.workload.providerMix, providers), clientTimeoutMillis: suite.clientTimeoutMillis,
-            ttlMillis: Int64(suite.sandbox.ttlSeconds * 1_000), sessions: suite.workload.sessions
-        )
-    }
-
-    /// The planner for a capacity question's mix, users and timeouts.
-    public init(scenario: PlanScenario) {
-        let providers = Dictionary(scenario.providers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        self.init(
-            populations: Self.populations(scenario.providerMix, providers), clientTimeoutMillis: scenario.clientTimeoutMillis, ttlMillis: scenario.ttlMillis
-        )
-    }
-
     /// The mix's providers with their users.
-    static func populations(_ mix: [(id: String, weight: Double)], _ providers: [String: Provider]) -> [Population] {
+    package static func populations(_ mix: [(id: String, weight: Double)], _ providers: [String: Provider]) -> [Population] {
         mix.compactMap { entry in
             providers[entry.id].map { Population(id: $0.id, weight: entry.weight, redirect: $0.flowType == .redirect, behaviour: $0.behaviour) }
         }

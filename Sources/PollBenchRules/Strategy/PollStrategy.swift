@@ -204,7 +204,7 @@ public struct StrategySyntaxError: Error, Sendable, Equatable, CustomStringConve
     /// What is wrong.
     public let problem: String
 
-    init(_ text: String, _ problem: String) {
+    package init(_ text: String, _ problem: String) {
         self.text = text
         self.problem = problem
     }
