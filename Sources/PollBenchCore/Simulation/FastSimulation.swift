@@ -352,35 +352,33 @@ struct FastSimulationRound {
             planWebhooks(session, lifecycle, service: &service)
             return (.ok, .authorizeAnswered(returnAtServiceMillis: lifecycle.returnAt), 0)
         }
-        let fault: InjectedFault
-        switch service.admit(endpoint.sandboxEndpoint, user: user, at: millis) {
+        let rules = service.rules
+        let served = rules.serve(service.admit(endpoint.sandboxEndpoint, user: user, at: millis)) { () -> (answer: Answer, event: SessionMachine.Event) in
+            switch endpoint {
+            case .create: create(&session, service: &service, user: user, at: millis, sentAt: now)
+            case .status: (.ok, .statusAnswered(status(terminalMicros: session.terminalMicros, session.terminalStatus, at: atService)))
+            case .userinfo, .evidence, .authorize: (.ok, .readAnswered)
+            }
+        } status: { $0.answer.status ?? 0 }
+        switch served {
         case .rateLimited(let seconds):
             return (.rateLimited, Self.failure(endpoint, .rateLimited, retryAfterMillis: seconds * 1_000, sentAt: now), 0)
-        case .admitted(let drawn):
-            fault = drawn
-        }
-        if let status = fault.serverErrorStatus {
+        case .serverError(let status):
             let answer = Answer.serverError(status)
             return (answer, Self.failure(endpoint, answer, sentAt: now), 0)
-        }
-        var delay = scaled(wallMicros: fault.latencyMicros)
-        let handled: (answer: Answer, event: SessionMachine.Event)
-        switch endpoint {
-        case .create: handled = create(&session, service: &service, user: user, at: millis, sentAt: now)
-        case .status: handled = (.ok, .statusAnswered(status(terminalMicros: session.terminalMicros, session.terminalStatus, at: atService)))
-        case .userinfo, .evidence, .authorize: handled = (.ok, .readAnswered)
-        }
-        switch fault.delivery(forStatus: handled.answer.status ?? 0) {
-        case .normal:
-            return (handled.answer, handled.event, delay)
-        case .cut:
-            return (.truncated, Self.failure(endpoint, .truncated, sentAt: now), delay)
-        case .malformed:
-            let answer: Answer = handled.answer == .created ? .createdMalformed : .okMalformed
-            return (answer, Self.failure(endpoint, answer, sentAt: now), delay)
-        case .drip(let dripMillis):
-            delay += scaled(wallMicros: Int64(dripMillis) * 1_000)
-            return (handled.answer, handled.event, delay)
+        case .handled(let handled, let delivery, let latencyMicros):
+            let delay = scaled(wallMicros: latencyMicros)
+            switch delivery {
+            case .normal:
+                return (handled.answer, handled.event, delay)
+            case .cut:
+                return (.truncated, Self.failure(endpoint, .truncated, sentAt: now), delay)
+            case .malformed:
+                let answer: Answer = handled.answer == .created ? .createdMalformed : .okMalformed
+                return (answer, Self.failure(endpoint, answer, sentAt: now), delay)
+            case .drip(let dripMillis):
+                return (handled.answer, handled.event, delay + scaled(wallMicros: Int64(dripMillis) * 1_000))
+            }
         }
     }
 

@@ -90,29 +90,27 @@ public final class SandboxService: Sendable {
             return authorize(id, request, now: now)
         case .api(let endpoint, let id):
             guard let client = authenticate(request.authorization) else { return error(.invalidCredentials, request, now) }
-            let fault: InjectedFault
-            switch admit(endpoint, client: client.id, key: request.workloadKey, now: now) {
+            let served = rules.serve(admit(endpoint, client: client.id, key: request.workloadKey, now: now)) {
+                switch endpoint {
+                case .create: create(client, request, now: now)
+                case .status, .userinfo, .evidence, .cancel: session(endpoint, id ?? "", client: client, request, now: now)
+                case .providers: providers(now: now)
+                case .authorize, .unknown: error(.routeNotFound(request.path), request, now)
+                }
+            } status: { $0.status }
+            switch served {
             case .rateLimited(let seconds):
                 var response = error(.rateLimited, request, now)
                 response.headers.append(("Retry-After", String(seconds)))
                 state.withLock { $0.truth.rateLimited += 1 }
                 return response
-            case .admitted(let drawn):
-                fault = drawn
-            }
-            if let status = fault.serverErrorStatus {
+            case .serverError(let status):
                 state.withLock { $0.truth.faults[FaultKind.serverError.rawValue, default: 0] += 1 }
                 return error(.internalError(status), request, now)
+            case .handled(var response, let delivery, let latencyMicros):
+                deliver(&response, delivery, latencyMicros: latencyMicros)
+                return response
             }
-            var response: SandboxResponse
-            switch endpoint {
-            case .create: response = create(client, request, now: now)
-            case .status, .userinfo, .evidence, .cancel: response = session(endpoint, id ?? "", client: client, request, now: now)
-            case .providers: response = providers(now: now)
-            case .authorize, .unknown: response = error(.routeNotFound(request.path), request, now)
-            }
-            apply(fault, to: &response)
-            return response
         }
     }
 
@@ -259,9 +257,9 @@ public final class SandboxService: Sendable {
     }
 
     /// Applies a drawn delivery fault and latency to an answer, and counts them.
-    private func apply(_ fault: InjectedFault, to response: inout SandboxResponse) {
+    private func deliver(_ response: inout SandboxResponse, _ delivery: InjectedFault.Delivery, latencyMicros: Int64) {
         var kinds: [FaultKind] = []
-        switch fault.delivery(forStatus: response.status) {
+        switch delivery {
         case .normal: break
         case .cut:
             response.delivery = .closeMidResponse
@@ -273,8 +271,8 @@ public final class SandboxService: Sendable {
             response.delivery = .drip(millis: millis)
             kinds.append(.drip)
         }
-        if fault.latencyMicros > 0 {
-            response.delay = .microseconds(fault.latencyMicros)
+        if latencyMicros > 0 {
+            response.delay = .microseconds(latencyMicros)
             kinds.append(.latency)
         }
         if !kinds.isEmpty {

@@ -2,10 +2,10 @@
 /// it injects, provider outages and `Retry-After`. ``SandboxService`` wraps it in HTTP documents; the fast
 /// simulation calls it directly. Every call takes model time (epoch milliseconds); nothing reads a clock.
 ///
-/// The order for an authenticated API request: the budget first (a 429 costs no work and draws no
-/// fault), then one fault draw from the session's stream (``faultStream(key:)``). An injected server error
-/// is answered at once; otherwise the request is handled (a create for a provider in an outage answers
-/// 503) and the drawn delivery fault applies to the answer.
+/// The order for an authenticated API request is code, not a comment: ``admit(_:budget:faults:at:)``
+/// (the budget first: a 429 costs no work and draws no fault; then one fault draw from the session's
+/// stream, ``faultStream(key:)``), then ``serve(_:handle:status:)`` (an injected server error at once;
+/// otherwise the handling, and the drawn delivery fault on its answer). Both runners call the two.
 public struct ServiceRules: Sendable {
     public let seed: UInt64
     public let ttlMillis: Int64
