@@ -121,6 +121,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "PollBenchRulesTests", dependencies: ["PollBenchRules"], swiftSettings: strict),
         .testTarget(name: "PollBenchCoreTests", dependencies: ["PollBenchRules", "PollBenchCore"], swiftSettings: strict),
         .testTarget(name: "PollBenchCurlTests", dependencies: ["PollBenchCurl", "PollBenchRules", "PollBenchCore"], swiftSettings: strict),
         .testTarget(

@@ -5,6 +5,10 @@ import Testing
 
 /// Runs the polling engine against the in-process sandbox in virtual time.
 struct VirtualRun {
+    /// The model epoch the runs start at, and the one client the sandbox knows.
+    static let t0: Int64 = 1_795_000_000_000
+    static let client = SandboxConfiguration.Client(id: "ENGINE01", secret: String(repeating: "ef", count: 32))
+
     let service: SandboxService
     let engine: PollingEngine
     let loop: VirtualTimeLoop
@@ -15,17 +19,17 @@ struct VirtualRun {
         stop: StopSignal? = nil, maxRequestsPerSecond: Double? = nil, adjust: (inout SandboxConfiguration) -> Void = { _ in }
     ) throws {
         var configuration = SandboxConfiguration()
-        configuration.clients = [SandboxHarness.client]
+        configuration.clients = [Self.client]
         configuration.timeScale = scale
         configuration.graceSeconds = 100_000
         adjust(&configuration)
-        clock = ModelClock(startMillis: SandboxHarness.t0, scale: scale)
-        service = SandboxService(configuration: configuration, startMillis: SandboxHarness.t0)
+        clock = ModelClock(startMillis: Self.t0, scale: scale)
+        service = SandboxService(configuration: configuration, startMillis: Self.t0)
         loop = VirtualTimeLoop(service: service, clock: clock, roundTrip: roundTrip, keepLog: true)
         let parsed = try strategies.map { try PollStrategy(parsing: $0) }
         var engineConfiguration = EngineConfiguration(
             baseURL: "http://sandbox/api/v1",
-            credentials: BasicCredentials(clientID: SandboxHarness.client.id, clientSecret: SandboxHarness.client.secret),
+            credentials: BasicCredentials(clientID: Self.client.id, clientSecret: Self.client.secret),
             strategies: parsed, seed: workload.seed
         )
         engineConfiguration.clientTimeoutMillis = clientTimeoutMillis

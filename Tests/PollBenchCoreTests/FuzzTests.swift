@@ -66,7 +66,8 @@ struct FuzzTests {
             let text = fuzzer.input(from: samples)
             if let threshold = try? Threshold(parsing: text) {
                 accepted += 1
-                #expect(threshold.limit.isFinite && threshold.limit >= 0)
+                // No "nan" or "1e999" slips through as a limit, and what parsed reads back the same from its own expression.
+                #expect(threshold.limit.isFinite && (try? Threshold(parsing: threshold.expression)) == threshold, "\(text)")
             }
             // What parses prints back to the same duration (a parser that misread units would not).
             if let millis = DurationText.milliseconds(text) { #expect(DurationText.milliseconds(DurationText.format(millis)) == millis, "\(text)") }
@@ -78,9 +79,10 @@ struct FuzzTests {
     func responseBodies() throws {
         var fuzzer = Fuzzer(seed: 3)
         var configuration = SandboxConfiguration()
-        configuration.clients = [SandboxHarness.client]
-        let service = SandboxService(configuration: configuration, startMillis: SandboxHarness.t0)
-        let created = service.handle(SandboxRequest(method: "POST", path: "/api/v1/verifications", authorization: SandboxHarness.basic(SandboxHarness.client), body: Array(#"{"providerId":"mitid"}"#.utf8)), now: SandboxHarness.t0)
+        configuration.clients = [SandboxConfiguration.Client(id: "FUZZ0001", secret: "fuzz")]
+        let service = SandboxService(configuration: configuration, startMillis: VirtualRun.t0)
+        let authorization = "Basic " + Data("FUZZ0001:fuzz".utf8).base64EncodedString()
+        let created = service.handle(SandboxRequest(method: "POST", path: "/api/v1/verifications", authorization: authorization, body: Array(#"{"providerId":"mitid"}"#.utf8)), now: VirtualRun.t0)
         let samples = [
             String(decoding: created.body, as: UTF8.self),
             #"{"verificationId":"abc","status":"completed","verifiedAt":"2026-11-25T15:00:00.123Z","verifiedAttributes":{"sub":"x","n":[1,2.5e3,true,null]}}"#,

@@ -10,7 +10,7 @@ enum SampleRecord {
         let run = try VirtualRun(strategies: strategies, workload: workload)
         run.run()
         let info = RunInfo(
-            pollbenchVersion: "test", name: "sample", startedAt: ISO8601Millis.format(SandboxHarness.t0), simulated: true, target: "embedded",
+            pollbenchVersion: "test", name: "sample", startedAt: ISO8601Millis.format(VirtualRun.t0), simulated: true, target: "embedded",
             timeScale: 1, mode: "sequential", workload: workload, clientTimeoutMillis: 300_000
         )
         let terminals = Dictionary(uniqueKeysWithValues: run.service.sessionRecords(now: .max / 2).compactMap { r in r.terminalAt.map { (r.verificationId, $0) } })

@@ -1,5 +1,4 @@
 import Foundation
-@testable import PollBenchCore
 @testable import PollBenchRules
 import Testing
 

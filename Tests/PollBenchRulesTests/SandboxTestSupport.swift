@@ -1,5 +1,4 @@
 import Foundation
-@testable import PollBenchCore
 @testable import PollBenchRules
 
 /// A sandbox service driven with explicit model times, and JSON helpers.

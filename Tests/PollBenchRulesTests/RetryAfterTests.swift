@@ -1,4 +1,3 @@
-import PollBenchCore
 import PollBenchRules
 import Testing
 

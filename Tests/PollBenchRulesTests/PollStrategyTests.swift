@@ -1,4 +1,3 @@
-@testable import PollBenchCore
 @testable import PollBenchRules
 import Testing
 
