@@ -59,9 +59,9 @@ struct FastSimulationTests {
         #expect(fastRows.count == 120 * suite.strategies.count)
         for (f, e) in zip(fast.results, engine.results) {
             #expect(f.detectionLag == e.detectionLag)
-            let fastIntervals = f.recorder.intervalHistograms(.detectionLag), engineIntervals = e.recorder.intervalHistograms(.detectionLag)
+            let fastIntervals = f.recorder.encodedIntervals(.detectionLag), engineIntervals = e.recorder.encodedIntervals(.detectionLag)
             #expect(fastIntervals.map(\.interval) == engineIntervals.map(\.interval))
-            #expect(fastIntervals.map(\.histogram) == engineIntervals.map(\.histogram))
+            #expect(fastIntervals.map { HistogramLog.decodeCompressed($0.encoded) } == engineIntervals.map { HistogramLog.decodeCompressed($0.encoded) })
         }
         if name == "faults" {  // the faults happened, and were counted as the same kinds
             let counted = fast.record.strategies.reduce(into: [String: Int]()) { $0.merge($1.transportErrors, uniquingKeysWith: +) }

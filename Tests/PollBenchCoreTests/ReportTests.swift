@@ -87,7 +87,7 @@ struct ReportTests {
         #expect(SVGInspection.seriesPoints(documents[0]).count > 10)
         // Cost against speed: one point per strategy. Over time: p50 and p99 in every interval that had status polls.
         #expect(documents[1].components(separatedBy: "<circle").count - 1 == record.strategies.count)
-        let polledIntervals = result.recorder.intervalHistograms(.latency(.status, corrected: true)).count
+        let polledIntervals = result.recorder.encodedIntervals(.latency(.status, corrected: true)).count
         #expect(polledIntervals > 10 && SVGInspection.seriesPoints(documents[2]).count == 2 * record.strategies.count * polledIntervals)
         #expect(SVGInspection.seriesPoints(documents[3]).count > 0)
 

@@ -1,4 +1,3 @@
-import DequeModule
 import Foundation
 import HeapModule
 import PollBenchRules
@@ -98,10 +97,10 @@ public final class PollingEngine: WebhookDriver {
     public private(set) var intervalOriginNanos: Int64?
     private var reported = (started: 0, ended: 0, requests: 0, rateLimited: 0)
     private var totals = (started: 0, ended: 0, requests: 0, rateLimited: 0)
-    private let statusBase: String
-    /// The request-rate cap, in wall milliseconds, and the requests waiting for it in order.
-    private var limiter: TokenBucket?
-    private var throttled = Deque<(tag: Int, request: HTTPRequest)>()
+    /// The requests the API's client side writes, and what their answers mean.
+    private let codec: ClientCodec
+    /// The request-rate cap and the requests waiting for it.
+    private var pacer: RequestPacer
     /// Webhook deliveries from the live receiver's threads.
     private let webhooks: WebhookInbox?
 
@@ -134,14 +133,14 @@ public final class PollingEngine: WebhookDriver {
         self.now = now
         self.progress = progress
         self.stop = stop
-        statusBase = configuration.baseURL + "/verifications/"
+        codec = ClientCodec(baseURL: configuration.baseURL, redirectURI: configuration.redirectUri)
         recorders = Array(repeating: StrategyRecorder(), count: configuration.strategies.count)
         sessions = specs.map { spec in
             Session(spec: spec, machine: SessionMachine(strategy: configuration.strategies[spec.strategy], seed: configuration.seed, key: spec.slot.key, position: spec.strategy, provider: spec.slot.providerID))
         }
         closedQueue = specs.indices.filter { specs[$0].slot.arrivalMillis == nil }.reversed()
         self.closedConcurrency = closedConcurrency
-        limiter = configuration.maxRequestsPerSecond.map { TokenBucket(TokenBucket.Limit(rate: $0, burst: max(1, Int($0 / 10))), now: 0) }
+        pacer = RequestPacer(maxRequestsPerSecond: configuration.maxRequestsPerSecond)
     }
 
     // MARK: Loop callbacks
@@ -165,7 +164,7 @@ public final class PollingEngine: WebhookDriver {
         // How late this turn runs for the earliest timer it is due for: the loop's own lag.
         let lag = timers.min.map { nowNanos - $0.due }.flatMap { $0 >= 0 ? $0 : nil }
         for delivery in webhooks?.drain() ?? [] { deliver(delivery, at: nowNanos, loop) }
-        drainThrottled(loop)
+        for waited in pacer.release(atMillis: nowNanos / 1_000_000, isDone: { sessions[$0].machine.isDone }) { submit(waited.tag, waited.request, loop) }
         while let next = timers.min, next.due <= nowNanos {
             timers.removeMin()
             step(next.session, sessions[next.session].machine.timerEvent, at: next.due, loop)
@@ -178,10 +177,7 @@ public final class PollingEngine: WebhookDriver {
         }
         dropEndedTimers()
         var wait: Int64? = timers.min.map { $0.due - nowNanos }
-        if !throttled.isEmpty, var limiter {
-            let tokenWait = (limiter.take(at: nowNanos / 1_000_000) ?? 0) * 1_000_000  // only asks: drainThrottled took what there was
-            wait = min(wait ?? .max, max(1_000_000, tokenWait))
-        }
+        if let tokenWait = pacer.waitMillis(atMillis: nowNanos / 1_000_000) { wait = min(wait ?? .max, tokenWait * 1_000_000) }
         if let wait { return .wait(nanoseconds: wait) }
         let open = totals.started - totals.ended
         return open == 0 && closedQueue.isEmpty ? .finished : .wait(nanoseconds: 100_000_000)
@@ -190,15 +186,24 @@ public final class PollingEngine: WebhookDriver {
     public func requestDidFinish(tag: Int, result: HTTPResult, loop: any TransportLoop) {
         let nowNanos = wallNanos()
         let endpoint = sessions[tag].inFlight
-        let fields = Self.documentFields(result)  // parsed once, for the counts and for the session's next step
-        record(endpoint, result, fields: fields, session: tag, at: nowNanos)
+        let answer = answer(result)  // the document parsed once, for the counts and for the session's next step
+        record(endpoint, result, fields: answer.fields, session: tag, at: nowNanos)
         guard !sessions[tag].machine.isDone else { return }  // interrupted while in flight
         let event: SessionMachine.Event
         switch endpoint {
-        case .create: event = createAnswer(tag, result, fields)
-        case .authorize: event = Self.authorizeAnswer(result, fields)
-        case .status: event = .statusAnswered(statusAnswer(tag, result, fields))
-        case .userinfo, .evidence: event = .readAnswered
+        case .create:
+            let created: ClientCodec.Created?
+            (event, created) = ClientCodec.createAnswered(answer, sentMicros: clock.modelMicros(atNanos: sessions[tag].sentNanos))
+            sessions[tag].verificationID = created?.verificationID
+            sessions[tag].authorizationURL = created?.authorizationURL
+        case .authorize:
+            event = ClientCodec.authorizeAnswered(answer)
+        case .status:
+            let (status, unknown) = ClientCodec.statusAnswered(answer)
+            if let unknown { recorders[sessions[tag].spec.strategy].counters.unknownStatuses[unknown, default: 0] += 1 }
+            event = .statusAnswered(status)
+        case .userinfo, .evidence:
+            event = .readAnswered
         }
         step(tag, event, at: nowNanos, loop)
     }
@@ -274,41 +279,6 @@ public final class PollingEngine: WebhookDriver {
         }
     }
 
-    private func createAnswer(_ tag: Int, _ result: HTTPResult, _ fields: [String: String]?) -> SessionMachine.Event {
-        let sent = clock.modelMicros(atNanos: sessions[tag].sentNanos)
-        guard case .success(let response) = result, response.status == 201, let fields, let id = fields["verificationId"] else {
-            guard case .success(let response) = result else { return .createAnswered(.rejected(status: nil, retryAfterMillis: nil), sentMicros: sent) }
-            return .createAnswered(.rejected(status: response.status, retryAfterMillis: retryAfterMillis(response)), sentMicros: sent)
-        }
-        sessions[tag].verificationID = id
-        if fields["flowType"] == "redirect", case .success(let response) = result {
-            sessions[tag].authorizationURL = JSONFields.object(response.body, field: "flowDetails")?["authorizationUrl"]
-        }
-        let created = fields["createdAt"].flatMap(ISO8601Millis.parse)
-        return .createAnswered(.created(serviceCreatedMillis: created, redirect: sessions[tag].authorizationURL != nil), sentMicros: sent)
-    }
-
-    private static func authorizeAnswer(_ result: HTTPResult, _ fields: [String: String]?) -> SessionMachine.Event {
-        guard case .success(let response) = result, response.status == 200, let fields else { return .authorizeFailed }
-        return .authorizeAnswered(returnAtServiceMillis: fields["returnAt"].flatMap(ISO8601Millis.parse))
-    }
-
-    private func statusAnswer(_ tag: Int, _ result: HTTPResult, _ fields: [String: String]?) -> SessionMachine.StatusAnswer {
-        guard case .success(let response) = result else { return .failed }
-        if response.status == 200, let fields, let status = fields["status"] {
-            guard let terminal = VerificationStatus(rawValue: status).flatMap(SessionOutcome.init(terminal:)) else {
-                if !Self.knownOpenStatuses.contains(status) {
-                    recorders[sessions[tag].spec.strategy].counters.unknownStatuses[status, default: 0] += 1
-                }
-                return .open
-            }
-            return .terminal(terminal, serviceMillis: terminal.serviceTimeField.flatMap { fields[$0] }.flatMap(ISO8601Millis.parse))
-        }
-        if response.status == 404 { return .notFound }
-        if let retry = retryAfterMillis(response) { return .retryAfter(millis: retry) }
-        return .failed
-    }
-
     /// Ends a session; with a loop, a closed workload starts its next session on it.
     private func end(_ index: Int, _ outcome: SessionOutcome, at nowNanos: Int64, _ loop: (any TransportLoop)?) {
         totals.ended += 1
@@ -350,27 +320,12 @@ public final class PollingEngine: WebhookDriver {
 
     private func send(_ index: Int, _ endpoint: Endpoint, intended: Int64, _ loop: any TransportLoop) {
         let session = sessions[index]
-        let id = session.verificationID ?? ""
-        var method = HTTPMethod.get
-        var body: [UInt8]?
-        let url: String
-        switch endpoint {
-        case .create:
-            method = .post
-            var json = JSONObjectWriter()
-            json.string("providerId", session.spec.slot.providerID)
-            json.string("redirectUri", configuration.redirectUri)
-            if let base = configuration.webhookBaseURL, configuration.strategies[session.spec.strategy].usesWebhooks {
-                json.string("webhookUrl", "\(base)/\(index)")
-            }
-            body = json.finish()
-            url = configuration.baseURL + "/verifications"
-        case .authorize: url = session.authorizationURL ?? ""
-        case .status: url = statusBase + id
-        case .userinfo: url = statusBase + id + "/userinfo"
-        case .evidence: url = statusBase + id + "/evidence"
-        }
-        let credentials = endpoint != .authorize  // the browser, not the client, opens the authorization page
+        let webhookURL = configuration.webhookBaseURL.flatMap { base in configuration.strategies[session.spec.strategy].usesWebhooks ? "\(base)/\(index)" : nil }
+        let written = codec.request(
+            endpoint, providerID: session.spec.slot.providerID, verificationID: session.verificationID, authorizationURL: session.authorizationURL, webhookURL: webhookURL
+        )
+        let (method, url, body) = (written.post ? HTTPMethod.post : .get, written.url, written.body)
+        let credentials = written.authenticated  // the browser, not the client, opens the authorization page
         if let trace = configuration.trace {
             trace("→ \(method.rawValue) \(url) [\(session.spec.slot.key)]" + (credentials && configuration.credentials != nil ? " Authorization: Basic [redacted]" : ""))
         }
@@ -381,11 +336,7 @@ public final class PollingEngine: WebhookDriver {
         let request = HTTPRequest(
             method: method, url: url, headers: headers, body: body, credentials: credentials ? configuration.credentials : nil, timeout: configuration.requestTimeout
         )
-        guard throttled.isEmpty, takeToken() else {
-            throttled.append((index, request))
-            return
-        }
-        submit(index, request, loop)
+        if pacer.admit(request, tag: index, atMillis: wallNanos() / 1_000_000) { submit(index, request, loop) }
     }
 
     /// Hands a request to the loop, after any wait for the rate cap. It counts as sent when its transfer
@@ -403,26 +354,6 @@ public final class PollingEngine: WebhookDriver {
         recorders[sessions[index].spec.strategy].countSend(slipMicros: slip, interval: interval(nanos))
         harness?.started(at: nanos, waitedNanos: waitedNanos)
         if waitedNanos > 0 { configuration.metrics?.waitedForConnection(micros: waitedNanos / 1_000) }
-    }
-
-    /// Whether the rate cap lets one more request go now (always, without a cap).
-    private func takeToken() -> Bool {
-        guard var bucket = limiter else { return true }
-        defer { limiter = bucket }
-        return bucket.take(at: wallNanos() / 1_000_000) == nil
-    }
-
-    /// Sends the requests that waited for the rate cap, oldest first, as far as it allows.
-    private func drainThrottled(_ loop: any TransportLoop) {
-        while let next = throttled.first {
-            if sessions[next.tag].machine.isDone {
-                throttled.removeFirst()  // interrupted while waiting
-                continue
-            }
-            guard takeToken() else { return }
-            throttled.removeFirst()
-            submit(next.tag, next.request, loop)
-        }
     }
 
     private func record(_ endpoint: Endpoint, _ result: HTTPResult, fields: [String: String]?, session index: Int, at nowNanos: Int64) {
@@ -463,13 +394,13 @@ public final class PollingEngine: WebhookDriver {
 
     // MARK: Helpers
 
-    private static let knownOpenStatuses: Set<String> = ["initiated", "pending", "awaiting_user_action", "authenticating"]
-
-    /// The string fields of a successful response's JSON document; nil for errors, 204s and bodies
-    /// that are not a JSON object.
-    private static func documentFields(_ result: HTTPResult) -> [String: String]? {
-        guard case .success(let response) = result, response.status < 400, response.status != 204 else { return nil }
-        return JSONFields.strings(response.body)
+    /// A transport's result as the client codec reads it.
+    private func answer(_ result: HTTPResult) -> ClientCodec.Answer {
+        guard case .success(let response) = result else { return ClientCodec.Answer(status: nil, fields: nil, body: [], retryAfterMillis: nil) }
+        return ClientCodec.Answer(
+            status: response.status, fields: ClientCodec.documentFields(status: response.status, body: response.body), body: response.body,
+            retryAfterMillis: retryAfterMillis(response)
+        )
     }
 
     /// `Retry-After` in model milliseconds (seconds form, or a date against the response's `Date`, else

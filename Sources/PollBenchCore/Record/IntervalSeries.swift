@@ -2,10 +2,12 @@ import Histogram
 
 /// One metric's histogram for each interval of a run, at full resolution. The interval being recorded
 /// is a live histogram; a finished one is kept in HdrHistogram's compressed encoding (a few hundred
-/// bytes), as the `.hlog` writes it, so a long run costs little memory.
+/// bytes), as the `.hlog` writes it, so a long run costs little memory, and no more than one interval's
+/// histogram is ever decoded at a time.
 public struct IntervalSeries: Sendable {
-    /// Finished intervals, in the order they finished; an index can appear twice when values came late.
-    public private(set) var finished: [(interval: Int, encoded: [UInt8])] = []
+    /// Finished intervals, in the order they finished, with their largest value; an index can appear
+    /// twice when values came late.
+    public private(set) var finished: [(interval: Int, encoded: [UInt8], max: UInt64)] = []
     private var current: Histogram<UInt64>?
     private var currentInterval = 0
 
@@ -19,27 +21,29 @@ public struct IntervalSeries: Sendable {
         _ = current!.record(value)
     }
 
-    /// Every interval's histogram (late values merged into their interval), by interval.
-    public func histograms() -> [(interval: Int, histogram: Histogram<UInt64>)] {
+    /// Every interval in the compressed encoding (late values merged into their interval), by interval:
+    /// an interval that finished once is passed on as it was kept; only one that finished twice or more
+    /// is decoded, merged and encoded again.
+    public func encodedIntervals() -> [(interval: Int, encoded: [UInt8], max: UInt64)] {
         var copy = self
         copy.finishCurrent()
-        var merged: [Int: Histogram<UInt64>] = [:]
-        for (interval, encoded) in copy.finished {
-            guard var histogram = HistogramLog.decodeCompressed(encoded) else { continue }
-            if var earlier = merged[interval] {  // values that came late, or another worker's
-                earlier.autoResize = true
-                earlier.add(histogram)
-                histogram = earlier
+        let byInterval = Dictionary(grouping: copy.finished.indices, by: { copy.finished[$0].interval })
+        return byInterval.keys.sorted().compactMap { interval in
+            let parts = byInterval[interval]!.map { copy.finished[$0] }
+            guard parts.count > 1 else { return parts.first }
+            var merged: Histogram<UInt64>?
+            for part in parts {
+                guard let histogram = HistogramLog.decodeCompressed(part.encoded) else { continue }
+                if merged == nil { merged = histogram } else { merged!.autoResize = true; merged!.add(histogram) }
             }
-            merged[interval] = histogram
+            return merged.map { (interval, [UInt8](HistogramLog.compressedEncoding($0)), $0.max) }
         }
-        return merged.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
     /// Adds a whole histogram to interval `interval` (a shard's, read back from its log).
     public mutating func add(_ histogram: Histogram<UInt64>, interval: Int) {
         finishCurrent()
-        finished.append((interval, [UInt8](HistogramLog.compressedEncoding(histogram))))
+        finished.append((interval, [UInt8](HistogramLog.compressedEncoding(histogram)), histogram.max))
     }
 
     /// Adds another series' intervals (another worker's, another shard's).
@@ -52,7 +56,7 @@ public struct IntervalSeries: Sendable {
 
     private mutating func finishCurrent() {
         guard var histogram = current, histogram.totalCount > 0 else { return }
-        finished.append((currentInterval, [UInt8](HistogramLog.compressedEncoding(histogram))))
+        finished.append((currentInterval, [UInt8](HistogramLog.compressedEncoding(histogram)), histogram.max))
         histogram.reset()
         current = histogram
     }

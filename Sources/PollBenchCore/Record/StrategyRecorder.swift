@@ -208,9 +208,9 @@ public struct StrategyRecorder: Sendable {
         totals[metric.index] ?? metric.empty
     }
 
-    /// The metric's histograms per interval (empty when none were kept).
-    public func intervalHistograms(_ metric: Metric) -> [(interval: Int, histogram: Histogram<UInt64>)] {
-        intervals?[metric.index].histograms() ?? []
+    /// The metric's histograms per interval in the compressed encoding, with their largest values (empty when none were kept).
+    public func encodedIntervals(_ metric: Metric) -> [(interval: Int, encoded: [UInt8], max: UInt64)] {
+        intervals?[metric.index].encodedIntervals() ?? []
     }
 
     /// Records one value of a metric, in interval `interval`.

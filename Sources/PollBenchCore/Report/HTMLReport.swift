@@ -30,8 +30,10 @@ public struct ReportSeries: Sendable {
 
     /// The metric's median and 99th percentile in each interval (ms, or counts), by its start (seconds from the run's start).
     public func overTime(_ metric: Metric) -> [(seconds: Double, p50: Double, p99: Double)] {
-        entries.filter { $0.tag == metric.tag && $0.histogram.totalCount > 0 }.map { entry in
-            (entry.startSeconds, Double(entry.histogram.valueAtPercentile(50)) / metric.divisor, Double(entry.histogram.valueAtPercentile(99)) / metric.divisor)
+        entries.filter { $0.tag == metric.tag }.compactMap { entry in
+            let histogram = entry.histogram  // decoded one at a time
+            guard histogram.totalCount > 0 else { return nil }
+            return (entry.startSeconds, Double(histogram.valueAtPercentile(50)) / metric.divisor, Double(histogram.valueAtPercentile(99)) / metric.divisor)
         }
     }
 }

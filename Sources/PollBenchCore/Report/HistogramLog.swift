@@ -9,19 +9,30 @@ import PollBenchRules
 /// line per metric and interval, on absolute time: `StartTime` and `BaseTime` are the run's start, and
 /// each line's timestamp counts seconds from it, so logs of several runs or shards line up by time.
 public enum HistogramLog {
-    /// One tagged histogram of the log.
+    /// One tagged histogram of the log, kept as the log holds it (compressed: a few hundred bytes), and
+    /// decoded only when read, so that a long run's entries cost little memory.
     public struct Entry: Sendable {
         public var tag: String
         /// Seconds from the log's start time.
         public var startSeconds: Double
         public var lengthSeconds: Double
-        public var histogram: Histogram<UInt64>
+        /// The histogram in the V2 compressed encoding, and its largest value.
+        public var encoded: [UInt8]
+        public var max: UInt64
 
-        public init(tag: String, startSeconds: Double, lengthSeconds: Double, histogram: Histogram<UInt64>) {
+        /// The histogram, decoded (empty if its bytes do not decode, which ``read(_:)`` refuses).
+        public var histogram: Histogram<UInt64> { HistogramLog.decodeCompressed(encoded) ?? Histograms.growing() }
+
+        public init(tag: String, startSeconds: Double, lengthSeconds: Double, encoded: [UInt8], max: UInt64) {
             self.tag = tag
             self.startSeconds = startSeconds
             self.lengthSeconds = lengthSeconds
-            self.histogram = histogram
+            self.encoded = encoded
+            self.max = max
+        }
+
+        public init(tag: String, startSeconds: Double, lengthSeconds: Double, histogram: Histogram<UInt64>) {
+            self.init(tag: tag, startSeconds: startSeconds, lengthSeconds: lengthSeconds, encoded: [UInt8](compressedEncoding(histogram)), max: histogram.max)
         }
     }
 
@@ -39,8 +50,8 @@ public enum HistogramLog {
             "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"",
         ]
         for entry in entries {
-            let encoded = compressedEncoding(entry.histogram).base64EncodedString()
-            lines.append(String(format: "Tag=%@,%.3f,%.3f,%.3f,", entry.tag, entry.startSeconds, entry.lengthSeconds, Double(entry.histogram.max) / maxValueUnitRatio) + encoded)
+            let encoded = Data(entry.encoded).base64EncodedString()
+            lines.append(String(format: "Tag=%@,%.3f,%.3f,%.3f,", entry.tag, entry.startSeconds, entry.lengthSeconds, Double(entry.max) / maxValueUnitRatio) + encoded)
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -49,8 +60,8 @@ public enum HistogramLog {
     public static func entries(_ result: StrategyResult) -> [Entry] {
         var entries: [Entry] = []
         for metric in Metric.all {
-            for (interval, histogram) in result.recorder.intervalHistograms(metric) {
-                entries.append(Entry(tag: metric.tag, startSeconds: result.timeline.offsetSeconds + Double(interval), lengthSeconds: 1, histogram: histogram))
+            for (interval, encoded, max) in result.recorder.encodedIntervals(metric) {
+                entries.append(Entry(tag: metric.tag, startSeconds: result.timeline.offsetSeconds + Double(interval), lengthSeconds: 1, encoded: encoded, max: max))
             }
         }
         return entries.sorted { ($0.startSeconds, Metric(tag: $0.tag)?.index ?? 0) < ($1.startSeconds, Metric(tag: $1.tag)?.index ?? 0) }
@@ -82,7 +93,7 @@ public enum HistogramLog {
             guard fields.count == 4, let start = Double(fields[0]), let length = Double(fields[1]),
                   let data = Data(base64Encoded: fields[3]), let histogram = decodeCompressed([UInt8](data))
             else { return nil }
-            entries.append(Entry(tag: tag, startSeconds: start, lengthSeconds: length, histogram: histogram))
+            entries.append(Entry(tag: tag, startSeconds: start, lengthSeconds: length, encoded: [UInt8](data), max: histogram.max))
         }
         return entries
     }

@@ -121,8 +121,8 @@ public final class SandboxService: Sendable {
         case .success(let parsed): fields = parsed
         case .failure(let problem): return error(problem, request, now)
         }
-        guard let providerID = fields["providerId"] as? String else {
-            return error(fields["providerId"] == nil ? .missingParameter("providerId") : .invalidParameter("'providerId' must be a string."), request, now)
+        guard let providerID = fields[APIField.providerID] as? String else {
+            return error(fields[APIField.providerID] == nil ? .missingParameter(APIField.providerID) : .invalidParameter("'\(APIField.providerID)' must be a string."), request, now)
         }
         guard let provider = providersByID[providerID], client.enabledProviders?.contains(providerID) ?? true else {
             return error(.providerNotEnabled(providerID), request, now)
@@ -142,7 +142,7 @@ public final class SandboxService: Sendable {
             let session = VerificationSession(
                 id: id, clientID: client.id, key: key, provider: provider,
                 lifecycle: rules.lifecycle(plan: rules.plan(key: key, provider: provider), provider: provider, createdAt: now),
-                redirectUri: fields["redirectUri"] as? String, webhookUrl: fields["webhookUrl"] as? String, creation: state.created
+                redirectUri: fields[APIField.redirectURI] as? String, webhookUrl: fields[APIField.webhookURL] as? String, creation: state.created
             )
             state.sessions[id] = session
             state.evictionQueue.append((session.expiresAt + graceMillis, id))
@@ -195,9 +195,9 @@ public final class SandboxService: Sendable {
         }
         guard let session = found else { return error(.sessionNotFound(id), request, now) }
         var json = JSONObjectWriter()
-        json.string("verificationId", session.id)
-        json.string("redirectUri", session.redirectUri)
-        json.string("returnAt", session.lifecycle.returnAt.map(ISO8601Millis.format))
+        json.string(APIField.verificationID, session.id)
+        json.string(APIField.redirectURI, session.redirectUri)
+        json.string(APIField.returnAt, session.lifecycle.returnAt.map(ISO8601Millis.format))
         return SandboxResponse(status: 200, json: json.finish())
     }
 

@@ -21,13 +21,13 @@ enum SessionDocuments {
 
     static func create(_ s: VerificationSession, origin: String) -> [UInt8] {
         var json = JSONObjectWriter()
-        json.string("verificationId", s.id)
-        json.string("status", VerificationStatus.initiated.rawValue)
-        json.string("providerId", s.provider.id)
-        json.string("flowType", s.provider.flowType.rawValue)
-        json.raw("flowDetails", flowDetails(s, origin: origin))
-        json.string("createdAt", s.createdAtText)
-        json.string("expiresAt", s.expiresAtText)
+        json.string(APIField.verificationID, s.id)
+        json.string(APIField.status, VerificationStatus.initiated.rawValue)
+        json.string(APIField.providerID, s.provider.id)
+        json.string(APIField.flowType, s.provider.flowType.rawValue)
+        json.raw(APIField.flowDetails, flowDetails(s, origin: origin))
+        json.string(APIField.createdAt, s.createdAtText)
+        json.string(APIField.expiresAt, s.expiresAtText)
         return json.finish()
     }
 
@@ -35,7 +35,7 @@ enum SessionDocuments {
         var json = JSONObjectWriter()
         switch s.provider.flowType {
         case .qr: json.string("qrData", "\(s.provider.id):///?token=\(uuid(s.id))")
-        case .redirect: json.string("authorizationUrl", "\(origin)/authorize/\(s.id)")
+        case .redirect: json.string(APIField.authorizationURL, "\(origin)/authorize/\(s.id)")
         case .push: json.string("displayCode", String(StableHash.fnv1a(s.id) % 9_000 + 1_000))
         }
         return json.finish()
@@ -44,15 +44,15 @@ enum SessionDocuments {
     static func status(_ s: VerificationSession, now: Int64, generation: APIGeneration) -> [UInt8] {
         let terminal = s.terminal(at: now)
         var json = JSONObjectWriter()
-        json.string("verificationId", s.id)
-        json.string("status", generation.statusText(s.lifecycle, at: now))
-        json.string("providerId", s.provider.id)
-        json.string("flowType", s.provider.flowType.rawValue)
-        json.string("createdAt", s.createdAtText)
-        json.string("expiresAt", s.expiresAtText)
+        json.string(APIField.verificationID, s.id)
+        json.string(APIField.status, generation.statusText(s.lifecycle, at: now))
+        json.string(APIField.providerID, s.provider.id)
+        json.string(APIField.flowType, s.provider.flowType.rawValue)
+        json.string(APIField.createdAt, s.createdAtText)
+        json.string(APIField.expiresAt, s.expiresAtText)
         if let terminal, terminal.status == .completed {
             let who = Identity(s)
-            json.string("verifiedAt", ISO8601Millis.format(terminal.at))
+            json.string(APIField.verifiedAt, ISO8601Millis.format(terminal.at))
             var attributes = JSONObjectWriter()
             attributes.string("sub", who.sub)
             attributes.string("name", "\(who.given) \(who.family)")
@@ -66,7 +66,7 @@ enum SessionDocuments {
         } else if let terminal, terminal.status == .failed || terminal.status == .cancelled {
             // The published documents give a failed or cancelled session no time; the sandbox adds when it
             // ended, so that a remote run can measure those sessions' detection lag too.
-            json.string("updatedAt", ISO8601Millis.format(terminal.at))
+            json.string(APIField.updatedAt, ISO8601Millis.format(terminal.at))
             if terminal.status == .failed {
                 var error = JSONObjectWriter()
                 error.string("code", "authentication_failed")

@@ -15,9 +15,9 @@ extension SessionOutcome {
     /// cancelled session no time); nil for an outcome that is not a status.
     public var serviceTimeField: String? {
         switch self {
-        case .completed: "verifiedAt"
-        case .expired: "expiresAt"
-        case .failed, .cancelled: "updatedAt"
+        case .completed: APIField.verifiedAt
+        case .expired: APIField.expiresAt
+        case .failed, .cancelled: APIField.updatedAt
         default: nil
         }
     }
