@@ -236,6 +236,7 @@ struct RunOptions: ParsableArguments {
             if plan.target != nil, timeScale == nil { plan.timeScale = 1 }  // a real service runs in real time
             guard plan.target == nil || plan.timeScale == 1 else { throw CommandFailure(message: "a remote target runs in real time: its time scale must be 1") }
             if let problem = plan.problem() { throw CommandFailure(message: problem) }
+            if let problem = plan.memoryProblem(available: AvailableMemory.bytes()) { throw CommandFailure(message: problem) }
             if plan.target != nil, plan.usersFile == nil, let optimal = plan.strategies.first(where: { $0.optimalSchedule != nil }) {
                 throw CommandFailure(message: "\(optimal.name) against a remote target needs its users' model: give --users FILE ('pollbench calibrate' writes one from a run)")
             }

@@ -116,6 +116,20 @@ struct SuiteFileTests {
         #expect(throws: SuiteError.self) { try SuiteReader.parse("name: x\ntimeScale: 5000\n", file: "x.yaml") }
     }
 
+    @Test("a run too large for this machine's memory is refused before it starts, with the figures; the kernel's MemAvailable is read in bytes")
+    func memory() throws {
+        var suite = Suite(name: "s", description: "", workload: Workload(sessions: 1_000_000, arrival: .constant(perSecond: 1_000), seed: 1))
+        suite.strategies = try ["fixed:3s", "fixed:5s"].map { try PollStrategy(parsing: $0) }
+        #expect(suite.liveSessionBytes == 2_048_000_000)
+        #expect(suite.memoryProblem(available: 2_560_000_000) == nil)  // exactly 80 %
+        #expect(suite.memoryProblem(available: nil) == nil)
+        let problem = suite.memoryProblem(available: 2_000_000_000)
+        #expect(problem?.hasPrefix("1000000 sessions × 2 strategies would hold about 2048 MB (up to 1 KiB a session until the run ends), over 80 % of the 2000 MB") == true, "\(problem ?? "")")
+        #expect(AvailableMemory.parse("MemTotal:       24000000 kB\nMemFree:         1000 kB\nMemAvailable:   20000000 kB\n") == 20_480_000_000)
+        #expect(AvailableMemory.parse("MemTotal: 1 kB\n") == nil)
+        #expect((AvailableMemory.bytes() ?? 0) > 0)
+    }
+
     @Test("one validation of a run's settings: the limits flags and suite files share, checked on the assembled suite")
     func limits() throws {
         var suite = Suite(name: "s", description: "", workload: Workload(sessions: 5, arrival: .constant(perSecond: 1), seed: 1))
@@ -123,8 +137,8 @@ struct SuiteFileTests {
         suite.maxDurationMillis = 2 * 86_400_000
         #expect(suite.problem() == "maxDuration must be from 1s to 24h, not 48h")
         suite.maxDurationMillis = 60_000
-        suite.workload.sessions = 100_001
-        #expect(suite.problem() == "sessions must be from 1 to 100000, not 100001")
+        suite.workload.sessions = 1_000_001
+        #expect(suite.problem() == "sessions must be from 1 to 1000000, not 1000001")
         suite.workload.sessions = 5
         suite.workers = 17
         #expect(suite.problem()?.hasPrefix("workers must be from 1 to 16") == true)

@@ -164,7 +164,7 @@ public struct RunInfo: Sendable, Codable, Equatable {
     public var providerMix: [String: Double]
     public var clientTimeoutSeconds: Double
     /// The hard caps the run ran under: sessions per strategy, requests per wall second, wall seconds.
-    public var caps = RunCaps(sessionsPerStrategy: 100_000, requestsPerSecond: 20_000, wallSeconds: 600)
+    public var caps = RunCaps(sessionsPerStrategy: Suite.Limits.sessions.upperBound, requestsPerSecond: 20_000, wallSeconds: 600)
     /// The embedded sandbox's request budget for the run's client; nil: none, or a remote target's own.
     public var budget: TokenBucket.Limit?
     /// The shard this run was, of a sharded run (its sessions are those whose key falls to it); nil: the whole run.

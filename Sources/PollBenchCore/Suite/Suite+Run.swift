@@ -70,7 +70,7 @@ extension Suite {
         )
         info.partial = partial
         info.wallSeconds = wallSeconds
-        info.caps = RunCaps(sessionsPerStrategy: 100_000, requestsPerSecond: shardRequestCap, wallSeconds: Double(maxDurationMillis) / 1_000)
+        info.caps = RunCaps(sessionsPerStrategy: Limits.sessions.upperBound, requestsPerSecond: shardRequestCap, wallSeconds: Double(maxDurationMillis) / 1_000)
         info.shard = workload.shard
         info.budget = target == "embedded" ? rateLimit.map(shareOfBudget) : nil
         return info

@@ -115,13 +115,33 @@ extension Suite {
     /// The ranges a run's settings must lie in, wherever they come from (a suite file, flags, the suites
     /// tune and plan build): one rule each.
     public enum Limits {
-        public static let sessions = 1...100_000
+        public static let sessions = 1...1_000_000
         public static let workers = 1...16
         public static let createRetries = 0...10
         public static let maxRequestsPerSecond: ClosedRange<Double> = 1...1_000_000
         /// Model time for the client and webhook timeouts, wall time for the run's cap: a second to a day.
         public static let durationMillis: ClosedRange<Int64> = 1_000...86_400_000
     }
+
+    /// What a live run of these settings holds at most, per session of each strategy: the engine's session
+    /// and its machine, the workload's slot and the session's row for sessions.csv (measured at 0.45 KiB in
+    /// a release build at 100,000 sessions; twice that, for headroom).
+    public static let liveBytesPerSession: Int64 = 1_024
+
+    /// The memory a live run of these settings may need for its sessions: every session of every strategy
+    /// is held until the run ends.
+    public var liveSessionBytes: Int64 { Int64(workload.sessions) * Int64(strategies.count) * Self.liveBytesPerSession }
+
+    /// Why this machine cannot hold a live run of these settings, given `available` bytes (nil: unknown);
+    /// nil when it can. A run is refused before its first request rather than killed halfway.
+    public func memoryProblem(available: Int64?) -> String? {
+        guard let available, liveSessionBytes > available * 4 / 5 else { return nil }
+        return "\(workload.sessions) sessions × \(strategies.count) strategies would hold about \(Self.megabytes(liveSessionBytes)) MB "
+            + "(up to \(Self.liveBytesPerSession / 1_024) KiB a session until the run ends), over 80 % of the \(Self.megabytes(available)) MB this machine has available: "
+            + "lower --sessions, run fewer strategies, or shard the run (--shard)"
+    }
+
+    private static func megabytes(_ bytes: Int64) -> Int64 { (bytes + 999_999) / 1_000_000 }
 
     /// What is wrong with these settings, against ``Limits`` and ``ModelClock/scales``; nil when nothing.
     /// Every way of making a run's settings ends with it, as k6 validates an executor's configuration.
