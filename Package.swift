@@ -113,10 +113,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Live runs: the engines on libcurl with the embedded sandbox, receiver and metrics servers.
+        .target(
+            name: "PollBenchLive",
+            dependencies: [
+                "PollBenchRules", "PollBenchCore", "PollBenchCurl", "PollBenchSandbox", "PollBenchReceiver", "PollBenchHTTPServer", "PollBenchMetrics",
+            ],
+            swiftSettings: strict
+        ),
+        // The CLI: parsing flags, and printing.
         .executableTarget(
             name: "pollbench",
             dependencies: [
-                "PollBenchRules", "PollBenchCore", "PollBenchCurl", "PollBenchSandbox", "PollBenchReceiver", "PollBenchHTTPServer", "PollBenchMetrics",
+                "PollBenchRules", "PollBenchCore", "PollBenchCurl", "PollBenchLive", "PollBenchSandbox", "PollBenchHTTPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

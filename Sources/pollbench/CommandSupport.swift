@@ -17,10 +17,7 @@ enum FlagValues {
     /// Refuses a provider mix that names a provider the service does not offer: its every create would
     /// be refused and the run would measure nothing.
     static func refuseUnknownProviders(_ mix: [(id: String, weight: Double)], offered: [String], flag: String) throws {
-        let unknown = mix.map(\.id).filter { !offered.contains($0) }
-        guard unknown.isEmpty else {
-            throw CommandFailure(message: "\(flag): unknown provider\(unknown.count == 1 ? "" : "s") \(unknown.map { "'\($0)'" }.joined(separator: ", ")) (offered: \(offered.joined(separator: ", ")))")
-        }
+        if let problem = Workload.unknownProviders(mix, offered: offered, flag: flag) { throw CommandFailure(message: problem) }
     }
 
     /// A rate written `40`, `40/s`, `2400/min`, `50000/h` or `200000/day`, per second.

@@ -1,12 +1,9 @@
 import Foundation
-import PollBenchCore
+import PollBenchLive
 import PollBenchRules
 
-/// A HOST:PORT on loopback that pollbench listens on (port 0: an ephemeral one), from a flag.
-struct ListenAddress: Sendable {
-    let host: String
-    let port: Int
-
+/// A listening address from a flag: HOST:PORT on loopback.
+extension ListenAddress {
     /// - Parameter elsewhere: what the refusal of another host adds, e.g. how to expose the address.
     init(_ text: String, flag: String, elsewhere: String = "") throws {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
@@ -16,7 +13,6 @@ struct ListenAddress: Sendable {
         guard LoopbackURL.isLoopback("http://\(host.contains(":") ? "[\(host)]" : host)/") else {
             throw CommandFailure(message: "\(flag): \(host) is not a loopback address; pollbench listens on loopback only\(elsewhere)")
         }
-        self.host = host
-        self.port = port
+        self.init(host: host, port: port)
     }
 }

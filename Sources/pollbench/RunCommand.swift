@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PollBenchCore
 import PollBenchCurl
+import PollBenchLive
 import PollBenchRules
 
 /// `pollbench run`: the main job. Compares polling strategies on one workload.
@@ -32,8 +33,7 @@ struct RunCommand: AsyncParsableCommand {
             let rates = loaded?.capacityRates ?? []
             if let line = base.unjudgedThresholdsLine { Console.out(line) }
             if rates.isEmpty {
-                var run = LiveRun(settings: base)
-                let outcome = try await run.execute()
+                let outcome = try await LiveRunConsole.run(base)
                 if outcome.interrupted { throw ExitCode(130) }
                 if outcome.record.fails { throw ExitCode(1) }
             } else {
@@ -265,51 +265,8 @@ struct RunOptions: ParsableArguments {
     }
 }
 
-/// A parsed run: the suite (given or built from flags) and what only the command line says.
-struct RunSettings: Sendable {
-    var suite: Suite
-    var name: String
-    var connections: Int
-    var target: RemoteTarget?
-    var output: String
-    /// Where the thresholds go as JUnit XML, if anywhere.
-    var junit: String?
-    var trace: Bool
-    /// Whether the embedded sandbox serves HTTPS.
-    var tls = false
-    /// The HTTP version the client asks for.
-    var httpVersion = HTTPVersionChoice.auto
-    /// The receiver's settings, when a strategy uses webhooks.
-    var webhooks: WebhookSettings?
-    /// A live request's wall-clock limit.
-    var requestTimeout = Duration.seconds(30)
-    /// Where the live metrics are served during the run, if anywhere.
-    var metricsListen: ListenAddress?
-
-    var strategies: [PollStrategy] { suite.strategies }
-
-    /// One line naming the suite's thresholds that no strategy of the run is judged on (a `--strategy`
-    /// override left their strategy out); nil when every threshold is judged.
-    var unjudgedThresholdsLine: String? {
-        let dropped = suite.checksForStrategiesNotRun
-        guard !dropped.isEmpty else { return nil }
-        let named = dropped.map { "\($0.threshold.expression) [\($0.strategy ?? "")]" }.joined(separator: "; ")
-        return "note: \(dropped.count) of the suite's \(suite.checks.count) thresholds are not judged, their strategy is not run: \(named)"
-    }
-    var workload: Workload { suite.workload }
-    var seed: UInt64 { suite.seed }
-    var workers: Int { suite.workers }
-    var maxDuration: Duration { .milliseconds(suite.maxDurationMillis) }
-}
-
-/// A remote API: its base URL and the credentials from the environment.
-struct RemoteTarget: Sendable {
-    static let knownSandboxHosts = ["sandbox.connect.hopae.com", "sandbox.api.hopae.com"]
-
-    let baseURL: String
-    let credentials: BasicCredentials
-    let caBundle: String?
-
+/// A remote target from `--target` and the credentials from `--credentials` or the environment.
+extension RemoteTarget {
     init(url: String, allowAnyHost: Bool, caBundle: String?, credentialsFile: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         guard let components = URLComponents(string: url), let scheme = components.scheme, ["http", "https"].contains(scheme), let host = components.host, !host.isEmpty else {
             throw CommandFailure(message: "--target: '\(url)' is not an http(s) URL")
@@ -317,7 +274,7 @@ struct RemoteTarget: Sendable {
         guard LoopbackURL.isLoopback(url) || Self.knownSandboxHosts.contains(host) || allowAnyHost else {
             throw CommandFailure(message: "--target: \(host) is neither loopback nor a known sandbox host; add --allow-non-sandbox if you mean it")
         }
-        baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        let credentials: BasicCredentials
         if let credentialsFile {
             let (id, secret) = try CredentialsFile.load(credentialsFile)
             credentials = BasicCredentials(clientID: id, clientSecret: secret)
@@ -332,21 +289,12 @@ struct RemoteTarget: Sendable {
                 throw CommandFailure(message: "--ca-bundle: cannot read \(caBundle)")
             }
         }
-        self.caBundle = caBundle
+        self.init(baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, credentials: credentials, caBundle: caBundle)
     }
 }
 
-/// Where webhooks are received, and with which key they are checked.
-struct WebhookSettings: Sendable {
-    static let secretVariable = "POLLBENCH_WEBHOOK_SECRET"
-
-    let host: String
-    let port: Int
-    /// The public address the service posts to; nil: the receiver's own.
-    let url: String?
-    /// The signing key. Never printed, logged or written.
-    let secret: String
-
+/// The webhook receiver's settings from `--webhook-listen`, `--webhook-url` and the environment.
+extension WebhookSettings {
     init(listen: String, url: String?, embedded: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let address = try ListenAddress(listen, flag: "--webhook-listen", elsewhere: " (expose it with --webhook-url)")
         if let url {
@@ -357,21 +305,15 @@ struct WebhookSettings: Sendable {
                 throw CommandFailure(message: "--webhook-url: the embedded sandbox posts to loopback only; a public URL is for a remote target")
             }
         }
-        if let secret = environment[Self.secretVariable], !secret.isEmpty {
-            self.secret = secret
+        let secret: String
+        if let given = environment[Self.secretVariable], !given.isEmpty {
+            secret = given
         } else if embedded {
             var random = SystemRandomNumberGenerator()
             secret = (0..<4).map { _ in String(format8: random.next()) }.joined()
         } else {
             throw CommandFailure(message: "webhook strategies against a remote target need \(Self.secretVariable): the key the service signs its webhooks with")
         }
-        host = address.host
-        port = address.port
-        self.url = url.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-    }
-
-    /// The receiver's own address, as sessions give it.
-    func localURL(port bound: Int) -> String {
-        "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/webhooks"
+        self.init(host: address.host, port: address.port, url: url.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }, secret: secret)
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import PollBenchCore
 import PollBenchCurl
 import PollBenchHTTPServer
+import PollBenchLive
 import PollBenchRules
 import PollBenchSandbox
 

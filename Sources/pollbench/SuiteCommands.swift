@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PollBenchCore
+import PollBenchLive
 
 /// Finds and reads suite files: a shipped suite by name (Benchmarks/suites/NAME.yaml, looked up from the
 /// working directory and from the executable's checkout), or any path.
@@ -83,8 +84,7 @@ struct CapacitySearch {
             }
             settings.name = "\(base.name)-rate\(rate)"
             Console.out("capacity: arrival rate \(rate) per model second")
-            var run = LiveRun(settings: settings)
-            let outcome = try await run.execute()
+            let outcome = try await LiveRunConsole.run(settings)
             if outcome.interrupted { throw ExitCode(130) }
             guard !outcome.record.fails else { break }
             knee = rate
@@ -97,32 +97,14 @@ struct CapacitySearch {
     }
 }
 
-/// Reads a run's summary.json from a run directory, a saved baseline's name or the file itself.
+/// The CLI's reading of run directories: ``RunDirectory``'s, its refusals as usage errors.
 enum RunFiles {
     static func record(_ reference: String, output: String) throws -> (RunRecord, String) {
-        var path = reference
-        if !FileManager.default.fileExists(atPath: path) {
-            path = URL(fileURLWithPath: output).appendingPathComponent("baselines").appendingPathComponent(reference).path
-        }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw CommandFailure(message: "'\(reference)' is neither a run directory, a summary.json nor a saved baseline")
-        }
-        let file = isDirectory.boolValue ? URL(fileURLWithPath: path).appendingPathComponent("summary.json").path : path
-        guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure(message: "\(file): cannot read the file") }
-        do {
-            return (try JSONDecoder().decode(RunRecord.self, from: data), file)
-        } catch {
-            throw CommandFailure(message: "\(file): not a pollbench summary (\(error.localizedDescription))")
-        }
+        do throws(RunDirectory.ReadError) { return try RunDirectory.summary(reference, output: output) } catch { throw CommandFailure(message: error.description) }
     }
 
-    /// The newest run directory under `output`.
     static func latest(in output: String) throws -> String {
-        let runs = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []
-        let candidates = runs.filter { FileManager.default.fileExists(atPath: "\(output)/\($0)/summary.json") }.sorted()
-        guard let newest = candidates.last else { throw CommandFailure(message: "no run found in \(output)/") }
-        return "\(output)/\(newest)"
+        do throws(RunDirectory.ReadError) { return try RunDirectory.latest(in: output) } catch { throw CommandFailure(message: error.description) }
     }
 }
 

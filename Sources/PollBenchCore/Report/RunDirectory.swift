@@ -23,11 +23,37 @@ public enum RunDirectory {
         public let description: String
     }
 
+    /// A run's summary.json, named by its run directory, the file itself or a baseline saved under
+    /// `output`/baselines; with the file's path.
+    public static func summary(_ reference: String, output: String) throws(ReadError) -> (record: RunRecord, file: String) {
+        var path = reference
+        if !FileManager.default.fileExists(atPath: path) {
+            path = URL(fileURLWithPath: output).appendingPathComponent("baselines").appendingPathComponent(reference).path
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ReadError(description: "'\(reference)' is neither a run directory, a summary.json nor a saved baseline")
+        }
+        let file = isDirectory.boolValue ? URL(fileURLWithPath: path).appendingPathComponent("summary.json").path : path
+        return (try record(file), file)
+    }
+
+    /// The newest run directory under `output` (run directories' names start with their UTC time).
+    public static func latest(in output: String) throws(ReadError) -> String {
+        let runs = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []
+        let candidates = runs.filter { FileManager.default.fileExists(atPath: "\(output)/\($0)/summary.json") }.sorted()
+        guard let newest = candidates.last else { throw ReadError(description: "no run found in \(output)/") }
+        return "\(output)/\(newest)"
+    }
+
+    /// The record in a summary.json.
+    static func record(_ file: String) throws(ReadError) -> RunRecord {
+        guard let data = FileManager.default.contents(atPath: file) else { throw ReadError(description: "\(file): cannot read the file") }
+        do { return try JSONDecoder().decode(RunRecord.self, from: data) } catch { throw ReadError(description: "\(file): not a pollbench summary (\(error.localizedDescription))") }
+    }
+
     public static func read(_ directory: URL) throws(ReadError) -> Contents {
-        let summary = directory.appendingPathComponent("summary.json")
-        guard let data = FileManager.default.contents(atPath: summary.path) else { throw ReadError(description: "\(summary.path): cannot read the file") }
-        let record: RunRecord
-        do { record = try JSONDecoder().decode(RunRecord.self, from: data) } catch { throw ReadError(description: "\(summary.path): not a pollbench summary (\(error))") }
+        let record = try record(directory.appendingPathComponent("summary.json").path)
         let timeseries = (try? String(contentsOf: directory.appendingPathComponent("timeseries.csv"), encoding: .utf8)) ?? ""
         var seconds: [String: [SecondBucket]] = [:]
         for line in timeseries.split(separator: "\n").dropFirst() {

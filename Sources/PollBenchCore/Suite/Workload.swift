@@ -85,6 +85,14 @@ public struct Workload: Sendable, Equatable {
             && a.providerMix.map(\.id) == b.providerMix.map(\.id) && a.providerMix.map(\.weight) == b.providerMix.map(\.weight)
     }
 
+    /// Why a provider mix cannot run where only `offered` are offered: one line naming `flag` and the
+    /// unknown providers; nil when every one is offered.
+    public static func unknownProviders(_ mix: [(id: String, weight: Double)], offered: [String], flag: String) -> String? {
+        let unknown = mix.map(\.id).filter { !offered.contains($0) }
+        guard !unknown.isEmpty else { return nil }
+        return "\(flag): unknown provider\(unknown.count == 1 ? "" : "s") \(unknown.map { "'\($0)'" }.joined(separator: ", ")) (offered: \(offered.joined(separator: ", ")))"
+    }
+
     /// Parses `bankidse=3,smartid=1` (weights are relative).
     public static func parseMix(_ text: String) throws(WorkloadError) -> [(id: String, weight: Double)] {
         var mix: [(id: String, weight: Double)] = []

@@ -7,23 +7,32 @@ import PollBenchReceiver
 import PollBenchRules
 import PollBenchSandbox
 
-/// Runs `pollbench run`: starts the embedded sandbox (unless a remote target is named), runs the
-/// polling engines on libcurl worker loops, then writes and prints the results.
-struct LiveRun {
+/// A live run: starts the embedded sandbox (unless a remote target is named), its webhook receiver and
+/// live metrics when asked, runs the polling engines on libcurl worker loops round by round, and makes
+/// the run's record. Writing and printing it is the caller's.
+public struct LiveRun {
     /// The run's settings; a remote target's preflight may set its time scale (a pollbench sandbox's).
-    var settings: RunSettings
+    public var settings: RunSettings
 
-    /// What the caller needs to choose an exit code.
-    struct Outcome {
-        var record: RunRecord
-        var interrupted: Bool
+    public init(settings: RunSettings) {
+        self.settings = settings
     }
 
-    mutating func execute() async throws -> Outcome {
+    /// What a run leaves: its record, each strategy's results, and when it started (epoch ms).
+    public struct Outcome: Sendable {
+        public var record: RunRecord
+        public var results: [StrategyResult]
+        public var startedMillis: Int64
+    }
+
+    /// Runs to the end of the workload, to `--max-duration`, or until `stop` is requested (a partial record).
+    /// - Parameters:
+    ///   - progress: where the engines count sessions and requests as they go.
+    ///   - say: a line the user needs during the run (the live metrics' address, before any session).
+    /// - Throws: ``LiveRunFailure`` before the first session when the target, or a server of the run's own, cannot be used.
+    public mutating func execute(stop: StopSignal, progress board: ProgressBoard, say: (String) -> Void) async throws -> Outcome {
         let startedMillis = WallClock.nowMillis()
         let started = ContinuousClock.now
-        let stop = StopSignal()
-        let interrupts = SignalHandlers.stopping(stop)
         let maxDuration = settings.maxDuration
         let deadline = Task {
             try await Task.sleep(for: maxDuration)
@@ -55,8 +64,9 @@ struct LiveRun {
         if let webhooks = settings.webhooks { receiver = try await Self.startReceiver(webhooks, clock: clock) }
 
         let metrics = try await Self.startMetrics(settings.metricsListen)
-        let board = ProgressBoard()
-        let progress = ProgressLine(board: board, total: settings.workload.sessions * settings.strategies.count)
+        if let metrics, let address = settings.metricsListen {
+            say("metrics: http://\(address.host.contains(":") ? "[\(address.host)]" : address.host):\(metrics.server.port)/metrics")
+        }
         var recorders = Array(repeating: [StrategyRecorder](), count: settings.strategies.count)
         var harness: [HarnessRecorder] = []
         // An interval of the record is a wall second; every worker's start together, when their round does.
@@ -77,7 +87,6 @@ struct LiveRun {
             }
             for strategy in round { timelines[strategy] = timeline(from: roundStart) }
         }
-        await progress.finish()
 
         var truth: (terminals: [String: Int64], counts: GroundTruth)?
         if let server {
@@ -96,14 +105,7 @@ struct LiveRun {
         if adopted { info.timeScaleAnnounced = true }
         var (record, results) = settings.suite.record(info: info, recorders: recorders, timelines: timelines, truth: truth, webhookReceiver: webhookCounts)
         record.harness = HarnessHealth(recorders: harness, cores: ProcessInfo.processInfo.activeProcessorCount, workers: settings.workers, connectionsPerWorker: settings.connections)
-        let directory = try ResultFiles.newRunDirectory(root: settings.output, name: settings.name, startedMillis: startedMillis)
-        try ResultFiles.write(into: directory) { try $0.writeAll(record: record, results: results, startEpochSeconds: Double(startedMillis) / 1_000) }
-        Console.out(TerminalTable.render(record))
-        Console.out("results: \(directory.path) (\(ResultFiles.sizeText(directory))" + (record.run.partial ? "; partial: the run was stopped early)" : ")"))
-        try CIOutputs(junit: settings.junit).publish(JUnitReport.cases(record), name: "pollbench.\(settings.name)", markdown: SummaryMarkdown.render(record))
-        // An interrupted run's partial results are what was asked for: exit 130, whatever they hold.
-        if !interrupts.signalled { try Self.checkReachable(record) }
-        return Outcome(record: record, interrupted: interrupts.signalled)
+        return Outcome(record: record, results: results, startedMillis: startedMillis)
     }
 
     /// One request before any session: an unreachable target, refused credentials or a web page where
@@ -116,10 +118,10 @@ struct LiveRun {
         do throws(TargetPreflight.Refusal) {
             findings = try await TargetPreflight(baseURL: target.baseURL, credentials: target.credentials).run(on: transport)
         } catch {
-            throw CommandFailure(message: error.description, exitCode: 3)
+            throw LiveRunFailure(message: error.description, exitCode: 3)
         }
-        if let providers = findings.providers {
-            try FlagValues.refuseUnknownProviders(settings.workload.providerMix, offered: providers, flag: "--providers")
+        if let providers = findings.providers, let problem = Workload.unknownProviders(settings.workload.providerMix, offered: providers, flag: "--providers") {
+            throw LiveRunFailure(message: problem, exitCode: 2)
         }
         return findings.timeScale
     }
@@ -163,7 +165,7 @@ struct LiveRun {
                 collect: { ($0.recorders, $0.harnessRecord) }
             )
         } catch {
-            throw CommandFailure(message: "cannot start the libcurl transport: \(error)", exitCode: 3)
+            throw LiveRunFailure(message: "cannot start the libcurl transport: \(error)", exitCode: 3)
         }
     }
 
@@ -175,13 +177,13 @@ struct LiveRun {
             let configuration = settings.suite.sandboxConfiguration(client: client, webhookSecret: settings.webhooks?.secret)
             return (try await SandboxServer.start(configuration: configuration, tls: tls, webhookTransport: webhookTransport), client)
         } catch {
-            throw CommandFailure(message: "cannot start the embedded sandbox: \(error)", exitCode: 3)
+            throw LiveRunFailure(message: "cannot start the embedded sandbox: \(error)", exitCode: 3)
         }
     }
 
     /// A certificate for the embedded sandbox's HTTPS, trusted by this run's client alone.
     private static func selfSignedIdentity() throws -> TLSIdentity {
-        do { return try TLSIdentity.selfSigned() } catch { throw CommandFailure(message: "cannot make a TLS certificate: \(error)", exitCode: 3) }
+        do { return try TLSIdentity.selfSigned() } catch { throw LiveRunFailure(message: "cannot make a TLS certificate: \(error)", exitCode: 3) }
     }
 
     /// The live metrics and their server, when asked for; its address is printed for Prometheus's scrape config.
@@ -189,11 +191,9 @@ struct LiveRun {
         guard let address else { return nil }
         let metrics = RunMetrics()
         do {
-            let server = try await MetricsServer.start(metrics, host: address.host, port: address.port)
-            Console.out("metrics: http://\(address.host.contains(":") ? "[\(address.host)]" : address.host):\(server.port)/metrics")
-            return (metrics, server)
+            return (metrics, try await MetricsServer.start(metrics, host: address.host, port: address.port))
         } catch {
-            throw CommandFailure(message: "--metrics-listen: \(error)", exitCode: 3)
+            throw LiveRunFailure(message: "--metrics-listen: \(error)", exitCode: 3)
         }
     }
 
@@ -203,7 +203,7 @@ struct LiveRun {
             let server = try await WebhookReceiverServer.start(receiver: WebhookReceiver(secrets: [webhooks.secret]), host: webhooks.host, port: webhooks.port, clock: clock)
             return (server, webhooks.url ?? webhooks.localURL(port: server.port))
         } catch {
-            throw CommandFailure(message: "\(error)", exitCode: 3)
+            throw LiveRunFailure(message: "\(error)", exitCode: 3)
         }
     }
 
@@ -211,15 +211,16 @@ struct LiveRun {
         do {
             return try CurlTransport(configuration: configuration)
         } catch {
-            throw CommandFailure(message: "cannot start the libcurl transport: \(error)", exitCode: 3)
+            throw LiveRunFailure(message: "cannot start the libcurl transport: \(error)", exitCode: 3)
         }
     }
 
-    /// Exit 3 when no session could even be created: the target is down, refuses us, or the credentials are wrong.
-    private static func checkReachable(_ record: RunRecord) throws {
+    /// Why a run reached nothing, when no session could even be created (the target is down, refuses us,
+    /// or the credentials are wrong); nil when one could.
+    public static func unreachable(_ record: RunRecord) -> String? {
         let creates = record.strategies.flatMap { $0.responses["create"] ?? [:] }
-        guard !creates.contains(where: { $0.key == "201" }), !creates.isEmpty else { return }
+        guard !creates.contains(where: { $0.key == "201" }), !creates.isEmpty else { return nil }
         let summary = creates.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key)" }.joined(separator: ", ")
-        throw CommandFailure(message: "no verification could be created (create answers: \(summary)); is the target up and are the credentials right?", exitCode: 3)
+        return "no verification could be created (create answers: \(summary)); is the target up and are the credentials right?"
     }
 }
