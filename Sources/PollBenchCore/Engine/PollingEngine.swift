@@ -87,7 +87,13 @@ public final class PollingEngine: WebhookDriver {
     private let progress: ProgressBoard?
     private let stop: StopSignal?
     private var sessions: [Session]
+    /// Due polls and wake-ups of sessions under way.
     private var timers = Heap<Timer>()
+    /// The open workload's arrivals in time order, due counted from ``startNanos``; those before
+    /// ``nextArrival`` have arrived. Apart from the heap, so that a million sessions cost no heap work
+    /// before the loop's first turn (their inserts held it back over 100 ms, counted as its own lag).
+    private var arrivals: [Timer] = []
+    private var nextArrival = 0
     private var closedQueue: [Int] = []
     private let closedConcurrency: Int
     private var startNanos: Int64 = 0
@@ -147,13 +153,10 @@ public final class PollingEngine: WebhookDriver {
 
     public func loopDidStart(_ loop: any TransportLoop) {
         webhooks?.attach(loop.makeWaker())
+        arrivals = sessions.indices.compactMap { index in sessions[index].spec.slot.arrivalMillis.map { Timer(due: clock.wallNanos(modelMillis: $0), session: index) } }
+        if zip(arrivals, arrivals.dropFirst()).contains(where: { $1 < $0 }) { arrivals.sort() }  // one strategy's come in order already
         startNanos = wallNanos()
         if intervalOriginNanos == nil { intervalOriginNanos = startNanos }
-        for (index, session) in sessions.enumerated() {
-            if let arrival = session.spec.slot.arrivalMillis {
-                timers.insert(Timer(due: startNanos + clock.wallNanos(modelMillis: arrival), session: index))
-            }
-        }
         for _ in 0..<closedConcurrency { startNextClosed(loop) }
     }
 
@@ -162,13 +165,10 @@ public final class PollingEngine: WebhookDriver {
         if stop?.isRequested == true { interruptAll(at: nowNanos) }
         dropEndedTimers()
         // How late this turn runs for the earliest timer it is due for: the loop's own lag.
-        let lag = timers.min.map { nowNanos - $0.due }.flatMap { $0 >= 0 ? $0 : nil }
+        let lag = earliestDue.map { nowNanos - $0 }.flatMap { $0 >= 0 ? $0 : nil }
         for delivery in webhooks?.drain() ?? [] { deliver(delivery, at: nowNanos, loop) }
         for waited in pacer.release(atMillis: nowNanos / 1_000_000, isDone: { sessions[$0].machine.isDone }) { submit(waited.tag, waited.request, loop) }
-        while let next = timers.min, next.due <= nowNanos {
-            timers.removeMin()
-            step(next.session, sessions[next.session].machine.timerEvent, at: next.due, loop)
-        }
+        while let next = takeDue(by: nowNanos) { step(next.session, sessions[next.session].machine.timerEvent, at: next.due, loop) }
         publishProgress()
         if harness != nil || configuration.metrics != nil {
             let (inFlight, waiting, open) = (loop.inFlight, loop.waitingForConnection, loop.openConnections)
@@ -176,7 +176,7 @@ public final class PollingEngine: WebhookDriver {
             configuration.metrics?.loopTurned(lagMicros: lag.map { $0 / 1_000 }, inFlight: inFlight, waitingForConnection: waiting, openConnections: open)
         }
         dropEndedTimers()
-        var wait: Int64? = timers.min.map { $0.due - nowNanos }
+        var wait: Int64? = earliestDue.map { $0 - nowNanos }
         if let tokenWait = pacer.waitMillis(atMillis: nowNanos / 1_000_000) { wait = min(wait ?? .max, tokenWait * 1_000_000) }
         if let wait { return .wait(nanoseconds: wait) }
         let open = totals.started - totals.ended
@@ -308,9 +308,32 @@ public final class PollingEngine: WebhookDriver {
         while let next = timers.min, sessions[next.session].machine.isDone { timers.removeMin() }
     }
 
+    /// The next arrival, due at wall nanoseconds.
+    private var upcomingArrival: Timer? {
+        nextArrival < arrivals.count ? Timer(due: startNanos + arrivals[nextArrival].due, session: arrivals[nextArrival].session) : nil
+    }
+
+    /// When the earliest arrival or timer is due (wall nanoseconds); nil when none waits.
+    private var earliestDue: Int64? {
+        switch (upcomingArrival, timers.min) {
+        case let (arrival?, timer?): min(arrival.due, timer.due)
+        case let (arrival, timer): (arrival ?? timer)?.due
+        }
+    }
+
+    /// Takes the earliest arrival or timer due by `nowNanos`, in (due, session) order across both.
+    private func takeDue(by nowNanos: Int64) -> Timer? {
+        let arrival = upcomingArrival
+        if let timer = timers.min, timer.due <= nowNanos, arrival.map({ timer < $0 }) ?? true { return timers.removeMin() }
+        guard let arrival, arrival.due <= nowNanos else { return nil }
+        nextArrival += 1
+        return arrival
+    }
+
     private func interruptAll(at nowNanos: Int64) {
         closedQueue.removeAll()
         timers = Heap()
+        nextArrival = arrivals.count
         for index in sessions.indices where !sessions[index].machine.isDone {
             step(index, .interrupted, at: nowNanos, nil)
         }
