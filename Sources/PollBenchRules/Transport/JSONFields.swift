@@ -78,7 +78,11 @@ public enum JSONFields {
 
         mutating func string() -> String? {
             guard consume(UInt8(ascii: "\"")) else { return nil }
-            var out: [UInt8] = []
+            // Most strings have no escape: the bytes up to the closing quote are the string, with no copy on the way.
+            let start = i
+            while let byte = peek, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), byte >= 0x20 { i += 1 }
+            if consume(UInt8(ascii: "\"")) { return String(validating: bytes[start..<(i - 1)], as: UTF8.self) }
+            var out = Array(bytes[start..<i])
             while let byte = peek {
                 i += 1
                 switch byte {
