@@ -1,5 +1,4 @@
 import Foundation
-import HeapModule
 import PollBenchRules
 
 /// What every engine of a run shares.
@@ -55,18 +54,11 @@ public struct EngineSessionSpec: Sendable {
 }
 
 /// The polling engine: one per transport event loop, and a thin adapter around ``SessionMachine``. It
-/// owns its sessions, a min-heap of timers (arrivals and due polls) and its recorders, so nothing on its
+/// owns its sessions, their schedule (arrivals, due polls) and its recorders, so nothing on its
 /// path takes a lock; it turns HTTP answers into the machine's events and the machine's actions into
 /// requests and timers, and never decides what a session does next. Every poll has an intended send
 /// time, and latency is recorded from it as well as from the actual send.
 public final class PollingEngine: WebhookDriver {
-    private struct Timer: Comparable {
-        var due: Int64
-        var session: Int
-
-        static func < (a: Timer, b: Timer) -> Bool { (a.due, a.session) < (b.due, b.session) }
-    }
-
     private struct Session {
         let spec: EngineSessionSpec
         var machine: SessionMachine
@@ -87,14 +79,8 @@ public final class PollingEngine: WebhookDriver {
     private let progress: ProgressBoard?
     private let stop: StopSignal?
     private var sessions: [Session]
-    /// Due polls and wake-ups of sessions under way.
-    private var timers = Heap<Timer>()
-    /// The open workload's arrivals in time order, due counted from ``startNanos``; those before
-    /// ``nextArrival`` have arrived. Apart from the heap, so that a million sessions cost no heap work
-    /// before the loop's first turn (their inserts held it back over 100 ms, counted as its own lag).
-    private var arrivals: [Timer] = []
-    private var nextArrival = 0
-    private var closedQueue: [Int] = []
+    /// Arrivals, timers and the closed workload's queue.
+    private var schedule: SessionSchedule
     private let closedConcurrency: Int
     private var startNanos: Int64 = 0
     /// Wall nanoseconds per interval of the record: a second of wall time live, of model time simulated.
@@ -144,7 +130,10 @@ public final class PollingEngine: WebhookDriver {
         sessions = specs.map { spec in
             Session(spec: spec, machine: SessionMachine(strategy: configuration.strategies[spec.strategy], seed: configuration.seed, key: spec.slot.key, position: spec.strategy, provider: spec.slot.providerID))
         }
-        closedQueue = specs.indices.filter { specs[$0].slot.arrivalMillis == nil }.reversed()
+        schedule = SessionSchedule(
+            arrivals: specs.indices.compactMap { index in specs[index].slot.arrivalMillis.map { .init(at: clock.wallNanos(modelMillis: $0), session: index) } },
+            closed: specs.indices.filter { specs[$0].slot.arrivalMillis == nil }
+        )
         self.closedConcurrency = closedConcurrency
         pacer = RequestPacer(maxRequestsPerSecond: configuration.maxRequestsPerSecond)
     }
@@ -153,9 +142,8 @@ public final class PollingEngine: WebhookDriver {
 
     public func loopDidStart(_ loop: any TransportLoop) {
         webhooks?.attach(loop.makeWaker())
-        arrivals = sessions.indices.compactMap { index in sessions[index].spec.slot.arrivalMillis.map { Timer(due: clock.wallNanos(modelMillis: $0), session: index) } }
-        if zip(arrivals, arrivals.dropFirst()).contains(where: { $1 < $0 }) { arrivals.sort() }  // one strategy's come in order already
         startNanos = wallNanos()
+        schedule.start(at: startNanos)
         if intervalOriginNanos == nil { intervalOriginNanos = startNanos }
         for _ in 0..<closedConcurrency { startNextClosed(loop) }
     }
@@ -165,10 +153,10 @@ public final class PollingEngine: WebhookDriver {
         if stop?.isRequested == true { interruptAll(at: nowNanos) }
         dropEndedTimers()
         // How late this turn runs for the earliest timer it is due for: the loop's own lag.
-        let lag = earliestDue.map { nowNanos - $0 }.flatMap { $0 >= 0 ? $0 : nil }
+        let lag = schedule.earliest.map { nowNanos - $0 }.flatMap { $0 >= 0 ? $0 : nil }
         for delivery in webhooks?.drain() ?? [] { deliver(delivery, at: nowNanos, loop) }
         for waited in pacer.release(atMillis: nowNanos / 1_000_000, isDone: { sessions[$0].machine.isDone }) { submit(waited.tag, waited.request, loop) }
-        while let next = takeDue(by: nowNanos) { step(next.session, sessions[next.session].machine.timerEvent, at: next.due, loop) }
+        while let next = schedule.takeDue(by: nowNanos) { step(next.session, sessions[next.session].machine.timerEvent, at: next.at, loop) }
         publishProgress()
         if harness != nil || configuration.metrics != nil {
             let (inFlight, waiting, open) = (loop.inFlight, loop.waitingForConnection, loop.openConnections)
@@ -176,11 +164,11 @@ public final class PollingEngine: WebhookDriver {
             configuration.metrics?.loopTurned(lagMicros: lag.map { $0 / 1_000 }, inFlight: inFlight, waitingForConnection: waiting, openConnections: open)
         }
         dropEndedTimers()
-        var wait: Int64? = earliestDue.map { $0 - nowNanos }
+        var wait: Int64? = schedule.earliest.map { $0 - nowNanos }
         if let tokenWait = pacer.waitMillis(atMillis: nowNanos / 1_000_000) { wait = min(wait ?? .max, tokenWait * 1_000_000) }
         if let wait { return .wait(nanoseconds: wait) }
         let open = totals.started - totals.ended
-        return open == 0 && closedQueue.isEmpty ? .finished : .wait(nanoseconds: 100_000_000)
+        return open == 0 && schedule.closedIsEmpty ? .finished : .wait(nanoseconds: 100_000_000)
     }
 
     public func requestDidFinish(tag: Int, result: HTTPResult, loop: any TransportLoop) {
@@ -273,7 +261,7 @@ public final class PollingEngine: WebhookDriver {
         case .send(let endpoint):
             if let loop { send(index, endpoint, intended: nanos, loop) }
         case .wake(let micros):
-            timers.insert(Timer(due: max(nanos, clock.nanos(atModelMicros: micros)), session: index))
+            schedule.wake(index, at: max(nanos, clock.nanos(atModelMicros: micros)))
         case .end(let outcome):
             end(index, outcome, at: nanos, loop)
         }
@@ -297,43 +285,16 @@ public final class PollingEngine: WebhookDriver {
     }
 
     private func startNextClosed(_ loop: any TransportLoop) {
-        guard let next = closedQueue.popLast() else { return }
+        guard let next = schedule.nextClosed() else { return }
         step(next, .arrived, at: wallNanos(), loop)
     }
 
-    /// A session that ended early (a webhook, an error) leaves its timer behind: such timers are dropped
-    /// from the top, so that the loop neither counts itself late for one, nor sleeps towards one, nor
-    /// outlives its last session waiting for it.
     private func dropEndedTimers() {
-        while let next = timers.min, sessions[next.session].machine.isDone { timers.removeMin() }
-    }
-
-    /// The next arrival, due at wall nanoseconds.
-    private var upcomingArrival: Timer? {
-        nextArrival < arrivals.count ? Timer(due: startNanos + arrivals[nextArrival].due, session: arrivals[nextArrival].session) : nil
-    }
-
-    /// When the earliest arrival or timer is due (wall nanoseconds); nil when none waits.
-    private var earliestDue: Int64? {
-        switch (upcomingArrival, timers.min) {
-        case let (arrival?, timer?): min(arrival.due, timer.due)
-        case let (arrival, timer): (arrival ?? timer)?.due
-        }
-    }
-
-    /// Takes the earliest arrival or timer due by `nowNanos`, in (due, session) order across both.
-    private func takeDue(by nowNanos: Int64) -> Timer? {
-        let arrival = upcomingArrival
-        if let timer = timers.min, timer.due <= nowNanos, arrival.map({ timer < $0 }) ?? true { return timers.removeMin() }
-        guard let arrival, arrival.due <= nowNanos else { return nil }
-        nextArrival += 1
-        return arrival
+        schedule.dropEnded { sessions[$0].machine.isDone }
     }
 
     private func interruptAll(at nowNanos: Int64) {
-        closedQueue.removeAll()
-        timers = Heap()
-        nextArrival = arrivals.count
+        schedule.clear()
         for index in sessions.indices where !sessions[index].machine.isDone {
             step(index, .interrupted, at: nowNanos, nil)
         }
