@@ -38,6 +38,32 @@ extension EndToEnd {
             #expect(html.contains("Harness health") && html.contains("<p class=\"warn\">⚠ the harness limited this measurement"))
         }
 
+        @Test("a capacity search stops at the first rate where the harness limited its own measurement, and says the knee is not the target's")
+        func capacitySearchStopsAtTheHarness() throws {
+            let output = try CLI.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: output) }
+            let suite = output.appendingPathComponent("client.yaml")
+            try """
+            name: client
+            timeScale: 100
+            workload:
+              sessions: 600
+              arrival: constant:200
+            strategies: [fixed:1s]
+            sandbox:
+              rateLimit: none
+            capacity:
+              rates: [200, 400]
+            """.write(to: suite, atomically: true, encoding: .utf8)
+            // One connection for 600 sessions arriving within a wall tenth of a second: requests wait for it.
+            let result = try CLI.run(["run", "--suite", suite.path, "--connections", "1", "--output", output.path])
+            #expect(result.status == 1, "\(result.stderr)")
+            #expect(result.stdout.contains("⚠ the harness limited this measurement") && result.stdout.contains("capacity: arrival rate 200.0 per model second"))
+            #expect(!result.stdout.contains("capacity: arrival rate 400.0"), "the search went on past the harness's limit")
+            #expect(result.stdout.contains("capacity: at 200.0 per model second pollbench itself limited the run (the warning above): no rate was measured with the harness unbound"))
+            #expect(!result.stdout.contains("capacity knee:"))
+        }
+
         /// On an idle machine this run warns of nothing. A loaded machine (CI runs other tests beside it) may
         /// really lag its loop or take its CPU: then the warning must name only those, with figures that
         /// pass their bounds in summary.json, and never connections, which a light run does not wait for.
