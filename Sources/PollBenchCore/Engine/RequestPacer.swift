@@ -12,9 +12,6 @@ struct RequestPacer {
         bucket = maxRequestsPerSecond.map { TokenBucket(TokenBucket.Limit(rate: $0, burst: max(1, Int($0 / 10))), now: 0) }
     }
 
-    /// Whether requests are waiting for the cap.
-    var isEmpty: Bool { waiting.isEmpty }
-
     /// Whether `request` may go at wall ms `nowMillis`; if not, it waits behind those already waiting.
     mutating func admit(_ request: HTTPRequest, tag: Int, atMillis nowMillis: Int64) -> Bool {
         guard waiting.isEmpty, take(atMillis: nowMillis) else {

@@ -2,14 +2,12 @@
 /// answers mean to its machine (``SessionMachine/Event``). The field names are the ones the sandbox's
 /// documents write (``APIField``). Pure: the transport's results come in as status, fields and body.
 public struct ClientCodec: Sendable {
-    /// The API's base URL (`…/api/v1` or `…/connect/v1`), without a trailing slash.
-    public let baseURL: String
     /// The `redirectUri` a create asks for (a redirect flow's browser comes back to it).
     public let redirectURI: String?
     private let verificationsURL: String
 
+    /// - Parameter baseURL: the API's base URL (`…/api/v1` or `…/connect/v1`), without a trailing slash.
     public init(baseURL: String, redirectURI: String?) {
-        self.baseURL = baseURL
         self.redirectURI = redirectURI
         verificationsURL = baseURL + "/verifications"
     }
