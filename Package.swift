@@ -18,15 +18,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
-        // Only FullFoundation: the default ConfigurationSupport trait would build swift-configuration for nothing.
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
-        // The sandbox's HTTP/2 streams end on their last DATA frame (a handler on the frames Hummingbird's stack already builds).
+        // The servers (sandbox, webhook receiver, metrics) on SwiftNIO's own HTTP/1.1 and HTTP/2 pipelines.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
-        .package(url: "https://github.com/apple/swift-http-types", from: "1.4.0"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // run --metrics-listen: the live metrics' registry and their exposition format.
@@ -74,15 +69,12 @@ let package = Package(
         .target(
             name: "PollBenchHTTPServer",
             dependencies: [
-                "CSelfSignedCertificate",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                "CSelfSignedCertificate", "PollBenchRules",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -90,8 +82,6 @@ let package = Package(
             name: "PollBenchSandbox",
             dependencies: [
                 "PollBenchRules", "PollBenchCore", "PollBenchHTTPServer",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strict
         ),
@@ -99,8 +89,6 @@ let package = Package(
             name: "PollBenchReceiver",
             dependencies: [
                 "PollBenchRules", "PollBenchCore", "PollBenchHTTPServer",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strict
         ),
@@ -109,7 +97,6 @@ let package = Package(
             dependencies: [
                 "PollBenchRules", "PollBenchCore", "PollBenchHTTPServer",
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strict
         ),

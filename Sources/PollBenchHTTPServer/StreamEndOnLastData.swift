@@ -53,20 +53,3 @@ final class StreamEndOnLastData: ChannelOutboundHandler, RemovableChannelHandler
         context.write(wrapOutboundOut(.data(held.data)), promise: held.promise)
     }
 }
-
-/// Put in every stream's pipeline by the server (after the HTTP codec, where a server's own handlers go):
-/// on an HTTP/2 stream it places ``StreamEndOnLastData`` before the codec, where frames pass; on an
-/// HTTP/1.1 connection it does nothing. It passes everything through itself.
-final class HTTP2StreamEndInstaller: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = Any
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        // An HTTP/2 stream's parent is its connection, on the stream's own event loop, whose pipeline holds
-        // the HTTP/2 handler; an HTTP/1.1 connection's parent is the listening socket, maybe on another loop,
-        // whose pipeline may only be read from there.
-        guard let connection = context.channel.parent, connection.eventLoop.inEventLoop,
-              (try? connection.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self)) != nil
-        else { return }
-        try? context.pipeline.syncOperations.addHandler(StreamEndOnLastData(), position: .first)
-    }
-}

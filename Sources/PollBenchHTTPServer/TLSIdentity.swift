@@ -45,11 +45,13 @@ public struct TLSIdentity: Sendable {
         return identity
     }
 
-    /// A server configuration that offers HTTP/2 and HTTP/1.1 by ALPN (Hummingbird sets the protocols).
+    /// A server configuration that offers HTTP/2 and HTTP/1.1 by ALPN.
     func serverConfiguration() throws -> TLSConfiguration {
         let chain = try NIOSSLCertificate.fromPEMBytes(Array(certificatePEM.utf8)).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(bytes: Array(privateKeyPEM.utf8), format: .pem)
-        return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        configuration.applicationProtocols = ["h2", "http/1.1"]
+        return configuration
     }
 
     /// Writes the certificate (not the key) to `path`, for clients to trust: `--ca-bundle PATH`.

@@ -1,4 +1,3 @@
-import Hummingbird
 import PollBenchHTTPServer
 
 /// A run's metrics served for Prometheus to scrape while the run goes: `GET /metrics` on loopback.
@@ -11,15 +10,24 @@ public struct MetricsServer: Sendable {
     /// Listens on `host:port` (`port` 0: an ephemeral one).
     /// - Throws: ``LoopbackServerError`` when it cannot listen there.
     public static func start(_ metrics: RunMetrics, host: String, port: Int) async throws -> MetricsServer {
-        let router = Router()
-        router.get("metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition())))
-        }
-        return MetricsServer(server: try await LoopbackServer.start(responder: router.buildResponder(), host: host, port: port, label: "pollbench.metrics"))
+        MetricsServer(server: try await LoopbackServer.start(responder: MetricsResponder(metrics: metrics), host: host, port: port))
     }
 
     /// Stops listening.
     public func stop() async {
         await server.stop()
+    }
+}
+
+/// `GET /metrics`: the exposition; anything else is not there.
+private struct MetricsResponder: LoopbackResponder {
+    let metrics: RunMetrics
+
+    var maxBodyBytes: Int { 0 }
+
+    func respond(to request: LoopbackRequest) -> LoopbackResponse {
+        guard request.path == "/metrics" else { return LoopbackResponse(status: 404) }
+        guard request.method == "GET" else { return LoopbackResponse(status: 405, headers: [("Allow", "GET")]) }
+        return LoopbackResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: Array(metrics.exposition().utf8))
     }
 }

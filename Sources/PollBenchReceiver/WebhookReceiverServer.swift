@@ -1,5 +1,3 @@
-import HTTPTypes
-import Hummingbird
 import PollBenchHTTPServer
 import PollBenchCore
 import PollBenchRules
@@ -29,7 +27,7 @@ public final class WebhookReceiverServer: Sendable {
         let routes = Routes()
         do {
             let server = try await LoopbackServer.start(
-                responder: ReceiverResponder(receiver: receiver, clock: clock, routes: routes), host: host, port: port, label: "pollbench.webhooks"
+                responder: ReceiverResponder(receiver: receiver, clock: clock, routes: routes), host: host, port: port
             )
             return WebhookReceiverServer(receiver: receiver, routes: routes, server: server)
         } catch {
@@ -54,26 +52,21 @@ private final class Routes: Sendable {
     let inboxes = Mutex<[WebhookInbox]>([])
 }
 
-private struct ReceiverResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
-
+private struct ReceiverResponder: LoopbackResponder {
     let receiver: WebhookReceiver
     let clock: ModelClock
     let routes: Routes
-    private static let signature = HTTPField.Name(WebhookSignature.header)!
 
-    func respond(to request: Request, context: Context) async throws -> Response {
-        guard request.method == .post else { return Response(status: .methodNotAllowed, headers: [.allow: "POST"]) }
-        var request = request
-        let body = try? await request.collectBody(upTo: receiver.maxBodyBytes)
-        let answer = receiver.receive(
-            path: request.uri.path, signature: request.headers[Self.signature], body: body.map { Array($0.readableBytesView) }, nowMillis: clock.nowMillis()
-        )
+    var maxBodyBytes: Int { receiver.maxBodyBytes }
+
+    func respond(to request: LoopbackRequest) -> LoopbackResponse {
+        guard request.method == "POST" else { return LoopbackResponse(status: 405, headers: [("Allow", "POST")]) }
+        let answer = receiver.receive(path: request.path, signature: request.header(WebhookSignature.header), body: request.body, nowMillis: clock.nowMillis())
         if var delivery = answer.delivery, let inbox = routes.inboxes.withLock({ $0.indices.contains(delivery.route.worker) ? $0[delivery.route.worker] : nil }) {
             delivery.received = .now
             inbox.post(delivery)
         }
-        return Response(status: HTTPResponse.Status(code: answer.status))
+        return LoopbackResponse(status: answer.status)
     }
 }
 

@@ -1,72 +1,46 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
 import PollBenchCore
+import PollBenchHTTPServer
 import PollBenchRules
 
-/// Adapts Hummingbird requests to ``SandboxService`` and delivers its answers, faults included.
-/// A plain responder rather than a router: the service routes for itself, so the live server, the
-/// in-process tests and the simulator share one routing table.
-struct SandboxResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
-
+/// Adapts a server's requests to ``SandboxService`` and hands its answers, faults included, back for
+/// delivery. A plain responder rather than a router: the service routes for itself, so the live server,
+/// the in-process tests and the simulator share one routing table.
+struct SandboxResponder: LoopbackResponder {
     let service: SandboxService
     let clock: ModelClock
     /// `http` or `https`: with the `Host` a client sent, where it reaches the service.
     let scheme: String
-    private static let workloadKey = HTTPField.Name("X-Pollbench-Key")!
+    /// The time scale every answer announces.
+    private let timeScale: (name: String, value: String)
 
-    func respond(to request: Request, context: Context) async throws -> Response {
-        let path = request.uri.path
+    init(service: SandboxService, clock: ModelClock, scheme: String) {
+        self.service = service
+        self.clock = clock
+        self.scheme = scheme
+        timeScale = (ModelClock.timeScaleHeader, NumberText.short(clock.scale))
+    }
+
+    var maxBodyBytes: Int { service.configuration.maxBodyBytes }
+
+    func respond(to request: LoopbackRequest) -> LoopbackResponse {
+        let path = request.path
         if path.hasPrefix("/admin/") { return admin(path, method: request.method) }
-        var request = request
-        let limit = service.configuration.maxBodyBytes
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: limit)
-        } catch {
-            return response(service.errorResponse(.bodyTooLarge(limit), instance: path, now: clock.nowMillis()))
-        }
+        guard let body = request.body else { return response(service.errorResponse(.bodyTooLarge(maxBodyBytes), instance: path, now: clock.nowMillis())) }
         let answer = service.handle(
             SandboxRequest(
-                method: request.method.rawValue, path: path,
-                authorization: request.headers[.authorization], workloadKey: request.headers[Self.workloadKey],
-                body: Array(body.readableBytesView), origin: request.head.authority.map { "\(scheme)://\($0)" }
+                method: request.method, path: path, authorization: request.header("Authorization"), workloadKey: request.header("X-Pollbench-Key"),
+                body: body, origin: request.authority.map { "\(scheme)://\($0)" }
             ),
             now: clock.nowMillis()
         )
-        if answer.delay > .zero { try await Task.sleep(for: answer.delay) }
-        let headers = fields(answer)
-        let status = HTTPResponse.Status(code: answer.status)
-        let bytes = ByteBuffer(bytes: answer.body)
-        switch answer.delivery {
-        case .normal:
-            return response(answer)
-        case .closeMidResponse:
-            return Response(status: status, headers: headers, body: ResponseBody(contentLength: bytes.readableBytes) { writer in
-                try await writer.write(bytes.getSlice(at: 0, length: bytes.readableBytes / 2) ?? ByteBuffer())
-                throw InjectedFault.connectionClosed
-            })
-        case .drip(let millis):
-            return Response(status: status, headers: headers, body: ResponseBody(contentLength: bytes.readableBytes) { writer in
-                let pieces = 10
-                let size = max(1, (bytes.readableBytes + pieces - 1) / pieces)
-                var offset = 0
-                while offset < bytes.readableBytes {
-                    let length = min(size, bytes.readableBytes - offset)
-                    try await writer.write(bytes.getSlice(at: offset, length: length) ?? ByteBuffer())
-                    offset += length
-                    try await Task.sleep(for: .milliseconds(millis / pieces))
-                }
-                try await writer.finish(nil)
-            })
-        }
+        return response(answer)
     }
 
     /// Ground truth for the harness: `stats` (JSON counts, and the time scale), `sessions` (JSON, with
     /// terminal times), `metrics` (Prometheus); and `health`, for a probe (a container's liveness check).
-    private func admin(_ path: String, method: HTTPRequest.Method) -> Response {
-        guard method == .get else { return response(service.errorResponse(.methodNotAllowed(method.rawValue), instance: path, now: clock.nowMillis())) }
+    private func admin(_ path: String, method: String) -> LoopbackResponse {
+        guard method == "GET" else { return response(service.errorResponse(.methodNotAllowed(method), instance: path, now: clock.nowMillis())) }
         let now = clock.nowMillis()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -74,54 +48,28 @@ struct SandboxResponder: HTTPResponder {
         case "/admin/stats":
             let counts = (try? encoder.encode(service.groundTruth(now: now))).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
             let stats = counts.merging(["timeScale": clock.scale]) { $1 }
-            return json(200, (try? JSONSerialization.data(withJSONObject: stats, options: [.sortedKeys])).map(Array.init) ?? Array("{}".utf8))
+            return json((try? JSONSerialization.data(withJSONObject: stats, options: [.sortedKeys])).map(Array.init) ?? Array("{}".utf8))
         case "/admin/health":
             let health: [String: Any] = ["status": "ok", "timeScale": clock.scale, "sessionsInMemory": service.liveSessionCount()]
-            return json(200, (try? JSONSerialization.data(withJSONObject: health, options: [.sortedKeys])).map(Array.init) ?? Array("{}".utf8))
+            return json((try? JSONSerialization.data(withJSONObject: health, options: [.sortedKeys])).map(Array.init) ?? Array("{}".utf8))
         case "/admin/sessions":
-            return json(200, (try? encoder.encode(service.sessionRecords(now: now))).map(Array.init) ?? Array("[]".utf8))
+            return json((try? encoder.encode(service.sessionRecords(now: now))).map(Array.init) ?? Array("[]".utf8))
         case "/admin/metrics":
-            var headers = announcing(HTTPFields())
-            headers[.contentType] = "text/plain; version=0.0.4"
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: PrometheusText.render(service.groundTruth(now: now), live: service.liveSessionCount()))))
+            let text = PrometheusText.render(service.groundTruth(now: now), live: service.liveSessionCount())
+            return LoopbackResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4"), timeScale], body: Array(text.utf8))
         default:
             return response(service.errorResponse(.routeNotFound(path), instance: path, now: now))
         }
     }
 
-    /// A service answer as it is, without faults.
-    private func response(_ answer: SandboxResponse) -> Response {
-        Response(status: HTTPResponse.Status(code: answer.status), headers: fields(answer), body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+    /// A service answer with the time scale announced, delivered as the service drew it.
+    private func response(_ answer: SandboxResponse) -> LoopbackResponse {
+        LoopbackResponse(status: answer.status, headers: answer.headers + [timeScale], body: answer.body, delay: answer.delay, delivery: answer.delivery)
     }
 
-    /// A service answer's header fields as Hummingbird takes them, with the time scale announced.
-    private func fields(_ answer: SandboxResponse) -> HTTPFields {
-        var headers = HTTPFields()
-        for header in answer.headers {
-            if let name = HTTPField.Name(header.name) { headers[name] = header.value }
-        }
-        return announcing(headers)
+    private func json(_ bytes: [UInt8]) -> LoopbackResponse {
+        LoopbackResponse(status: 200, headers: [("Content-Type", "application/json"), timeScale], body: bytes)
     }
-
-    private static let timeScale = HTTPField.Name(ModelClock.timeScaleHeader)!
-
-    /// `headers` with the sandbox's time scale, which every answer carries.
-    private func announcing(_ headers: HTTPFields) -> HTTPFields {
-        var headers = headers
-        headers[Self.timeScale] = NumberText.short(clock.scale)
-        return headers
-    }
-
-    private func json(_ status: Int, _ bytes: [UInt8]) -> Response {
-        var headers = announcing(HTTPFields())
-        headers[.contentType] = "application/json"
-        return Response(status: HTTPResponse.Status(code: status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
-}
-
-/// Thrown from a response body writer to drop the connection half-way.
-enum InjectedFault: Error {
-    case connectionClosed
 }
 
 /// The ground truth in Prometheus' text exposition format.

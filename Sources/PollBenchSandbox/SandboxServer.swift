@@ -55,7 +55,7 @@ public final class SandboxServer: Sendable {
         let server: LoopbackServer
         do {
             server = try await LoopbackServer.start(
-                responder: SandboxResponder(service: service, clock: clock, scheme: scheme), host: host, port: port, label: "pollbench.sandbox", tls: tls
+                responder: SandboxResponder(service: service, clock: clock, scheme: scheme), host: host, port: port, tls: tls
             )
         } catch {
             throw SandboxServerError(message: "\(error)")
@@ -74,11 +74,6 @@ public final class SandboxServer: Sendable {
     public func stop() async {
         sender?.stop()
         await server.stop()
-    }
-
-    /// Serves until the calling task is cancelled.
-    public func wait() async {
-        await server.wait()
     }
 }
 

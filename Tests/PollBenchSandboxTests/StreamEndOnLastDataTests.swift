@@ -40,14 +40,6 @@ struct StreamEndOnLastDataTests {
         #expect(Self.describe(try Self.frames([[Self.head, Self.data("{}"), Self.data("", end: true)]])) == ["HEADERS", "DATA({})+END"])
     }
 
-    @Test("on a channel that is not an HTTP/2 stream (an HTTP/1.1 connection), the installer adds nothing and passes data through")
-    func notAStream() throws {
-        let channel = EmbeddedChannel(handler: HTTP2StreamEndInstaller())
-        #expect(throws: (any Error).self) { try channel.pipeline.syncOperations.handler(type: StreamEndOnLastData.self) }
-        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1"))
-        #expect(try channel.readInbound(as: ByteBuffer.self) == ByteBuffer(string: "GET / HTTP/1.1"))
-    }
-
     @Test("a streamed body is not held past a flush; a bodiless response and a body that ends itself pass unchanged")
     func passesThrough() throws {
         #expect(Self.describe(try Self.frames([[Self.head, Self.data("a")], [Self.data("b")], [Self.data("", end: true)]]))
