@@ -37,11 +37,34 @@ struct RunCommand: AsyncParsableCommand {
                 if outcome.interrupted { throw ExitCode(130) }
                 if outcome.record.fails { throw ExitCode(1) }
             } else {
-                try await CapacitySearch(base: base, rates: rates).execute()
+                try await searchCapacity(base: base, rates: rates)
             }
         } catch let failure as CommandFailure {
             Console.error(failure.message)
             throw ExitCode(failure.exitCode)
+        }
+    }
+
+    /// Runs a capacity search live, printing each step's run and, at the end, the knee or why there is none.
+    private func searchCapacity(base: RunSettings, rates: [Double]) async throws {
+        let search: CapacitySearch
+        do { search = try CapacitySearch(base: base, rates: rates) } catch { throw CommandFailure(message: error.message, exitCode: error.exitCode) }
+        let result = try await search.execute { rate, settings in
+            Console.out("capacity: arrival rate \(rate) per model second")
+            let outcome = try await LiveRunConsole.run(settings)
+            return (outcome.record, outcome.interrupted)
+        }
+        if result.interrupted { throw ExitCode(130) }
+        if let bound = result.harnessBound {
+            Console.out("capacity: at \(bound) per model second pollbench itself limited the run (the warning above): "
+                + (result.knee.map { "the target's knee is \($0) or higher, beyond what this machine can drive" } ?? "no rate was measured with the harness unbound"))
+        }
+        guard let knee = result.knee else {
+            if result.harnessBound == nil { Console.out("capacity: no rate met every threshold (lowest tried: \(rates.first ?? 0) per model second)") }
+            throw ExitCode(1)
+        }
+        if result.harnessBound == nil {
+            Console.out("capacity knee: \(knee) sessions per model second — the highest rate tried that met every threshold")
         }
     }
 }

@@ -67,49 +67,6 @@ struct SuitesCommand: ParsableCommand {
     }
 }
 
-/// Runs the suite at each arrival rate in turn until a threshold fails; the knee is the highest rate
-/// that met every threshold. A rate at which the harness limited its own measurement (its CPU, loop lag
-/// or connection waits) ends the search too: what breaks from there is pollbench on this machine, not
-/// the target, and the knee found so far is only a lower bound of the target's.
-struct CapacitySearch {
-    let base: RunSettings
-    let rates: [Double]
-
-    func execute() async throws {
-        var knee: Double?
-        var harnessBound: Double?
-        for rate in rates {
-            var settings = base
-            switch settings.suite.workload.arrival {
-            case .constant: settings.suite.workload.arrival = .constant(perSecond: rate)
-            case .poisson: settings.suite.workload.arrival = .poisson(perSecond: rate)
-            case .closed: throw CommandFailure(message: "a capacity search needs an open arrival model (constant or poisson)")
-            }
-            settings.name = "\(base.name)-rate\(rate)"
-            Console.out("capacity: arrival rate \(rate) per model second")
-            let outcome = try await LiveRunConsole.run(settings)
-            if outcome.interrupted { throw ExitCode(130) }
-            if outcome.record.harness?.warning != nil {
-                harnessBound = rate
-                break
-            }
-            guard !outcome.record.fails else { break }
-            knee = rate
-        }
-        if let harnessBound {
-            Console.out("capacity: at \(harnessBound) per model second pollbench itself limited the run (the warning above): "
-                + (knee.map { "the target's knee is \($0) or higher, beyond what this machine can drive" } ?? "no rate was measured with the harness unbound"))
-        }
-        guard let knee else {
-            if harnessBound == nil { Console.out("capacity: no rate met every threshold (lowest tried: \(rates.first ?? 0) per model second)") }
-            throw ExitCode(1)
-        }
-        if harnessBound == nil {
-            Console.out("capacity knee: \(knee) sessions per model second — the highest rate tried that met every threshold")
-        }
-    }
-}
-
 /// The CLI's reading of run directories: ``RunDirectory``'s, its refusals as usage errors.
 enum RunFiles {
     static func record(_ reference: String, output: String) throws -> (RunRecord, String) {
