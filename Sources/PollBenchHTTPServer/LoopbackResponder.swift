@@ -23,7 +23,7 @@ public struct LoopbackRequest: Sendable {
 
     init(head: HTTPRequestHead, body: [UInt8]?) {
         method = head.method.rawValue
-        path = head.uri.firstIndex(of: "?").map { String(head.uri[..<$0]) } ?? head.uri
+        path = head.uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(head.uri[..<$0]) } ?? head.uri
         self.body = body
         headers = head.headers
     }

@@ -17,7 +17,12 @@ public enum APIGeneration: String, Sendable, Codable, CaseIterable {
     }
 
     /// The base path's segments, as routing matches them.
-    var pathSegments: [String] { basePath.split(separator: "/").map(String.init) }
+    var pathSegments: [String] {
+        switch self {
+        case .apiV1: ["api", "v1"]
+        case .connectV1: ["connect", "v1"]
+        }
+    }
 
     /// How a session's status at `now` is written.
     func statusText(_ lifecycle: SessionLifecycle, at now: Int64) -> String {

@@ -63,6 +63,12 @@ public struct JSONObjectWriter {
 
     private static func quote(_ value: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Most values (ids, states, timestamps) need no escape: copied whole, not byte by byte.
+        let escapes = { (byte: UInt8) in byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") }
+        guard value.utf8.withContiguousStorageIfAvailable({ $0.contains(where: escapes) }) ?? value.utf8.contains(where: escapes) else {
+            out.append(contentsOf: value.utf8)
+            return out.append(UInt8(ascii: "\""))
+        }
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out += #"\""#.utf8
