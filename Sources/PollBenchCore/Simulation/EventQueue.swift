@@ -27,22 +27,17 @@ struct Event: Comparable {
         return event
     }
 
-    /// A webhook delivery, placed by `order` (``WebhookAttemptID/order(creation:)``, below 2^33) among
-    /// simultaneous ones: after answers, before timers, as the engine simulation's loop takes them.
-    static func webhook(at: Int64, order: Int64, session: Int32) -> Event {
-        var event = Event(at: at, session: session)
-        event.order = webhookFlag | order << sessionBits | Int64(session)
+    /// Where a webhook delivery falls among the events, for comparing with them (the webhooks wait in the
+    /// service's outbox): by `order` (``WebhookAttemptID/order(creation:)``, below 2^33) among simultaneous
+    /// ones, after answers and before timers, as the engine simulation's loop takes them.
+    static func webhook(at: Int64, order: Int64) -> Event {
+        var event = Event(at: at, session: 0)
+        event.order = webhookFlag | order << sessionBits
         return event
     }
 
     /// Whether this is a timer (or an arrival).
     var isTimer: Bool { order & Self.timerFlag != 0 }
-
-    /// Whether this is a webhook delivery.
-    var isWebhook: Bool { order & (Self.timerFlag | Self.webhookFlag) == Self.webhookFlag }
-
-    /// A webhook's order among simultaneous ones.
-    var webhookOrder: Int64 { (order & ~Self.webhookFlag) >> Self.sessionBits }
 
     static func < (a: Event, b: Event) -> Bool { a.at < b.at || (a.at == b.at && a.order < b.order) }
 }

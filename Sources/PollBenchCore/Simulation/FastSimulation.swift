@@ -37,7 +37,7 @@ public struct FastSimulation: Sendable {
         var service = SimulatedService(
             rules: rules, users: users,
             budget: ClientBudget(rateLimit: suite.rateLimit.map(suite.shareOfBudget), endpointLimits: suite.endpointLimits.mapValues(suite.shareOfBudget), now: Simulation.startMillis),
-            keys: slots.map(\.key), faultStreams: Array(repeating: nil, count: slots.count), webhooks: WebhookDispatcher(rules: rules.webhooks)
+            keys: slots.map(\.key), faultStreams: Array(repeating: nil, count: slots.count), outbox: WebhookOutbox(rules: rules.webhooks)
         )
         let keyHashes = slots.map { StableHash.fnv1a($0.key) }
         let empty = StrategyRecorder(keepsIntervals: keepsIntervals)
@@ -96,8 +96,8 @@ struct SimulatedService {
     let keys: [String]
     /// Each user's fault stream as the service holds it, by slot (nil when none is held).
     var faultStreams: [ServiceRules.HeldFaultStream?]
-    /// The webhooks' rules and the service's counts of them.
-    var webhooks: WebhookDispatcher
+    /// The webhook attempts waiting, by the round's session index, with their rules and counts.
+    var outbox: WebhookOutbox<Int32>
     /// Sessions created so far (1 first): orders simultaneous webhooks, as the sandbox's count does.
     var created = 0
     /// What the receiver made of the deliveries.
@@ -126,11 +126,10 @@ struct FastSimulationRound {
         var terminalStatus = VerificationStatus.expired
     }
 
-    /// A webhook session's side of the service: what it announces and the attempts waiting.
+    /// A webhook session's side of the service: what it announces (its attempts wait in the service's outbox).
     private struct WebhookSession {
         var creation = 0
         var events: [WebhookEvent] = []
-        var attempts: [WebhookAttempt] = []
         /// The answer to the request in flight, taken by the machine at its turn.
         var answer: SessionMachine.Event?
     }
@@ -200,7 +199,7 @@ struct FastSimulationRound {
     private var answers: [Int]
     /// Webhook sessions by index, once created.
     private var webhookSessions: [Int32: WebhookSession] = [:]
-    /// Timers and answers in the queue: webhooks alone do not keep the round going (nor do they the engine's loop).
+    /// Timers and answers in the queue: webhooks (in the service's outbox) alone do not keep the round going (nor do they the engine's loop).
     private var queuedWork = 0
     /// Whether each session's record is kept (for sessions.csv), as the engine keeps it.
     private let keepsSessions: Bool
@@ -241,25 +240,25 @@ struct FastSimulationRound {
         for _ in 0..<closedConcurrency { startNextClosed(at: start, roundTrip: &roundTrip, service: &service) }
         var nextArrival = 0
         while true {
-            let event: Event
-            if nextArrival < arrivals.count, events.peek().map({ arrivals[nextArrival] < $0 }) ?? true {
-                event = arrivals[nextArrival]
+            let fromArrivals = nextArrival < arrivals.count && events.peek().map { arrivals[nextArrival] < $0 } ?? true
+            let next = fromArrivals ? arrivals[nextArrival] : events.peek()
+            if let webhook = service.outbox.next.map({ Event.webhook(at: $0.due * 1_000, order: $0.order) }), next.map({ webhook < $0 }) ?? true {
+                // The engine's loop ends with its last timer or answer: a webhook due later is not taken in this round.
+                if queuedWork == 0, nextArrival == arrivals.count, closedQueue.isEmpty, webhook.at > last { break }
+                deliver(at: webhook.at, roundTrip: &roundTrip, service: &service)
+                continue
+            }
+            guard let event = next else { break }
+            if fromArrivals {
                 nextArrival += 1
-            } else if let due = events.popMin() {
-                event = due
-                if event.isWebhook {
-                    // The engine's loop ends with its last timer or answer: a webhook due later is not taken in this round.
-                    if queuedWork == 0, nextArrival == arrivals.count, closedQueue.isEmpty, event.at > last { break }
-                    deliver(event, roundTrip: &roundTrip, service: &service)
-                    continue
-                }
-                queuedWork -= 1
             } else {
-                break
+                _ = events.popMin()
+                queuedWork -= 1
             }
             last = max(last, event.at)
             step(Int(event.session), event, roundTrip: &roundTrip, service: &service)
         }
+        service.outbox.removeAll()  // what is not due yet ends with the round's sessions
         finishCounters()
         return last
     }
@@ -442,58 +441,36 @@ struct FastSimulationRound {
 
     // MARK: Webhooks
 
-    /// Plans what a webhook session's lifecycle announces that it did not before (``WebhookDispatcher``).
+    /// Plans what a webhook session's lifecycle announces that it did not before into the service's outbox.
     private mutating func planWebhooks(_ session: Session, _ lifecycle: SessionLifecycle, service: inout SimulatedService) {
         guard var state = webhookSessions[session.index] else { return }
-        let events = service.webhooks.rules.events(lifecycle)
+        let events = service.outbox.dispatcher.rules.events(lifecycle)
         guard events != state.events else { return }
-        for attempt in service.webhooks.plan(key: slots[Int(session.user)].key, events: events, previous: state.events) {
-            schedule(attempt, &state, session: session.index)
-        }
+        service.outbox.plan(key: slots[Int(session.user)].key, events: events, previous: state.events, session: session.index, creation: state.creation)
         state.events = events
         webhookSessions[session.index] = state
     }
 
-    /// Queues an attempt: in the session's list, and as an event ordered as the sandbox orders its outbox.
-    private mutating func schedule(_ attempt: WebhookAttempt, _ state: inout WebhookSession, session: Int32) {
-        state.attempts.append(attempt)
-        events.push(.webhook(at: attempt.due * 1_000, order: attempt.id.order(creation: state.creation), session: session))
-    }
-
-    /// A webhook attempt is due: the service starts it, the receiver's verdict (a bad signature is refused,
-    /// anything else taken) answers it, and an accepted one goes to the session's machine, as the engine
-    /// simulation's loop does with the real documents.
-    private mutating func deliver(_ event: Event, roundTrip: inout RoundTrips, service: inout SimulatedService) {
-        guard var state = webhookSessions[event.session],
-              let found = state.attempts.firstIndex(where: { $0.due * 1_000 == event.at && $0.id.order(creation: state.creation) == event.webhookOrder })
-        else { return }
-        let attempt = state.attempts.remove(at: found)
-        let now = attempt.due
-        var receipt: WebhookReceipt?
-        switch service.webhooks.start(attempt, current: state.events, at: now) {
-        case .superseded:
-            break
-        case .blocked(let retry):
-            if let retry { schedule(retry, &state, session: event.session) }
-        case .send(let badSignature):
-            let verdict: WebhookReceipt = badSignature ? .badSignature : .accepted
-            service.receiver.received += 1
-            service.receiver.receipts[verdict.rawValue, default: 0] += 1
-            if let retry = service.webhooks.answered(attempt, status: verdict.httpStatus, at: now) { schedule(retry, &state, session: event.session) }
-            receipt = verdict
-        }
-        webhookSessions[event.session] = state  // before the machine acts: its next request keeps its answer here
-        guard let receipt else { return }
-        let session = sessions.base + Int(event.session)
+    /// The outbox's next attempt is due at model µs `time`: the outbox starts it, the receiver's verdict (a
+    /// bad signature is refused, anything else taken) answers it, and an accepted one goes to the session's
+    /// machine, as the engine simulation's loop does with the real documents.
+    private mutating func deliver(at time: Int64, roundTrip: inout RoundTrips, service: inout SimulatedService) {
+        guard let queued = service.outbox.popDue(by: time / 1_000) else { return }
+        let attempt = queued.attempt, now = attempt.due
+        guard let badSignature = service.outbox.start(queued, current: webhookSessions[queued.session]?.events, at: now) else { return }
+        let receipt: WebhookReceipt = badSignature ? .badSignature : .accepted
+        service.receiver.received += 1
+        service.receiver.receipts[receipt.rawValue, default: 0] += 1
+        service.outbox.answered(queued, status: receipt.httpStatus, at: now)
+        let session = sessions.base + Int(queued.session)
         let position = Int(session.pointee.position)
         guard receipt == .accepted else {
-            return recorders[position].countWebhook(receipt, notice: nil, attempt: 0, deliveryLagMicros: 0, interval: interval(event.at))
+            return recorders[position].countWebhook(receipt, notice: nil, attempt: 0, deliveryLagMicros: 0, interval: interval(time))
         }
-        let (kind, action) = session.pointee.machine.notify(attempt.event, at: event.at, policy)
-        recorders[position].countWebhook(.accepted, notice: kind, attempt: attempt.id.attempt, deliveryLagMicros: event.at - attempt.event.at * 1_000, interval: interval(event.at))
-        perform(action, Int(event.session), at: event.at, roundTrip: &roundTrip, service: &service)
+        let (kind, action) = session.pointee.machine.notify(attempt.event, at: time, policy)
+        recorders[position].countWebhook(.accepted, notice: kind, attempt: attempt.id.attempt, deliveryLagMicros: time - attempt.event.at * 1_000, interval: interval(time))
+        perform(action, Int(queued.session), at: time, roundTrip: &roundTrip, service: &service)
     }
-
 
     // MARK: Counting
 

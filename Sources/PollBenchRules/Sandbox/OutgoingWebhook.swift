@@ -4,7 +4,9 @@ public struct OutgoingWebhook: Sendable {
     public var body: [UInt8]
     /// The `X-Hopae-Signature` value; nil when the client has no webhook secret.
     public var signature: String?
-    public var attempt: WebhookAttempt
-    let sessionID: String
-    let creation: Int
+    /// The outbox's attempt, for its answer.
+    let queued: WebhookOutbox<String>.Queued
+
+    /// The attempt it sends.
+    public var attempt: WebhookAttempt { queued.attempt }
 }

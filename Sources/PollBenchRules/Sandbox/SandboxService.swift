@@ -1,6 +1,5 @@
 import DequeModule
 import Foundation
-import HeapModule
 import Synchronization
 
 /// The simulated verification service: routing, auth, the API's documents and ground truth, over the
@@ -32,18 +31,8 @@ public final class SandboxService: Sendable {
         var nextFaultStreamSweep: Int64 = 0
         var created = 0
         var truth = GroundTruth()
-        var webhooks: WebhookDispatcher
-        var outbox = Heap<QueuedWebhook>()
-    }
-
-    /// An attempt waiting in the outbox, in the order every runner takes simultaneous ones.
-    private struct QueuedWebhook: Comparable {
-        let attempt: WebhookAttempt
-        let sessionID: String
-        let order: Int64
-
-        static func < (a: Self, b: Self) -> Bool { (a.attempt.due, a.order) < (b.attempt.due, b.order) }
-        static func == (a: Self, b: Self) -> Bool { (a.attempt.due, a.order) == (b.attempt.due, b.order) }
+        /// Webhook attempts waiting, by session id.
+        var outbox: WebhookOutbox<String>
     }
 
     /// Creates a service whose model time starts at `startMillis`.
@@ -55,7 +44,7 @@ public final class SandboxService: Sendable {
             (Array(("Basic " + Data("\(client.id):\(client.secret)".utf8).base64EncodedString()).utf8), client)
         }
         webhookSecrets = Dictionary(configuration.clients.compactMap { client in client.webhookSecret.map { (client.id, $0) } }, uniquingKeysWith: { first, _ in first })
-        var initial = State(webhooks: WebhookDispatcher(rules: rules.webhooks))
+        var initial = State(outbox: WebhookOutbox(rules: rules.webhooks))
         for client in configuration.clients {
             initial.budgets[client.id] = ClientBudget(rateLimit: client.rateLimit, endpointLimits: client.endpointLimits, now: startMillis)
         }
@@ -291,9 +280,7 @@ public final class SandboxService: Sendable {
     private func planWebhooks(_ state: inout State, _ session: VerificationSession, previous: [WebhookEvent]) {
         let events = webhookEvents(session)
         guard events != previous else { return }
-        for attempt in state.webhooks.plan(key: session.key, events: events, previous: previous) {
-            state.outbox.insert(QueuedWebhook(attempt: attempt, sessionID: session.id, order: attempt.id.order(creation: session.creation)))
-        }
+        state.outbox.plan(key: session.key, events: events, previous: previous, session: session.id, creation: session.creation)
         webhookPlanned.withLock { $0 }?()
     }
 
@@ -304,31 +291,27 @@ public final class SandboxService: Sendable {
 
     /// When the next webhook attempt is due (model ms); nil when none is waiting.
     public func nextWebhookDue() -> Int64? {
-        state.withLock { $0.outbox.min?.attempt.due }
+        state.withLock { $0.outbox.next?.due }
     }
 
     /// Takes every attempt due by `now` and turns those to send into signed requests, in the order all
-    /// runners take them; attempts superseded or in an outage are settled here.
+    /// runners take them; attempts superseded or in an outage are settled by the outbox.
     public func takeDueWebhooks(now: Int64) -> [OutgoingWebhook] {
         state.withLock { state in
             var due: [OutgoingWebhook] = []
-            while let first = state.outbox.min, first.attempt.due <= now {
-                state.outbox.removeMin()
-                guard let session = state.sessions[first.sessionID], let url = session.webhookUrl else { continue }
-                switch state.webhooks.start(first.attempt, current: webhookEvents(session), at: now) {
-                case .superseded:
-                    continue
-                case .blocked(let retry):
-                    if let retry { state.outbox.insert(QueuedWebhook(attempt: retry, sessionID: first.sessionID, order: retry.id.order(creation: session.creation))) }
-                case .send(let badSignature):
-                    due.append(outgoing(first.attempt, session, url: url, badSignature: badSignature, now: now))
-                }
+            while let queued = state.outbox.popDue(by: now) {
+                let session = state.sessions[queued.session]
+                guard let url = session?.webhookUrl, let session,
+                      let badSignature = state.outbox.start(queued, current: webhookEvents(session), at: now)
+                else { continue }
+                due.append(outgoing(queued, session, url: url, badSignature: badSignature, now: now))
             }
             return due
         }
     }
 
-    private func outgoing(_ attempt: WebhookAttempt, _ session: VerificationSession, url: String, badSignature: Bool, now: Int64) -> OutgoingWebhook {
+    private func outgoing(_ queued: WebhookOutbox<String>.Queued, _ session: VerificationSession, url: String, badSignature: Bool, now: Int64) -> OutgoingWebhook {
+        let attempt = queued.attempt
         let eventID = WebhookMessage.eventID(verificationID: session.id, event: attempt.event)
         let message = WebhookMessage(
             eventID: eventID, deliveryID: "\(eventID).\(attempt.id.copy).\(attempt.id.attempt)", attempt: attempt.id.attempt,
@@ -339,16 +322,12 @@ public final class SandboxService: Sendable {
             // A bad signature: the right scheme, the wrong key.
             WebhookSignature.sign(body: body, timestamp: now / 1_000, secret: badSignature ? "not-" + secret : secret)
         }
-        return OutgoingWebhook(url: url, body: body, signature: signature, attempt: attempt, sessionID: session.id, creation: session.creation)
+        return OutgoingWebhook(url: url, body: body, signature: signature, queued: queued)
     }
 
     /// The receiver's answer to a sent attempt (nil: none came, a timeout or no connection), at `now`.
     public func webhookAnswered(_ webhook: OutgoingWebhook, status: Int?, now: Int64) {
-        state.withLock { state in
-            if let retry = state.webhooks.answered(webhook.attempt, status: status, at: now) {
-                state.outbox.insert(QueuedWebhook(attempt: retry, sessionID: webhook.sessionID, order: retry.id.order(creation: webhook.creation)))
-            }
-        }
+        state.withLock { $0.outbox.answered(webhook.queued, status: status, at: now) }
         webhookPlanned.withLock { $0 }?()
     }
 
@@ -373,7 +352,7 @@ public final class SandboxService: Sendable {
         state.withLock { state in
             var truth = state.truth
             truth.created = state.created
-            truth.webhooks = state.webhooks.truth.events > 0 ? state.webhooks.truth : nil
+            truth.webhooks = state.outbox.dispatcher.truth.events > 0 ? state.outbox.dispatcher.truth : nil
             truth.sessionsByState = truth.evicted
             for session in state.sessions.values {
                 truth.sessionsByState[session.status(at: now).rawValue, default: 0] += 1
