@@ -55,19 +55,26 @@ def stop_server(proc, sig, grace):
 def start_nginx(workdir, port, path, body, tls=None):
     """A private nginx pinned to CPU 0 that answers `path` with the JSON `body` on 127.0.0.1:`port` and,
     with `tls` = (port, certificate, key), over HTTPS with HTTP/2 as well."""
+    return start_nginx_serving(workdir, port, f"location = {path} {{ return 200 '{body}'; }}", tls=tls)
+
+
+def start_nginx_serving(workdir, port, locations, tls=None, open_files=4096):
+    """A private nginx pinned to CPU 0 on 127.0.0.1:`port` (and, with `tls` = (port, certificate, key),
+    HTTPS with HTTP/2), JSON by default, serving the `locations` blocks, with up to `open_files` connections."""
     conf = os.path.join(workdir, "nginx.conf")
     listen_tls = f"listen 127.0.0.1:{tls[0]} ssl http2;\n        ssl_certificate {tls[1]};\n        ssl_certificate_key {tls[2]};" if tls else ""
     with open(conf, "w") as f:
         f.write(f"""
 worker_processes 1;
+worker_rlimit_nofile {open_files + 100};
 daemon off;
 pid {workdir}/nginx.pid;
 error_log {workdir}/error.log warn;
-events {{ worker_connections 4096; }}
+events {{ worker_connections {open_files}; }}
 http {{
     access_log off;
     keepalive_requests 100000000;
-    keepalive_timeout 120s;
+    keepalive_timeout 300s;
     http2_max_concurrent_streams 1024;
     client_body_temp_path {workdir};
     proxy_temp_path {workdir};
@@ -75,12 +82,10 @@ http {{
     uwsgi_temp_path {workdir};
     scgi_temp_path {workdir};
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port} backlog=4096;
         {listen_tls}
-        location = {path} {{
-            default_type application/json;
-            return 200 '{body}';
-        }}
+        default_type application/json;
+        {locations}
     }}
 }}
 """)

@@ -37,7 +37,7 @@ A copy of the report goes to results/benchmarks/.
 """
 import argparse, csv, glob, json, os, re, resource, shutil, signal, statistics, subprocess, sys, tempfile, time
 
-from benchlib import ROOT, build_release, free_port, need, require_two_cpus, stop_server, wait_for_port, write_result
+from benchlib import ROOT, build_release, free_port, need, require_two_cpus, start_nginx_serving, stop_server, write_result
 
 SESSION_ID = "0123456789abcdef"
 CREATED = ('{"verificationId":"%s","status":"initiated","providerId":"bankidse","flowType":"qr",'
@@ -67,38 +67,12 @@ def parse_args():
 
 
 def start_stub(workdir, port):
-    """nginx on CPU 0 answering the API's create and status as a service that never finishes would."""
-    conf = os.path.join(workdir, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(f"""
-worker_processes 1;
-worker_rlimit_nofile {OPEN_FILES};
-daemon off;
-pid {workdir}/nginx.pid;
-error_log {workdir}/error.log warn;
-events {{ worker_connections {OPEN_FILES - 100}; }}
-http {{
-    access_log off;
-    keepalive_requests 100000000;
-    keepalive_timeout 300s;
-    client_body_temp_path {workdir};
-    proxy_temp_path {workdir};
-    fastcgi_temp_path {workdir};
-    uwsgi_temp_path {workdir};
-    scgi_temp_path {workdir};
-    server {{
-        listen 127.0.0.1:{port} backlog=4096;
-        default_type application/json;
-        location = /api/v1/providers {{ return 200 '[{{"id":"bankidse"}},{{"id":"frejaid"}},{{"id":"smartid"}},{{"id":"evrotrust"}},{{"id":"mitid"}}]'; }}
+    """nginx on CPU 0 answering the API's providers, create and status as a service whose sessions never end."""
+    providers = ",".join(f'{{"id":"{p}"}}' for p in ["bankidse", "frejaid", "smartid", "evrotrust", "mitid"])
+    return start_nginx_serving(workdir, port, f"""
+        location = /api/v1/providers {{ return 200 '[{providers}]'; }}
         location = /api/v1/verifications {{ return 201 '{CREATED}'; }}
-        location ~ ^/api/v1/verifications/[0-9a-f]+$ {{ return 200 '{PENDING}'; }}
-    }}
-}}
-""")
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    proc = subprocess.Popen(["taskset", "-c", "0", nginx, "-c", conf, "-p", workdir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_port(port, proc, "nginx")
-    return proc
+        location ~ ^/api/v1/verifications/[0-9a-f]+$ {{ return 200 '{PENDING}'; }}""", open_files=OPEN_FILES - 100)
 
 
 def session_cpu(sid):
