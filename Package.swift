@@ -24,8 +24,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        // run --metrics-listen: the live metrics' registry and their exposition format.
-        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -96,7 +94,6 @@ let package = Package(
             name: "PollBenchMetrics",
             dependencies: [
                 "PollBenchRules", "PollBenchCore", "PollBenchHTTPServer",
-                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),
@@ -128,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "PollBenchSandboxTests",
             dependencies: [
-                "PollBenchSandbox", "PollBenchReceiver", "PollBenchRules", "PollBenchCore", "PollBenchCurl", "PollBenchHTTPServer",
+                "PollBenchSandbox", "PollBenchReceiver", "PollBenchMetrics", "PollBenchRules", "PollBenchCore", "PollBenchCurl", "PollBenchHTTPServer",
                 .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             ],
             swiftSettings: strict

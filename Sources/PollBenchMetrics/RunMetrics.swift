@@ -1,22 +1,20 @@
 import Foundation
 import PollBenchCore
 import PollBenchRules
-import Prometheus
 import Synchronization
 
-/// A live run's metrics in a Prometheus registry (swift-prometheus), as its engines report them:
+/// A live run's metrics for Prometheus to scrape (``MetricRegistry``), as its engines report them:
 /// requests by endpoint and status, sessions, detection lag and request latency histograms, and the
 /// harness's own figures. Names follow Prometheus' conventions: the `pollbench_` prefix, base units
 /// (seconds), `_total` for counters.
 public final class RunMetrics: Sendable {
-    /// Every metric, for a scrape.
-    public let registry = PrometheusCollectorRegistry()
-    private let sessionsStarted: Counter
-    private let sessionsActive: Gauge
-    private let detectionLag: ValueHistogram
-    private let loopLag: ValueHistogram
-    private let connectionWait: ValueHistogram
-    private let latency: [Endpoint: ValueHistogram]
+    private let registry = MetricRegistry()
+    private let sessionsStarted: CounterMetric
+    private let sessionsActive: GaugeMetric
+    private let detectionLag: HistogramMetric
+    private let loopLag: HistogramMetric
+    private let connectionWait: HistogramMetric
+    private let latency: [Endpoint: HistogramMetric]
 
     /// Model seconds, 20 % apart from 50 ms to 10 minutes: fine enough that `histogram_quantile` lands
     /// within a few per cent of the run's own percentiles.
@@ -25,22 +23,20 @@ public final class RunMetrics: Sendable {
     static let wallBuckets: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
     public init() {
-        sessionsStarted = registry.makeCounter(descriptor: .named("pollbench_sessions_started_total", help: "Sessions that arrived."))
-        sessionsActive = registry.makeGauge(descriptor: .named("pollbench_sessions_active", help: "Sessions started and not yet ended."))
-        detectionLag = registry.makeValueHistogram(
-            descriptor: .named(
-                "pollbench_detection_lag_seconds",
-                help: "Terminal status seen by the client minus reached by the service, model seconds (only when the service's clock is the client's)."
-            ),
+        sessionsStarted = registry.counter("pollbench_sessions_started_total", help: "Sessions that arrived.")
+        sessionsActive = registry.gauge("pollbench_sessions_active", help: "Sessions started and not yet ended.")
+        detectionLag = registry.histogram(
+            "pollbench_detection_lag_seconds",
+            help: "Terminal status seen by the client minus reached by the service, model seconds (only when the service's clock is the client's).",
             buckets: Self.lagBuckets
         )
-        loopLag = registry.makeValueHistogram(descriptor: .named("pollbench_loop_lag_seconds", help: "How late an engine loop's turn ran for its earliest due timer."), buckets: Self.wallBuckets)
-        connectionWait = registry.makeValueHistogram(descriptor: .named("pollbench_connection_wait_seconds", help: "How long a request waited for a free connection."), buckets: Self.wallBuckets)
-        var latency: [Endpoint: ValueHistogram] = [:]
+        loopLag = registry.histogram("pollbench_loop_lag_seconds", help: "How late an engine loop's turn ran for its earliest due timer.", buckets: Self.wallBuckets)
+        connectionWait = registry.histogram("pollbench_connection_wait_seconds", help: "How long a request waited for a free connection.", buckets: Self.wallBuckets)
+        var latency: [Endpoint: HistogramMetric] = [:]
         for endpoint in Endpoint.allCases {
-            latency[endpoint] = registry.makeValueHistogram(
-                descriptor: .named("pollbench_request_duration_seconds", help: "Request latency from the actual send to the answer."),
-                labels: [("endpoint", endpoint.rawValue)], buckets: Self.wallBuckets
+            latency[endpoint] = registry.histogram(
+                "pollbench_request_duration_seconds", help: "Request latency from the actual send to the answer.", labels: [("endpoint", endpoint.rawValue)],
+                buckets: Self.wallBuckets
             )
         }
         self.latency = latency
@@ -53,7 +49,7 @@ public final class RunMetrics: Sendable {
 
     /// The scrape: every metric, and the process's CPU seconds read now.
     public func exposition() -> String {
-        registry.emitToString() + "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n# TYPE process_cpu_seconds_total counter\n"
+        registry.exposition() + "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n# TYPE process_cpu_seconds_total counter\n"
             + "process_cpu_seconds_total \(Double(CPUClock.processMicros()) / 1e6)\n"
     }
 
@@ -63,11 +59,11 @@ public final class RunMetrics: Sendable {
 
     fileprivate func sessionStarted() {
         sessionsStarted.increment()
-        sessionsActive.increment(by: 1)
+        sessionsActive.add(1)
     }
 
     fileprivate func sessionEnded(detectionLagMicros: Int64?) {
-        sessionsActive.decrement(by: 1)
+        sessionsActive.add(-1)
         if let detectionLagMicros { detectionLag.record(Double(detectionLagMicros) / 1e6) }
     }
 
@@ -79,12 +75,12 @@ public final class RunMetrics: Sendable {
         connectionWait.record(Double(micros) / 1e6)
     }
 
-    fileprivate func counter(_ name: String, _ labels: [(String, String)], help: String) -> Counter {
-        registry.makeCounter(descriptor: .named(name, help: help), labels: labels)
+    fileprivate func counter(_ name: String, _ labels: [(String, String)], help: String) -> CounterMetric {
+        registry.counter(name, help: help, labels: labels)
     }
 
-    fileprivate func gauge(_ name: String, worker: Int, help: String) -> Gauge {
-        registry.makeGauge(descriptor: .named(name, help: help), labels: [("worker", String(worker))])
+    fileprivate func gauge(_ name: String, worker: Int, help: String) -> GaugeMetric {
+        registry.gauge(name, help: help, labels: [("worker", String(worker))])
     }
 }
 
@@ -92,11 +88,11 @@ public final class RunMetrics: Sendable {
 /// its loop's state is its own gauges (labelled by worker; sum them for the process).
 private final class WorkerMetrics: LiveMetricsSink {
     private let run: RunMetrics
-    private let requests = Mutex<[String: Counter]>([:])
-    private let ended = Mutex<[SessionOutcome: Counter]>([:])
-    private let inFlight: Gauge
-    private let waiting: Gauge
-    private let open: Gauge
+    private let requests = Mutex<[String: CounterMetric]>([:])
+    private let ended = Mutex<[SessionOutcome: CounterMetric]>([:])
+    private let inFlight: GaugeMetric
+    private let waiting: GaugeMetric
+    private let open: GaugeMetric
 
     init(run: RunMetrics, worker: Int) {
         self.run = run
@@ -141,12 +137,5 @@ private final class WorkerMetrics: LiveMetricsSink {
 
     func waitedForConnection(micros: Int64) {
         run.waitedForConnection(micros: micros)
-    }
-}
-
-extension MetricNameDescriptor {
-    /// A metric spelled out whole (`pollbench_…_total`), with its help line.
-    static func named(_ name: String, help: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 }
