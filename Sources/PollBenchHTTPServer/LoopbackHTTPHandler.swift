@@ -42,10 +42,10 @@ final class LoopbackHTTPHandler: ChannelInboundHandler {
             self.head = nil
             let request = LoopbackRequest(head: head, body: bodyTooLarge ? nil : body.map { Array($0.readableBytesView) } ?? [])
             body = nil
-            connections.requestBegan()
+            let stopping = connections.requestBegan()
             let answer = responder.respond(to: request)
             // HTTP/1.x closes after the answer when the client asked or the server is stopping; an HTTP/2 stream ends by itself.
-            let close = head.version.major == 1 && (!head.isKeepAlive || connections.isStopping)
+            let close = head.version.major == 1 && (!head.isKeepAlive || stopping)
             if answer.delay > .zero {
                 context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(answer.delay.inNanoseconds)) {
                     self.send(answer, version: head.version, close: close, context: context)

@@ -20,9 +20,6 @@ final class ServerConnections: Sendable {
 
     private let state = Mutex(State())
 
-    /// Whether the server is stopping (answers then close their HTTP/1.1 connection).
-    var isStopping: Bool { state.withLock { $0.stopping } }
-
     /// Counts `channel` as open until it closes.
     func opened(_ channel: any Channel) {
         let id = ObjectIdentifier(channel)
@@ -30,9 +27,13 @@ final class ServerConnections: Sendable {
         channel.closeFuture.whenComplete { _ in _ = self.state.withLock { $0.open.removeValue(forKey: id) } }
     }
 
-    /// A request was read whole and is being answered.
-    func requestBegan() {
-        state.withLock { $0.answering += 1 }
+    /// A request was read whole and is being answered. Returns whether the server is stopping (its
+    /// answer then closes an HTTP/1.1 connection): one lock per request, not two.
+    func requestBegan() -> Bool {
+        state.withLock { state in
+            state.answering += 1
+            return state.stopping
+        }
     }
 
     /// A request's answer has been written (or could not be).
