@@ -121,17 +121,25 @@ class Step:
     (both over the steady window, so that start-up and writing results do not count)."""
 
     def __init__(self, generator, sessions, poll_rate, cpu_rate, rss_mb, held, why):
+        # poll_rate and cpu_rate are None when not measured: never a 0 standing for "no data". A step
+        # whose CPU was not sampled (its process ended before the window closed) is not held.
+        if held and cpu_rate is None:
+            held, why = False, "its CPU was not measured: it ended before the steady window closed"
         self.generator, self.sessions, self.poll_rate, self.cpu_rate = generator, sessions, poll_rate, cpu_rate
         self.rss_mb, self.held, self.why = rss_mb, held, why
 
     @property
     def polls_per_cpu(self):
-        return self.poll_rate / self.cpu_rate if self.cpu_rate else 0
+        """Polls per CPU-second; None when either side was not measured."""
+        return self.poll_rate / self.cpu_rate if self.poll_rate is not None and self.cpu_rate else None
 
     def line(self):
         verdict = "held" if self.held else "NOT held: " + self.why
-        return (f"{self.generator:9s} {self.sessions:7d} sessions  {self.poll_rate:9.1f} polls/s  {100 * self.cpu_rate:5.1f} % CPU  "
-                f"{self.polls_per_cpu:8.0f} polls/CPU-s  {self.rss_mb:7.1f} MB  {verdict}")
+        def shown(value, width, digits):
+            return f"{value:{width}.{digits}f}" if value is not None else "–".rjust(width)
+        return (f"{self.generator:9s} {self.sessions:7d} sessions  {shown(self.poll_rate, 9, 1)} polls/s  "
+                f"{shown(None if self.cpu_rate is None else 100 * self.cpu_rate, 5, 1)} % CPU  "
+                f"{shown(self.polls_per_cpu, 8, 0)} polls/CPU-s  {self.rss_mb:7.1f} MB  {verdict}")
 
 
 def cpu_window(pace, total):
@@ -141,8 +149,8 @@ def cpu_window(pace, total):
 
 
 def cpu_rate(cpu, window):
-    """CPU seconds per second over `window`; 0 when the process ended before it closed."""
-    return cpu / (window[1] - window[0]) if cpu is not None else 0
+    """CPU seconds per second over `window`; None when the process ended before it closed."""
+    return cpu / (window[1] - window[0]) if cpu is not None else None
 
 
 def intended_rate(sessions, pace):
@@ -254,7 +262,7 @@ def tsung_step(port, sessions, args, workdir):
     # (and counts the sessions it aborted as errors).
     steady = blocks[2:-1]
     if not steady:
-        return Step("tsung", sessions, 0, cpu_rate(cpu, window), rss, False, f"no whole 10 s block from 20 s on (exit {code})")
+        return Step("tsung", sessions, None, cpu_rate(cpu, window), rss, False, f"no whole 10 s block from 20 s on (exit {code})")
     rate = sum(b["request"] - b["201"] for b in steady) / (10 * len(steady))
     users = steady[-1]["users"]
     problems = [] if users == sessions else [f"{users} of {sessions} users started"]
@@ -310,11 +318,11 @@ def locust_step(port, sessions, args, workdir):
         if row["Name"] == "Aggregated":
             failures = int(row["Total Failure Count"])
     if not rates:
-        return Step("locust", sessions, 0, cpu_rate(cpu, window), rss, False, f"no status request counted (exit {code})")
+        return Step("locust", sessions, None, cpu_rate(cpu, window), rss, False, f"no status request counted (exit {code})")
     first = min(rates)
     steady = [rates[t] for t in sorted(rates) if first + 2 * args.pace + 10 <= t <= first + total - 2]
     if not steady:
-        return Step("locust", sessions, 0, cpu_rate(cpu, window), rss, False, "too short a steady window")
+        return Step("locust", sessions, None, cpu_rate(cpu, window), rss, False, "too short a steady window")
     rate = statistics.median(steady)
     problems = [p for p in [rate_problem(rate, sessions, args.pace)] if p]
     if failures:
@@ -406,7 +414,7 @@ def main():
     ours = best.get("pollbench")
     for peer in ["libcurl", "tsung", "locust"]:
         theirs = best.get(peer)
-        if ours and theirs and theirs.polls_per_cpu:
+        if ours and theirs and ours.polls_per_cpu and theirs.polls_per_cpu:
             results.append(f"ratio_vs_{peer}={ours.polls_per_cpu / theirs.polls_per_cpu:.3f}")
             if peer != "libcurl":
                 results.append(f"sessions_ratio_vs_{peer}={ours.sessions / theirs.sessions:.3f}")
