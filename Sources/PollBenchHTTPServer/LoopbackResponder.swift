@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 import PollBenchRules
 
@@ -19,17 +20,50 @@ public struct LoopbackRequest: Sendable {
     public let path: String
     /// The body; nil when it was larger than the responder's ``LoopbackResponder/maxBodyBytes``.
     public let body: [UInt8]?
-    private let headers: HTTPHeaders
+    /// The header lines, `name: value` CRLF each, as read (HTTP/1.1) or written out (HTTP/2): values are
+    /// found when asked for, so a request makes no string of a header nobody reads.
+    private let headerLines: ByteBuffer
+
+    init(_ request: HTTP1Request) {
+        method = request.method
+        path = request.path
+        body = request.body
+        headerLines = request.headerLines
+    }
 
     init(head: HTTPRequestHead, body: [UInt8]?) {
         method = head.method.rawValue
         path = head.uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(head.uri[..<$0]) } ?? head.uri
         self.body = body
-        headers = head.headers
+        var lines = ByteBuffer()
+        for (name, value) in head.headers {
+            lines.writeString(name)
+            lines.writeStaticString(": ")
+            lines.writeString(value)
+            lines.writeStaticString("\r\n")
+        }
+        headerLines = lines
     }
 
     /// The first value of the header `name` (any case), if sent.
-    public func header(_ name: String) -> String? { headers.first(name: name) }
+    public func header(_ name: String) -> String? {
+        var name = name
+        return name.withUTF8 { name in
+            headerLines.withUnsafeReadableBytes { bytes in
+                var start = 0
+                while let lineEnd = HTTP1RequestParser.index(of: UInt8(ascii: "\n"), in: bytes, from: start) {
+                    defer { start = lineEnd + 1 }
+                    // A line is `name:` only if the byte after the name is the colon: most lines are ruled out there.
+                    guard lineEnd - start > name.count, bytes[start + name.count] == UInt8(ascii: ":") else { continue }
+                    let end = bytes[lineEnd - 1] == UInt8(ascii: "\r") ? lineEnd - 1 : lineEnd
+                    if let field = HeaderField(UnsafeRawBufferPointer(rebasing: bytes[start..<end])), field.nameIs(name) {
+                        return String(decoding: UnsafeRawBufferPointer(rebasing: field.value), as: UTF8.self)
+                    }
+                }
+                return nil
+            }
+        }
+    }
 
     /// Where the client addressed the server (its `Host`, or HTTP/2's `:authority`).
     public var authority: String? { header("host") }
