@@ -30,7 +30,7 @@ struct SandboxResponder: LoopbackResponder {
         let answer = service.handle(
             SandboxRequest(
                 method: request.method, path: path, authorization: request.header("Authorization"), workloadKey: request.header("X-Pollbench-Key"),
-                body: body, origin: request.authority.map { "\(scheme)://\($0)" }
+                body: body, authority: request.authority, scheme: scheme
             ),
             now: clock.nowMillis()
         )

@@ -7,16 +7,22 @@ public struct SandboxRequest: Sendable {
     /// `X-Pollbench-Key`: the session's key in the workload, so its user behaves the same in every run.
     public var workloadKey: String?
     public var body: [UInt8]
-    /// The scheme and authority the client reached the service at (`https://host:port`), from its
-    /// `Host` header; the authorization pages it is sent to are there. Nil: the service's own ``SandboxService/origin``.
-    public var origin: String?
+    /// The authority (`host:port`) the client reached the service at, from its `Host` header, and the
+    /// scheme; the authorization pages it is sent to are there. Nil: the service's own ``SandboxService/origin``.
+    public var authority: String?
+    public var scheme: String
 
-    public init(method: String, path: String, authorization: String? = nil, workloadKey: String? = nil, body: [UInt8] = [], origin: String? = nil) {
+    public init(method: String, path: String, authorization: String? = nil, workloadKey: String? = nil, body: [UInt8] = [], authority: String? = nil, scheme: String = "http") {
         self.method = method
         self.path = path
         self.authorization = authorization
         self.workloadKey = workloadKey
         self.body = body
-        self.origin = origin
+        self.authority = authority
+        self.scheme = scheme
     }
+
+    /// Where the client reached the service (`https://host:port`), made only for the answer that tells it
+    /// (a create's authorization URL), not for every poll.
+    public var origin: String? { authority.map { "\(scheme)://\($0)" } }
 }

@@ -208,9 +208,8 @@ public final class SandboxService: Sendable {
     /// constant time, so the answer takes as long for a near miss as for garbage.
     private func authenticate(_ header: String?) -> SandboxConfiguration.Client? {
         guard let header else { return nil }
-        let given = Array(header.utf8)
         var match: SandboxConfiguration.Client?
-        for expected in expectedAuthorization where ConstantTime.equal(given, expected.header) {
+        for expected in expectedAuthorization where ConstantTime.equal(header, expected.header) {
             match = expected.client
         }
         return match

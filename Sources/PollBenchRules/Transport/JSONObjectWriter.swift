@@ -1,11 +1,13 @@
 /// Writes one JSON object field by field, in the given order, straight into UTF-8 bytes: faster than an
 /// encoder on the sandbox's hot path, and the field order stays as the API documents show it.
 public struct JSONObjectWriter {
-    private var bytes: [UInt8] = [UInt8(ascii: "{")]
+    private var bytes: [UInt8]
 
     /// Starts an empty object.
     public init() {
-        bytes.reserveCapacity(256)
+        bytes = []
+        bytes.reserveCapacity(256)  // a status document is about 200 bytes: one allocation
+        bytes.append(UInt8(ascii: "{"))
     }
 
     /// Adds a string field; nil writes `null`.
@@ -32,8 +34,11 @@ public struct JSONObjectWriter {
         bytes += json
     }
 
-    /// The finished object.
-    public func finish() -> [UInt8] { bytes + [UInt8(ascii: "}")] }
+    /// The finished object (its bytes move out: no copy).
+    public consuming func finish() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
 
     /// A JSON array of already-written JSON values.
     public static func array(_ items: [[UInt8]]) -> [UInt8] {
@@ -57,19 +62,26 @@ public struct JSONObjectWriter {
 
     private mutating func field(_ key: String) {
         if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
-        Self.quote(key, into: &bytes)
+        Self.quote(key, into: &bytes)  // keys are mostly the API's names, but a provider's evidence keys are configured
         bytes.append(UInt8(ascii: ":"))
     }
 
     private static func quote(_ value: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Most values (ids, states, timestamps) need no escape: copied whole, not byte by byte.
-        let escapes = { (byte: UInt8) in byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") }
-        guard value.utf8.withContiguousStorageIfAvailable({ $0.contains(where: escapes) }) ?? value.utf8.contains(where: escapes) else {
-            out.append(contentsOf: value.utf8)
-            return out.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { bytes in
+            out.append(UInt8(ascii: "\""))
+            // Most values (ids, states, timestamps) need no escape: copied whole, not byte by byte.
+            if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                out.append(contentsOf: bytes)
+            } else {
+                escape(bytes, into: &out)
+            }
+            out.append(UInt8(ascii: "\""))
         }
-        for byte in value.utf8 {
+    }
+
+    private static func escape(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "\""): out += #"\""#.utf8
             case UInt8(ascii: "\\"): out += #"\\"#.utf8
@@ -84,6 +96,5 @@ public struct JSONObjectWriter {
             default: out.append(byte)  // multi-byte UTF-8 passes through unchanged
             }
         }
-        out.append(UInt8(ascii: "\""))
     }
 }
