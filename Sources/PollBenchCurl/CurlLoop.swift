@@ -40,6 +40,8 @@ final class CurlLoop: TransportLoop {
 
     var openConnections: Int? { multi.sockets.open }
 
+    private(set) var previousTurn: LoopTurnTimes?
+
     func makeWaker() -> @Sendable () -> Void {
         let armed = ArmedWaker(LoopWaker(multi))
         wakers.append(armed)
@@ -55,6 +57,7 @@ final class CurlLoop: TransportLoop {
         }
         driver.loopDidStart(self)
         var driverFinished = false
+        var turnStarted = ContinuousClock.now
         while true {
             multi.perform()
             collectCompleted()
@@ -72,7 +75,11 @@ final class CurlLoop: TransportLoop {
             if driverFinished && inFlight == 0 { return }
             // Round up so that a timer is never woken early and spun on.
             let millis = Int32(clamping: max(0, (waitNanoseconds + 999_999) / 1_000_000))
+            let waitStarted = ContinuousClock.now
+            let busy = waitStarted - turnStarted
             multi.poll(timeoutMilliseconds: min(millis, 1_000))
+            turnStarted = .now
+            previousTurn = LoopTurnTimes(busyNanos: busy.inNanoseconds, waitNanos: (turnStarted - waitStarted).inNanoseconds)
         }
     }
 

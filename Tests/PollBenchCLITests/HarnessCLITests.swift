@@ -34,6 +34,9 @@ extension EndToEnd {
             #expect(slip > 10 * latency, "slip p99 \(slip) ms, latency from the send p99 \(latency) ms")
             let csv = try String(contentsOf: directory.appendingPathComponent("harness.csv"), encoding: .utf8).split(separator: "\n")
             #expect(csv.first?.hasPrefix("second,process_cpu_ms,loop_cpu_ms,") == true && csv.count == harness.seconds.count + 1)
+            #expect(csv.first?.hasSuffix(",busy_turn_max_ms") == true && csv.dropFirst().allSatisfy { !$0.hasSuffix(",") })
+            // The loops' turns were timed: a bound on how long answers sat unread, and the longest turn each second.
+            #expect((harness.socketWaitBound?.count ?? 0) > 0 && harness.seconds.allSatisfy { $0.busyTurnMaxMicros != nil })
             let html = try String(contentsOf: directory.appendingPathComponent("report.html"), encoding: .utf8)
             #expect(html.contains("Harness health") && html.contains("<p class=\"warn\">⚠ the harness limited this measurement"))
         }

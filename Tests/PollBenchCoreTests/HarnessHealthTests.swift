@@ -49,6 +49,30 @@ struct HarnessHealthTests {
         #expect(atCores.warning?.contains("shard the run") == true)
     }
 
+    @Test("busy turns bound how long answers wait unread in their sockets, weighted by time; over 10 ms (p99) they warn")
+    func busyTurns() throws {
+        func recorder(busyMillis: Int64, waitMillis: Int64) -> HarnessRecorder {
+            var recorder = HarnessRecorder(originNanos: 0, samplesProcess: false)
+            var at: Int64 = 0
+            for _ in 0..<200 {
+                at += (busyMillis + waitMillis) * 1_000_000
+                recorder.turn(at: at, lagNanos: nil, previous: LoopTurnTimes(busyNanos: busyMillis * 1_000_000, waitNanos: waitMillis * 1_000_000), inFlight: 0, waiting: 0, openConnections: nil)
+            }
+            return recorder
+        }
+        // 2 ms busy in every 20: nine tenths of the time an answer is read at once, the rest within 2 ms.
+        let light = HarnessHealth(recorders: [recorder(busyMillis: 2, waitMillis: 18)], cores: 2, workers: 1, connectionsPerWorker: 64)
+        let lightBound = try #require(light.socketWaitBound)
+        #expect(lightBound.p50 == 0.001 && abs((lightBound.p99 ?? 0) - 2) < 0.01 && light.warning == nil)
+        #expect(light.seconds.first?.busyTurnMaxMicros == 2_000)
+        // 30 ms busy in every 40: three quarters of the time an answer may wait up to 30 ms.
+        let busy = HarnessHealth(recorders: [recorder(busyMillis: 30, waitMillis: 10)], cores: 2, workers: 1, connectionsPerWorker: 64)
+        let warning = try #require(busy.warning)
+        #expect(warning.contains("busy loop turns: answers may have waited up to 30.0") && warning.contains("more --workers (now 1, up to 2)"))
+        // Virtual time has no sockets: nothing is claimed.
+        #expect(HarnessHealth(recorders: [Self.recorder(lagMillis: 1, requests: 10, waits: 0, waitMillis: 0)], cores: 2, workers: 1, connectionsPerWorker: 1).socketWaitBound == nil)
+    }
+
     @Test("a loop's CPU time lands in the seconds it was spent in, and the process's only where a loop reads it")
     func cpu() {
         var reader = HarnessRecorder(originNanos: 0, samplesProcess: true)

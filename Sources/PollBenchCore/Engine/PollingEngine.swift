@@ -160,7 +160,7 @@ public final class PollingEngine: WebhookDriver {
         publishProgress()
         if harness != nil || configuration.metrics != nil {
             let (inFlight, waiting, open) = (loop.inFlight, loop.waitingForConnection, loop.openConnections)
-            harness?.turn(at: nowNanos, lagNanos: lag, inFlight: inFlight, waiting: waiting, openConnections: open)
+            harness?.turn(at: nowNanos, lagNanos: lag, previous: loop.previousTurn, inFlight: inFlight, waiting: waiting, openConnections: open)
             configuration.metrics?.loopTurned(lagMicros: lag.map { $0 / 1_000 }, inFlight: inFlight, waitingForConnection: waiting, openConnections: open)
         }
         dropEndedTimers()

@@ -24,6 +24,10 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
     public var busySeconds: Int
     /// Loop turns' lateness against their earliest due timer (wall-ms).
     public var loopLag: Distribution
+    /// Over the loops' wall time, the most an answer could have waited in its socket before its loop read
+    /// it (wall-ms, time-weighted: see ``HarnessRecorder/socketWaitBound``). A bound on the share of a
+    /// latency that is the harness's own; nil where not measured (virtual time, older results).
+    public var socketWaitBound: Distribution?
     /// Waits for a free connection, of the requests that waited (wall-ms).
     public var connectionWait: Distribution
     /// Requests whose transfer started, and those that waited longer than 10 ms for a connection.
@@ -44,19 +48,21 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
         self.workers = workers
         self.connectionsPerWorker = connectionsPerWorker
         var seconds: [HarnessSecond] = []
-        let lag = Histograms.micros(), wait = Histograms.micros()
-        var (loopLag, connectionWait) = (lag, wait)
+        let lag = Histograms.micros(), wait = Histograms.micros(), socket = Histograms.micros()
+        var (loopLag, connectionWait, socketWait) = (lag, wait, socket)
         for recorder in recorders {
             for second in recorder.seconds {
                 while seconds.count <= second.second { seconds.append(HarnessSecond(second: seconds.count)) }
                 seconds[second.second].add(second)
             }
             loopLag.add(recorder.loopLag)
+            socketWait.add(recorder.socketWaitBound)
             connectionWait.add(recorder.connectionWait)
         }
         self.seconds = seconds
         self.loopLag = Distribution(loopLag, unit: "wall-ms", divisor: 1_000)
         self.connectionWait = Distribution(connectionWait, unit: "wall-ms", divisor: 1_000)
+        socketWaitBound = socketWait.totalCount > 0 ? Distribution(socketWait, unit: "wall-ms", divisor: 1_000) : nil
         requests = recorders.reduce(0) { $0 + $1.requestsStarted }
         longConnectionWaits = recorders.reduce(0) { $0 + $1.longConnectionWaits }
         cpuSeconds = Double(seconds.reduce(0) { $0 + $1.processCPUMicros }) / 1e6
@@ -75,7 +81,7 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
     }
 
     /// What can limit a measurement.
-    private enum Limit { case cpu, loopLag, connections }
+    private enum Limit { case cpu, loopLag, socketWait, connections }
 
     /// What limited the measurement, one phrase each.
     private var limits: [(kind: Limit, text: String)] {
@@ -86,6 +92,9 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
         if let p99 = loopLag.p99, p99 > Self.loopLagP99BoundMillis {
             limits.append((.loopLag, "loop lag p99 \(NumberText.twoDecimals(p99)) ms (over \(NumberText.short(Self.loopLagP99BoundMillis)) ms)"))
         }
+        if let p99 = socketWaitBound?.p99, p99 > Self.loopLagP99BoundMillis {
+            limits.append((.socketWait, "busy loop turns: answers may have waited up to \(NumberText.twoDecimals(p99)) ms in their sockets (p99 over time, over \(NumberText.short(Self.loopLagP99BoundMillis)) ms) before the loop read them"))
+        }
         if Double(longConnectionWaits) > Self.longWaitShare * Double(requests) {
             limits.append((.connections, "connections: \(longConnectionWaits) of \(requests) requests waited over 10 ms for one of the \(connectionsPerWorker) per worker (wait p99 \(NumberText.seconds(fromMillis: connectionWait.p99)))"))
         }
@@ -95,7 +104,7 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
     /// How to lift the limits found, by their kind rather than their wording.
     private static func remedies(for kinds: [Limit], workers: Int, cores: Int, connections: Int) -> [String] {
         var remedies: [String] = []
-        if kinds.contains(.cpu) || kinds.contains(.loopLag) {
+        if kinds.contains(.cpu) || kinds.contains(.loopLag) || kinds.contains(.socketWait) {
             remedies.append(workers < cores ? "more --workers (now \(workers), up to \(cores))" : "shard the run over more machines (--shard)")
         }
         if kinds.contains(.connections) { remedies.append("more --connections (now \(connections))") }

@@ -12,6 +12,10 @@ public struct HarnessRecorder: Sendable {
     public private(set) var seconds: [HarnessSecond] = []
     /// Every loop turn's lateness against the earliest timer it was due for, µs.
     public private(set) var loopLag = Histograms.micros()
+    /// Over the loop's wall time, the most an answer arriving at that instant waited in its socket before
+    /// the loop read it, µs, weighted by time: a busy turn's length for each µs of it, 0 for each µs of a
+    /// wait on the sockets (recorded as 1 µs, the histogram's floor). A bound from above, not a measurement.
+    public private(set) var socketWaitBound = Histograms.micros()
     /// Every wait for a free connection, µs.
     public private(set) var connectionWait = Histograms.micros()
     /// Waits longer than ``longConnectionWaitMicros``.
@@ -32,9 +36,16 @@ public struct HarnessRecorder: Sendable {
         self.samplesProcess = samplesProcess
     }
 
-    /// One loop turn at wall time `nanos`: how late it ran (nil: no timer was due) and the loop's state.
-    public mutating func turn(at nanos: Int64, lagNanos: Int64?, inFlight: Int, waiting: Int, openConnections: Int?) {
+    /// One loop turn at wall time `nanos`: how late it ran (nil: no timer was due), how the loop spent
+    /// the turn before it (nil: no sockets, in virtual time) and the loop's state.
+    public mutating func turn(at nanos: Int64, lagNanos: Int64?, previous: LoopTurnTimes? = nil, inFlight: Int, waiting: Int, openConnections: Int?) {
         let second = index(nanos)
+        if let previous {
+            let busy = max(0, previous.busyNanos / 1_000), waited = max(0, previous.waitNanos / 1_000)
+            if busy > 0 { socketWaitBound.record(UInt64(busy), count: UInt64(busy)) }
+            if waited > 0 { socketWaitBound.record(1, count: UInt64(waited)) }
+            seconds[second].busyTurnMaxMicros = max(seconds[second].busyTurnMaxMicros ?? 0, busy)
+        }
         if let lagNanos {
             let micros = max(0, lagNanos / 1_000)
             loopLag.record(UInt64(clamping: max(1, micros)))

@@ -13,6 +13,9 @@ public struct HarnessSecond: Sendable, Codable, Equatable {
     public var busiestLoopCPUMicros: Int64 = 0
     /// How late the latest loop turn ran after the earliest timer it was due for, µs.
     public var loopLagMaxMicros: Int64 = 0
+    /// The longest turn the loops spent away from their sockets, µs: an answer may have waited that long
+    /// in its socket. Nil where not measured (virtual time, and results written before it was).
+    public var busyTurnMaxMicros: Int64?
     /// Requests whose transfer started after a wait for a free connection.
     public var connectionWaits = 0
     /// The longest of those waits, µs.
@@ -35,6 +38,7 @@ public struct HarnessSecond: Sendable, Codable, Equatable {
         loopCPUMicros += other.loopCPUMicros
         busiestLoopCPUMicros = max(busiestLoopCPUMicros, other.busiestLoopCPUMicros)
         loopLagMaxMicros = max(loopLagMaxMicros, other.loopLagMaxMicros)
+        if let theirs = other.busyTurnMaxMicros { busyTurnMaxMicros = max(busyTurnMaxMicros ?? 0, theirs) }
         connectionWaits += other.connectionWaits
         connectionWaitMaxMicros = max(connectionWaitMaxMicros, other.connectionWaitMaxMicros)
         inFlightPeak += other.inFlightPeak

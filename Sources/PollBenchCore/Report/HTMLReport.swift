@@ -147,10 +147,11 @@ public enum HTMLReport {
             Series(name: "process CPU (% of \(harness.cores) cores)", points: percent(\.processCPUMicros, of: harness.cores)),
             Series(name: "busiest loop thread (% of a core)", points: percent(\.busiestLoopCPUMicros, of: 1), dashed: true),
             Series(name: "loop lag max (ms)", points: harness.seconds.map { (Double($0.second), Double($0.loopLagMaxMicros) / 1e3) }),
+            Series(name: "busy turn max (ms)", points: harness.seconds.compactMap { s in s.busyTurnMaxMicros.map { (Double(s.second), Double($0) / 1e3) } }, dashed: true),
             Series(name: "connection wait max (ms)", points: harness.seconds.map { (Double($0.second), Double($0.connectionWaitMaxMicros) / 1e3) }, dashed: true),
         ]
         let warning = harness.warning.map { "<p class=\"warn\">\(SVG.escape($0))</p>" } ?? ""
-        return warning + section("Harness health", "pollbench's own load per wall second: when its CPU nears 100 %, or its loops run late, or its requests wait for connections, the lags and slips above include its own queues.",
+        return warning + section("Harness health", "pollbench's own load per wall second: when its CPU nears 100 %, or its loops run late or stay long away from their sockets (a busy turn: answers wait unread), or its requests wait for connections, the lags, slips and latencies above include its own queues.",
                                  LineChart.render(lines, title: "Harness health", xLabel: "seconds from the run's start", yLabel: "% or ms"))
     }
 

@@ -99,11 +99,12 @@ public struct ResultWriter {
     /// One row per wall second of a live run: the harness's own load (timeseries.csv's rows are per
     /// strategy and round; these are the run's, whichever strategies ran in that second).
     static func harnessCSV(_ harness: HarnessHealth) -> String {
-        var lines = ["second,process_cpu_ms,loop_cpu_ms,busiest_loop_cpu_ms,loop_lag_max_ms,connection_waits,connection_wait_max_ms,in_flight_peak,waiting_peak,open_connections_peak"]
+        var lines = ["second,process_cpu_ms,loop_cpu_ms,busiest_loop_cpu_ms,loop_lag_max_ms,connection_waits,connection_wait_max_ms,in_flight_peak,waiting_peak,open_connections_peak,busy_turn_max_ms"]
         for s in harness.seconds {
             func millis(_ micros: Int64) -> String { String(format: "%.3f", Double(micros) / 1e3) }
             lines.append("\(s.second),\(millis(s.processCPUMicros)),\(millis(s.loopCPUMicros)),\(millis(s.busiestLoopCPUMicros)),\(millis(s.loopLagMaxMicros)),"
-                + "\(s.connectionWaits),\(millis(s.connectionWaitMaxMicros)),\(s.inFlightPeak),\(s.waitingPeak),\(s.openConnectionsPeak)")
+                + "\(s.connectionWaits),\(millis(s.connectionWaitMaxMicros)),\(s.inFlightPeak),\(s.waitingPeak),\(s.openConnectionsPeak),"
+                + (s.busyTurnMaxMicros.map(millis) ?? ""))  // empty: not measured
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -8,6 +8,8 @@ import PollBenchRules
 /// sandbox's webhooks go, signed, to a ``WebhookReceiver`` when due, and what it passes on to the driver.
 /// At one instant: answers first (in the order sent), then webhooks, then the driver's timers.
 public final class VirtualTimeLoop: TransportLoop {
+    public var previousTurn: LoopTurnTimes? { nil }
+
     private struct Completion: Comparable {
         var at: Int64
         var sequence: Int

@@ -32,9 +32,27 @@ public protocol TransportLoop: AnyObject {
     var waitingForConnection: Int { get }
     /// Connections the loop holds open now; nil where there are none to count (virtual time).
     var openConnections: Int? { get }
+    /// The loop's last turn away from its sockets and its last wait on them (nil where there are no
+    /// sockets: virtual time). An answer that arrives while the loop is away sits in its socket until the
+    /// next turn reads it, and its latency holds that wait.
+    var previousTurn: LoopTurnTimes? { get }
     /// Something other threads may call to wake the loop for its next turn (safe to call after the loop
     /// has ended: it then does nothing).
     func makeWaker() -> @Sendable () -> Void
+}
+
+/// How a loop spent its time around one wait on its sockets, in wall nanoseconds.
+public struct LoopTurnTimes: Sendable, Equatable {
+    /// From the end of one wait to the start of the next: the loop was reading, dispatching and
+    /// submitting, and did not see its sockets.
+    public var busyNanos: Int64
+    /// The wait itself: an answer arriving then is read at once.
+    public var waitNanos: Int64
+
+    public init(busyNanos: Int64, waitNanos: Int64) {
+        self.busyNanos = busyNanos
+        self.waitNanos = waitNanos
+    }
 }
 
 /// What a driver asks of its loop after a turn.
