@@ -31,14 +31,11 @@ public struct CapacitySearch: Sendable {
         self.rates = rates
     }
 
-    /// The run of the step at `rate`: the base's, with that arrival rate, named after it.
+    /// The run of the step at `rate`: the base's, with that arrival rate (and, with a step length, that
+    /// many seconds' sessions), named after it.
     public func settings(at rate: Double) -> RunSettings {
         var settings = base
-        switch settings.suite.workload.arrival {
-        case .constant: settings.suite.workload.arrival = .constant(perSecond: rate)
-        case .poisson: settings.suite.workload.arrival = .poisson(perSecond: rate)
-        case .closed: break  // refused by init
-        }
+        settings.suite = base.suite.capacityStep(at: rate)
         settings.name = "\(base.name)-rate\(rate)"
         return settings
     }

@@ -242,7 +242,25 @@ struct SuiteFileTests {
         }
     }
 
-    @Test("every shipped suite reads", arguments: ["smoke", "release", "rate-limit", "capacity", "faults", "webhook-faults"])
+    @Test("capacity steps of a fixed length run rate × stepSeconds sessions at that rate; a step over the session limit is refused")
+    func capacitySteps() throws {
+        let suite = try ShippedSuite.load("client-capacity")
+        #expect(suite.capacityStepSeconds == 60 && suite.capacityRates.first == 25)
+        let step = suite.capacityStep(at: 400)
+        #expect(step.workload.sessions == 24_000 && step.workload.arrival == .constant(perSecond: 400))
+        #expect(suite.problem() == nil)
+        var tooLong = suite
+        tooLong.capacityRates = [25, 20_000]
+        #expect(tooLong.problem() == "a capacity step of 60 s at the highest rate would run 1200000 sessions, over 1000000")
+        var unsized = suite
+        unsized.capacityStepSeconds = nil
+        #expect(unsized.capacityStep(at: 400).workload.sessions == suite.workload.sessions)
+        // The largest step's memory is what a search is refused on, before its first step.
+        #expect(suite.memoryProblem(available: 100_000_000)?.hasPrefix("96000 sessions × 1 strategies") == true)
+        #expect(suite.memoryProblem(available: 1_000_000_000) == nil)
+    }
+
+    @Test("every shipped suite reads", arguments: ["smoke", "release", "rate-limit", "capacity", "client-capacity", "faults", "webhook-faults"])
     func shipped(name: String) throws {
         let suite = try ShippedSuite.load(name)
         #expect(suite.name == name)

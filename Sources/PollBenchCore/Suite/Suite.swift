@@ -52,6 +52,26 @@ public struct Suite: Sendable {
     public var tolerance = 0.05
     /// A capacity search: the open arrival rates (per model second) to try, lowest first.
     public var capacityRates: [Double] = []
+    /// A capacity search's step length (model seconds): each step then runs its rate × this many sessions,
+    /// so that every step keeps its rate for as long. Nil: every step runs the workload's sessions (a
+    /// higher rate then ends sooner).
+    public var capacityStepSeconds: Double?
+
+    /// The suite of a capacity search's step at `rate` arrivals per model second (an open arrival model
+    /// keeps its kind; a closed one has no rate and is left as it is).
+    public func capacityStep(at rate: Double) -> Suite {
+        var step = self
+        switch workload.arrival {
+        case .constant: step.workload.arrival = .constant(perSecond: rate)
+        case .poisson: step.workload.arrival = .poisson(perSecond: rate)
+        case .closed: return step
+        }
+        if let seconds = capacityStepSeconds { step.workload.sessions = max(1, Int((rate * seconds).rounded())) }
+        return step
+    }
+
+    /// The suite's largest run: its own, or its capacity search's last step.
+    private var largestRun: Suite { capacityRates.last.map(capacityStep(at:)) ?? self }
 
     /// The suite with its `optimal` strategies planned for its own users, provider mix and timeouts
     /// (every runner plans them so; planning one already planned does nothing).
@@ -135,8 +155,9 @@ extension Suite {
     /// Why this machine cannot hold a live run of these settings, given `available` bytes (nil: unknown);
     /// nil when it can. A run is refused before its first request rather than killed halfway.
     public func memoryProblem(available: Int64?) -> String? {
-        guard let available, liveSessionBytes > available * 4 / 5 else { return nil }
-        return "\(workload.sessions) sessions × \(strategies.count) strategies would hold about \(Self.megabytes(liveSessionBytes)) MB "
+        let largest = largestRun
+        guard let available, largest.liveSessionBytes > available * 4 / 5 else { return nil }
+        return "\(largest.workload.sessions) sessions × \(strategies.count) strategies would hold about \(Self.megabytes(largest.liveSessionBytes)) MB "
             + "(up to \(Self.liveBytesPerSession / 1_024) KiB a session until the run ends), over 80 % of the \(Self.megabytes(available)) MB this machine has available: "
             + "lower --sessions, run fewer strategies, or shard the run (--shard)"
     }
@@ -153,8 +174,12 @@ extension Suite {
             guard let millis, !Limits.durationMillis.contains(millis) else { return nil }
             return "\(name) must be from 1s to 24h, not \(DurationText.format(millis))"
         }
+        let steps = capacityStepSeconds.flatMap { seconds in capacityRates.last.map { (seconds, capacityStep(at: $0).workload.sessions) } }
         return [
             outside("sessions", workload.sessions, Limits.sessions), outside("workers", workers, Limits.workers),
+            steps.flatMap { seconds, sessions in
+                Limits.sessions.contains(sessions) ? nil : "a capacity step of \(NumberText.short(seconds)) s at the highest rate would run \(sessions) sessions, over \(Limits.sessions.upperBound)"
+            },
             outside("createRetries", createRetries, Limits.createRetries), outside("maxRate", maxRequestsPerSecond, Limits.maxRequestsPerSecond),
             ModelClock.scaleProblem(timeScale).map { "timeScale \($0)" }, duration("clientTimeout", clientTimeoutMillis),
             duration("webhookTimeout", webhookTimeoutMillis), duration("maxDuration", maxDurationMillis),

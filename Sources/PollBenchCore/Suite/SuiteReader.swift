@@ -116,6 +116,7 @@ public enum SuiteReader {
                 return value
             }
             guard suite.capacityRates == suite.capacityRates.sorted() else { throw capacity.error("rates", "capacity rates must go up") }
+            suite.capacityStepSeconds = try capacity.number("stepSeconds", in: 1...86_400)
             try capacity.finish()
         }
         try top.finish()
