@@ -4,13 +4,15 @@
 Starts `pollbench sandbox` (release build) pinned to CPU 0 and creates one
 verification; starts a private nginx, also pinned to CPU 0, that serves that
 session's status document (the same bytes, as a static answer) on the same
-path. Then, in alternating rounds, wrk pinned to CPU 1 against each one's
+path. Then, in alternating rounds (five by default: this machine's speed moves
+within a minute, and a median of five holds where one of three wandered), wrk
+pinned to CPU 1 against each one's
 status endpoint (the request a poller sends), 64 connections. Prints each
 round, sandbox_rps=<median>, nginx_rps=<median> and, as its last line,
 ratio_vs_nginx=<sandbox over nginx>. Loopback only; every run is bounded by
 --duration.
 
-Usage: python3 Benchmarks/sandbox-wrk.py [--rounds 3] [--duration 5] [--connections 64]
+Usage: python3 Benchmarks/sandbox-wrk.py [--rounds 5] [--duration 5] [--connections 64]
 A copy of the report goes to results/benchmarks/.
 """
 import base64, json, os, shutil, signal, statistics, subprocess, sys, tempfile, urllib.request
@@ -22,7 +24,7 @@ CLIENT_SECRET = "5e" * 32  # a throwaway credential for a loopback-only sandbox
 
 
 def main():
-    args = parse_round_args(__doc__, rounds=3)
+    args = parse_round_args(__doc__, rounds=5)
     require_two_cpus()
     need("wrk", "wrk")
     need("nginx", "nginx-light")
