@@ -58,6 +58,7 @@ final class CurlLoop: TransportLoop {
         driver.loopDidStart(self)
         var driverFinished = false
         var turnStarted = ContinuousClock.now
+        var turnCPUMicros = CPUClock.threadMicros()
         while true {
             multi.perform()
             collectCompleted()
@@ -76,10 +77,11 @@ final class CurlLoop: TransportLoop {
             // Round up so that a timer is never woken early and spun on.
             let millis = Int32(clamping: max(0, (waitNanoseconds + 999_999) / 1_000_000))
             let waitStarted = ContinuousClock.now
-            let busy = waitStarted - turnStarted
+            let busy = waitStarted - turnStarted, busyCPU = CPUClock.threadMicros() - turnCPUMicros
             multi.poll(timeoutMilliseconds: min(millis, 1_000))
             turnStarted = .now
-            previousTurn = LoopTurnTimes(busyNanos: busy.inNanoseconds, waitNanos: (turnStarted - waitStarted).inNanoseconds)
+            turnCPUMicros = CPUClock.threadMicros()
+            previousTurn = LoopTurnTimes(busyNanos: busy.inNanoseconds, busyCPUMicros: busyCPU, waitNanos: (turnStarted - waitStarted).inNanoseconds)
         }
     }
 

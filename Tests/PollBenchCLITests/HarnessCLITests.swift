@@ -68,8 +68,9 @@ extension EndToEnd {
         }
 
         /// On an idle machine this run warns of nothing. A loaded machine (CI runs other tests beside it) may
-        /// really lag its loop or take its CPU: then the warning must name only those, with figures that
-        /// pass their bounds in summary.json, and never connections, which a light run does not wait for.
+        /// really lag its loop, take its CPU or keep it from its sockets: then the warning must name only
+        /// those, with figures that pass their bounds in summary.json, and never connections, which a light
+        /// run does not wait for.
         @Test("a light run prints its harness line; no connection warning, and any other warning is borne out by its own figures")
         func light() throws {
             let output = try CLI.temporaryDirectory()
@@ -83,10 +84,13 @@ extension EndToEnd {
             #expect(harness.longConnectionWaits == 0)
             let lagged = (harness.loopLag.p99 ?? 0) > HarnessHealth.loopLagP99BoundMillis
             let busy = Double(harness.busySeconds) > HarnessHealth.busySecondsShare * Double(harness.seconds.count)
-            #expect((harness.warning != nil) == (lagged || busy), "\(harness.warning ?? "no warning")")
+            let unread = (harness.socketWaitBound?.p99 ?? 0) > HarnessHealth.loopLagP99BoundMillis
+            #expect(harness.socketWaitBound != nil)
+            #expect((harness.warning != nil) == (lagged || busy || unread), "\(harness.warning ?? "no warning")")
             #expect(result.stdout.contains("⚠") == (harness.warning != nil))
             if let warning = harness.warning {
                 #expect(!warning.contains("connections:") && warning.contains("loop lag p99") == lagged && warning.contains("CPU: busy") == busy, "\(warning)")
+                #expect(warning.contains("busy loop turns") == unread, "\(warning)")
             }
         }
     }

@@ -28,6 +28,10 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
     /// it (wall-ms, time-weighted: see ``HarnessRecorder/socketWaitBound``). A bound on the share of a
     /// latency that is the harness's own; nil where not measured (virtual time, older results).
     public var socketWaitBound: Distribution?
+    /// Of the loops' turns away from their sockets of 1 ms or more, the share of their wall time the loop
+    /// threads had the CPU: near 1, the loops were slow themselves; well under, the machine ran something
+    /// else on their cores. Nil when there was no such turn (or in results written before it was measured).
+    public var longTurnCPUShare: Double?
     /// Waits for a free connection, of the requests that waited (wall-ms).
     public var connectionWait: Distribution
     /// Requests whose transfer started, and those that waited longer than 10 ms for a connection.
@@ -63,6 +67,8 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
         self.loopLag = Distribution(loopLag, unit: "wall-ms", divisor: 1_000)
         self.connectionWait = Distribution(connectionWait, unit: "wall-ms", divisor: 1_000)
         socketWaitBound = socketWait.totalCount > 0 ? Distribution(socketWait, unit: "wall-ms", divisor: 1_000) : nil
+        let longWall = recorders.reduce(0) { $0 + $1.longTurnWallMicros }, longCPU = recorders.reduce(0) { $0 + $1.longTurnCPUMicros }
+        longTurnCPUShare = longWall > 0 ? Double(longCPU) / Double(longWall) : nil
         requests = recorders.reduce(0) { $0 + $1.requestsStarted }
         longConnectionWaits = recorders.reduce(0) { $0 + $1.longConnectionWaits }
         cpuSeconds = Double(seconds.reduce(0) { $0 + $1.processCPUMicros }) / 1e6
@@ -81,7 +87,10 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
     }
 
     /// What can limit a measurement.
-    private enum Limit { case cpu, loopLag, socketWait, connections }
+    private enum Limit { case cpu, loopLag, socketWait, lostCore, connections }
+
+    /// Below this share of CPU in its long turns, a loop lost its core to something else rather than being slow.
+    public static let lostCoreShare = 0.5
 
     /// What limited the measurement, one phrase each.
     private var limits: [(kind: Limit, text: String)] {
@@ -93,7 +102,9 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
             limits.append((.loopLag, "loop lag p99 \(NumberText.twoDecimals(p99)) ms (over \(NumberText.short(Self.loopLagP99BoundMillis)) ms)"))
         }
         if let p99 = socketWaitBound?.p99, p99 > Self.loopLagP99BoundMillis {
-            limits.append((.socketWait, "busy loop turns: answers may have waited up to \(NumberText.twoDecimals(p99)) ms in their sockets (p99 over time, over \(NumberText.short(Self.loopLagP99BoundMillis)) ms) before the loop read them"))
+            let share = longTurnCPUShare.map { " (its thread had the CPU for \(Int(($0 * 100).rounded())) % of its turns over 1 ms)" } ?? ""
+            let lostCore = (longTurnCPUShare ?? 1) < Self.lostCoreShare
+            limits.append((lostCore ? .lostCore : .socketWait, "busy loop turns: answers may have waited up to \(NumberText.twoDecimals(p99)) ms in their sockets (p99 over time, over \(NumberText.short(Self.loopLagP99BoundMillis)) ms) before the loop read them\(share)"))
         }
         if Double(longConnectionWaits) > Self.longWaitShare * Double(requests) {
             limits.append((.connections, "connections: \(longConnectionWaits) of \(requests) requests waited over 10 ms for one of the \(connectionsPerWorker) per worker (wait p99 \(NumberText.seconds(fromMillis: connectionWait.p99)))"))
@@ -106,6 +117,9 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
         var remedies: [String] = []
         if kinds.contains(.cpu) || kinds.contains(.loopLag) || kinds.contains(.socketWait) {
             remedies.append(workers < cores ? "more --workers (now \(workers), up to \(cores))" : "shard the run over more machines (--shard)")
+        }
+        if kinds.contains(.lostCore) {
+            remedies.append("keep the loops' cores for them: other processes, or the embedded sandbox (serve it from other cores and give --target), ran there")
         }
         if kinds.contains(.connections) { remedies.append("more --connections (now \(connections))") }
         return remedies

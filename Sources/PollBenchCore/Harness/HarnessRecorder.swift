@@ -16,6 +16,12 @@ public struct HarnessRecorder: Sendable {
     /// the loop read it, µs, weighted by time: a busy turn's length for each µs of it, 0 for each µs of a
     /// wait on the sockets (recorded as 1 µs, the histogram's floor). A bound from above, not a measurement.
     public private(set) var socketWaitBound = Histograms.micros()
+    /// Turns away from the sockets of at least ``longTurnMicros``: their wall time and the loop thread's
+    /// CPU time in them, µs (whether the loop was slow itself or lost its core).
+    public private(set) var longTurnWallMicros: Int64 = 0
+    public private(set) var longTurnCPUMicros: Int64 = 0
+    /// A turn away from the sockets this long counts as long.
+    public static let longTurnMicros: Int64 = 1_000
     /// Every wait for a free connection, µs.
     public private(set) var connectionWait = Histograms.micros()
     /// Waits longer than ``longConnectionWaitMicros``.
@@ -43,6 +49,10 @@ public struct HarnessRecorder: Sendable {
         if let previous {
             let busy = max(0, previous.busyNanos / 1_000), waited = max(0, previous.waitNanos / 1_000)
             if busy > 0 { socketWaitBound.record(UInt64(busy), count: UInt64(busy)) }
+            if busy >= Self.longTurnMicros {
+                longTurnWallMicros += busy
+                longTurnCPUMicros += min(busy, max(0, previous.busyCPUMicros))
+            }
             if waited > 0 { socketWaitBound.record(1, count: UInt64(waited)) }
             seconds[second].busyTurnMaxMicros = max(seconds[second].busyTurnMaxMicros ?? 0, busy)
         }
