@@ -120,13 +120,13 @@ class Step:
     """One generator at one count: whether it held, the poll rate it kept and the CPU it spent doing so
     (both over the steady window, so that start-up and writing results do not count)."""
 
-    def __init__(self, generator, sessions, poll_rate, cpu_rate, rss_mb, held, why):
+    def __init__(self, generator, sessions, poll_rate, cpu_rate, rss_mb, held, why, detail=""):
         # poll_rate and cpu_rate are None when not measured: never a 0 standing for "no data". A step
         # whose CPU was not sampled (its process ended before the window closed) is not held.
         if held and cpu_rate is None:
             held, why = False, "its CPU was not measured: it ended before the steady window closed"
         self.generator, self.sessions, self.poll_rate, self.cpu_rate = generator, sessions, poll_rate, cpu_rate
-        self.rss_mb, self.held, self.why = rss_mb, held, why
+        self.rss_mb, self.held, self.why, self.detail = rss_mb, held, why, detail
 
     @property
     def polls_per_cpu(self):
@@ -139,7 +139,8 @@ class Step:
             return f"{value:{width}.{digits}f}" if value is not None else "–".rjust(width)
         return (f"{self.generator:9s} {self.sessions:7d} sessions  {shown(self.poll_rate, 9, 1)} polls/s  "
                 f"{shown(None if self.cpu_rate is None else 100 * self.cpu_rate, 5, 1)} % CPU  "
-                f"{shown(self.polls_per_cpu, 8, 0)} polls/CPU-s  {self.rss_mb:7.1f} MB  {verdict}")
+                f"{shown(self.polls_per_cpu, 8, 0)} polls/CPU-s  {self.rss_mb:7.1f} MB  {verdict}"
+                + (f" ({self.detail})" if self.detail else ""))
 
 
 def cpu_window(pace, total):
@@ -199,7 +200,16 @@ def pollbench_step(binary, url, sessions, args, workdir):
         problems.append(f"{errors} transport errors")
     if harness.get("warning"):
         problems.append("harness: " + harness["warning"])
-    return Step("pollbench", sessions, achieved, cpu_rate(cpu, window), rss, not problems, "; ".join(problems))
+    # What the harness saw of itself, held or not: how long answers may have sat unread (a bound) and
+    # whether its long turns were its own work or a lost core.
+    bound = (harness.get("socketWaitBound") or {}).get("p99")
+    share = harness.get("longTurnCPUShare")
+    detail = ", ".join(part for part in [
+        f"slip p99 {slip:g} ms, latency p99 {latency:g} ms",
+        f"answers unread ≤ {bound:g} ms (p99 over time)" if bound is not None else None,
+        f"loop on CPU {100 * share:.0f} % of its turns over 1 ms" if share is not None else None,
+    ] if part)
+    return Step("pollbench", sessions, achieved, cpu_rate(cpu, window), rss, not problems, "; ".join(problems), detail)
 
 
 TSUNG_CONF = """<?xml version="1.0"?>
