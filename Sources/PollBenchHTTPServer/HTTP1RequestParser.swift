@@ -262,12 +262,8 @@ struct HTTP1RequestParser {
     /// not a number or two lengths differ, or the transfer coding is not chunked.
     private static func framingFields(_ bytes: UnsafeRawBufferPointer) -> FramingFields? {
         var fields = FramingFields()
-        var start = 0
-        while let lineEnd = index(of: lf, in: bytes, from: start) {
-            defer { start = lineEnd + 1 }
-            let end = lineEnd > start && bytes[lineEnd - 1] == cr ? lineEnd - 1 : lineEnd
-            if end == start { break }  // the empty line that ends the section
-            guard let field = HeaderField(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) else { return nil }
+        for line in HeaderLines(bytes) {
+            guard let field = HeaderField(line) else { return nil }
             switch field.name.count {
             case 14 where field.nameIs("content-length"):
                 guard let length = decimal(field.value), fields.contentLength == nil || fields.contentLength == length else { return nil }
@@ -346,6 +342,24 @@ struct HTTP1RequestParser {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
         default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
         }
+    }
+}
+
+/// The lines of a header section, each without its line end (CRLF or a bare LF), up to the empty line
+/// that ends the section or the end of the bytes.
+struct HeaderLines: Sequence, IteratorProtocol {
+    private let bytes: UnsafeRawBufferPointer
+    private var start = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    mutating func next() -> UnsafeRawBufferPointer? {
+        guard let lineEnd = HTTP1RequestParser.index(of: UInt8(ascii: "\n"), in: bytes, from: start) else { return nil }
+        let end = lineEnd > start && bytes[lineEnd - 1] == UInt8(ascii: "\r") ? lineEnd - 1 : lineEnd
+        defer { start = lineEnd + 1 }
+        return end == start ? nil : UnsafeRawBufferPointer(rebasing: bytes[start..<end])
     }
 }
 

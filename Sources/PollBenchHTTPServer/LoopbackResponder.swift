@@ -50,13 +50,9 @@ public struct LoopbackRequest: Sendable {
         var name = name
         return name.withUTF8 { name in
             headerLines.withUnsafeReadableBytes { bytes in
-                var start = 0
-                while let lineEnd = HTTP1RequestParser.index(of: UInt8(ascii: "\n"), in: bytes, from: start) {
-                    defer { start = lineEnd + 1 }
-                    // A line is `name:` only if the byte after the name is the colon: most lines are ruled out there.
-                    guard lineEnd - start > name.count, bytes[start + name.count] == UInt8(ascii: ":") else { continue }
-                    let end = bytes[lineEnd - 1] == UInt8(ascii: "\r") ? lineEnd - 1 : lineEnd
-                    if let field = HeaderField(UnsafeRawBufferPointer(rebasing: bytes[start..<end])), field.nameIs(name) {
+                // A line is `name:` only if the byte after the name is the colon: most lines are ruled out there.
+                for line in HeaderLines(bytes) where line.count > name.count && line[name.count] == UInt8(ascii: ":") {
+                    if let field = HeaderField(line), field.nameIs(name) {
                         return String(decoding: UnsafeRawBufferPointer(rebasing: field.value), as: UTF8.self)
                     }
                 }
