@@ -43,9 +43,9 @@ struct ClientCodecTests {
         #expect(ClientCodec.statusAnswered(.init(status: 404, fields: nil, body: [], retryAfterMillis: nil)) == (.notFound, nil))
         #expect(ClientCodec.statusAnswered(.init(status: 429, fields: nil, body: [], retryAfterMillis: 2_000)) == (.retryAfter(millis: 2_000), nil))
         #expect(ClientCodec.statusAnswered(.init(status: nil, fields: nil, body: [], retryAfterMillis: nil)) == (.failed, nil))
-        #expect(ClientCodec.statusAnswered(.init(status: 200, fields: ["status": "queued"], body: [], retryAfterMillis: nil)) == (.open, "queued"))
-        #expect(ClientCodec.statusAnswered(.init(status: 200, fields: ["status": "awaiting_user_action"], body: [], retryAfterMillis: nil)) == (.open, nil))
-        let rejected = ClientCodec.createAnswered(.init(status: 201, fields: [:], body: [], retryAfterMillis: nil), sentMicros: 1)
+        #expect(ClientCodec.statusAnswered(.init(status: 200, fields: JSONFields.document(Array(#"{"status":"queued"}"#.utf8)), body: [], retryAfterMillis: nil)) == (.open, "queued"))
+        #expect(ClientCodec.statusAnswered(.init(status: 200, fields: JSONFields.document(Array(#"{"status":"awaiting_user_action"}"#.utf8)), body: [], retryAfterMillis: nil)) == (.open, nil))
+        let rejected = ClientCodec.createAnswered(.init(status: 201, fields: JSONFields.document(Array("{}".utf8)), body: [], retryAfterMillis: nil), sentMicros: 1)
         #expect(rejected.event == .createAnswered(.rejected(status: 201, retryAfterMillis: nil), sentMicros: 1) && rejected.created == nil)
     }
 }

@@ -340,7 +340,7 @@ public final class PollingEngine: WebhookDriver {
         if waitedNanos > 0 { configuration.metrics?.waitedForConnection(micros: waitedNanos / 1_000) }
     }
 
-    private func record(_ endpoint: Endpoint, _ result: HTTPResult, fields: [String: String]?, session index: Int, at nowNanos: Int64) {
+    private func record(_ endpoint: Endpoint, _ result: HTTPResult, fields: JSONFields.Document?, session index: Int, at nowNanos: Int64) {
         let session = sessions[index]
         if let trace = configuration.trace {
             let outcome = switch result {

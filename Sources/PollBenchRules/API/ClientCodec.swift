@@ -47,11 +47,11 @@ public struct ClientCodec: Sendable {
     /// `Retry-After` in model milliseconds where it asked for one.
     public struct Answer {
         public var status: Int?
-        public var fields: [String: String]?
+        public var fields: JSONFields.Document?
         public var body: [UInt8]
         public var retryAfterMillis: Int64?
 
-        public init(status: Int?, fields: [String: String]?, body: [UInt8], retryAfterMillis: Int64?) {
+        public init(status: Int?, fields: JSONFields.Document?, body: [UInt8], retryAfterMillis: Int64?) {
             self.status = status
             self.fields = fields
             self.body = body
@@ -61,9 +61,9 @@ public struct ClientCodec: Sendable {
 
     /// The string fields of a successful response's JSON document; nil for errors, 204s and bodies that
     /// are not a JSON object.
-    public static func documentFields(status: Int, body: [UInt8]) -> [String: String]? {
+    public static func documentFields(status: Int, body: [UInt8]) -> JSONFields.Document? {
         guard status < 400, status != 204 else { return nil }
-        return JSONFields.strings(body)
+        return JSONFields.document(body)
     }
 
     /// What the service said a created session is: its id and, for a redirect flow, where the browser goes.

@@ -1,28 +1,76 @@
 /// Reads the top-level string and null fields of one JSON object, strictly: a body that is not exactly
 /// one well-formed JSON object (truncated, malformed, trailing bytes) gives nil. Nested values are
-/// checked and skipped. The poll path reads a few fields of every response, so this avoids building a
-/// dictionary of `Any`.
+/// checked and skipped. The poll path reads one or two fields of every response, so a reading keeps
+/// where each string field lies and decodes a value only when it is asked for (``Document``).
 public enum JSONFields {
     /// An error document's `code` (a number or a string), as error counts key it; a problem document
     /// without one (connect-v1's RFC 7807) by its `title`; nil when the body names neither.
     public static func errorCode(_ body: [UInt8]) -> String? {
-        let fields = strings(body)
+        let fields = document(body)
         if let code = fields?["code"] { return code }
         guard let text = String(validating: body, as: UTF8.self), let range = text.firstRange(of: "\"code\":") else { return fields?["title"] }
         let digits = text[range.upperBound...].prefix { $0.isNumber }
         return digits.isEmpty ? nil : String(digits)
     }
 
-    /// The object's top-level fields whose values are strings (`null` reads as absent); nil when the body is not a JSON object.
-    public static func strings(_ body: [UInt8]) -> [String: String]? {
+    /// The object's top-level string fields (`null` reads as absent); nil when the body is not a JSON object.
+    public static func document(_ body: [UInt8]) -> Document? {
         var reader = Reader(bytes: body)
-        return reader.topLevelObject()
+        return reader.topLevelObject().map { Document(bytes: body, fields: $0.fields) }
+    }
+
+    /// The object's top-level fields whose values are strings, all decoded; nil when the body is not a JSON object.
+    public static func strings(_ body: [UInt8]) -> [String: String]? {
+        document(body)?.dictionary
     }
 
     /// A nested object's string fields, e.g. `flowDetails`; nil when the body is not a JSON object or the field is not an object.
     public static func object(_ body: [UInt8], field: String) -> [String: String]? {
         var reader = Reader(bytes: body)
-        return reader.topLevelObject(descendInto: field)
+        guard let nested = reader.topLevelObject(descendInto: field)?.nested else { return nil }
+        return Document(bytes: body, fields: nested).dictionary
+    }
+
+    /// Where one string field lies in the document: its key's and its value's bytes between the quotes,
+    /// and whether either holds an escape (then it is decoded before use).
+    struct Span {
+        var key: Range<Int>
+        var value: Range<Int>
+        var escaped: Bool
+    }
+
+    /// One JSON object's top-level string fields, read where they lie: a lookup compares the key's
+    /// bytes and decodes only the value asked for. A later field of the same name wins, as in a dictionary.
+    public struct Document: Sendable {
+        let bytes: [UInt8]
+        let fields: [Span]
+
+        /// The field `name`'s string value; nil when the object has none (or it is not a string).
+        public subscript(name: String) -> String? {
+            var name = name
+            return name.withUTF8 { wanted in
+                for span in fields.reversed() where matches(span, wanted) {
+                    return span.escaped ? Reader.decoded(bytes, span.value) : String(validating: bytes[span.value], as: UTF8.self)
+                }
+                return nil
+            }
+        }
+
+        /// Every string field, decoded.
+        public var dictionary: [String: String] {
+            var all: [String: String] = [:]
+            for span in fields {
+                guard let key = span.escaped ? Reader.decoded(bytes, span.key) : String(validating: bytes[span.key], as: UTF8.self),
+                      let value = span.escaped ? Reader.decoded(bytes, span.value) : String(validating: bytes[span.value], as: UTF8.self) else { continue }
+                all[key] = value
+            }
+            return all
+        }
+
+        private func matches(_ span: Span, _ wanted: UnsafeBufferPointer<UInt8>) -> Bool {
+            if span.escaped { return Reader.decoded(bytes, span.key).map { Array($0.utf8).elementsEqual(wanted) } ?? false }
+            return span.key.count == wanted.count && bytes[span.key].elementsEqual(wanted)
+        }
     }
 
     private struct Reader {
@@ -30,17 +78,16 @@ public enum JSONFields {
         var i = 0
 
         /// The whole input as one object: its string fields, and the string fields of the object in `wanted`.
-        mutating func topLevelObject(descendInto wanted: String? = nil) -> [String: String]? {
+        mutating func topLevelObject(descendInto wanted: String? = nil) -> (fields: [Span], nested: [Span]?)? {
             skipSpace()
-            guard let (fields, nested) = object(descendInto: wanted) else { return nil }
+            guard let read = object(descendInto: wanted) else { return nil }
             skipSpace()
-            guard i == bytes.count else { return nil }
-            return wanted == nil ? fields : nested
+            return i == bytes.count ? read : nil
         }
 
-        mutating func object(descendInto wanted: String?) -> (fields: [String: String], nested: [String: String]?)? {
-            var fields: [String: String] = [:]
-            var nested: [String: String]?
+        mutating func object(descendInto wanted: String?) -> (fields: [Span], nested: [Span]?)? {
+            var fields: [Span] = []
+            var nested: [Span]?
             guard consume(UInt8(ascii: "{")) else { return nil }
             skipSpace()
             if consume(UInt8(ascii: "}")) { return (fields, nil) }
@@ -52,8 +99,8 @@ public enum JSONFields {
                 skipSpace()
                 if peek == UInt8(ascii: "\"") {
                     guard let value = string() else { return nil }
-                    fields[key] = value
-                } else if key == wanted, peek == UInt8(ascii: "{") {
+                    fields.append(Span(key: key.range, value: value.range, escaped: key.escaped || value.escaped))
+                } else if let wanted, peek == UInt8(ascii: "{"), isKey(key, wanted) {
                     guard let inner = object(descendInto: nil) else { return nil }
                     nested = inner.fields
                 } else if !skipValue() {
@@ -62,6 +109,10 @@ public enum JSONFields {
                 skipSpace()
             } while consume(UInt8(ascii: ","))
             return consume(UInt8(ascii: "}")) ? (fields, nested) : nil
+        }
+
+        private func isKey(_ key: (range: Range<Int>, escaped: Bool), _ wanted: String) -> Bool {
+            key.escaped ? Self.decoded(bytes, key.range) == wanted : bytes[key.range].elementsEqual(wanted.utf8)
         }
 
         var peek: UInt8? { i < bytes.count ? bytes[i] : nil }
@@ -76,41 +127,67 @@ public enum JSONFields {
             while let byte = peek, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { i += 1 }
         }
 
-        mutating func string() -> String? {
+        /// Reads one string: the bytes between its quotes, and whether they hold an escape; nil when it is
+        /// malformed (a control byte, a bad escape, an end before the closing quote, bytes that are not UTF-8).
+        mutating func string() -> (range: Range<Int>, escaped: Bool)? {
             guard consume(UInt8(ascii: "\"")) else { return nil }
-            // Most strings have no escape: the bytes up to the closing quote are the string, with no copy on the way.
             let start = i
-            while let byte = peek, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), byte >= 0x20 { i += 1 }
-            if consume(UInt8(ascii: "\"")) { return String(validating: bytes[start..<(i - 1)], as: UTF8.self) }
-            var out = Array(bytes[start..<i])
+            var escaped = false
             while let byte = peek {
-                i += 1
                 switch byte {
                 case UInt8(ascii: "\""):
-                    return String(validating: out, as: UTF8.self)
-                case UInt8(ascii: "\\"):
-                    guard let escaped = peek else { return nil }
+                    let range = start..<i
                     i += 1
-                    switch escaped {
-                    case UInt8(ascii: "n"): out.append(0x0A)
-                    case UInt8(ascii: "t"): out.append(0x09)
-                    case UInt8(ascii: "r"): out.append(0x0D)
-                    case UInt8(ascii: "b"): out.append(0x08)
-                    case UInt8(ascii: "f"): out.append(0x0C)
-                    case UInt8(ascii: "u"):
-                        guard i + 4 <= bytes.count, let code = UInt32(String(decoding: bytes[i..<(i + 4)], as: UTF8.self), radix: 16) else { return nil }
-                        i += 4
-                        out += Array(String(Unicode.Scalar(code) ?? "\u{FFFD}").utf8)
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escaped)
-                    default: return nil
-                    }
+                    // Checked here, so that a document that reads is one whose every string decodes.
+                    let valid = escaped ? Self.decoded(bytes, range) != nil : Self.isUTF8(bytes[range])
+                    return valid ? (range, escaped) : nil
+                case UInt8(ascii: "\\"):
+                    escaped = true
+                    i += 2
                 case 0..<0x20:
                     return nil
                 default:
-                    out.append(byte)
+                    i += 1
                 }
             }
             return nil
+        }
+
+        /// Whether `text` is UTF-8; ASCII, as API documents mostly are, is checked without building a string.
+        static func isUTF8(_ text: ArraySlice<UInt8>) -> Bool {
+            text.allSatisfy { $0 < 0x80 } || String(validating: text, as: UTF8.self) != nil
+        }
+
+        /// The text of a string's bytes (between its quotes) with its escapes decoded; nil when an escape is bad.
+        static func decoded(_ bytes: [UInt8], _ range: Range<Int>) -> String? {
+            var out: [UInt8] = []
+            out.reserveCapacity(range.count)
+            var i = range.lowerBound
+            while i < range.upperBound {
+                let byte = bytes[i]
+                i += 1
+                guard byte == UInt8(ascii: "\\") else {
+                    out.append(byte)
+                    continue
+                }
+                guard i < range.upperBound else { return nil }
+                let escaped = bytes[i]
+                i += 1
+                switch escaped {
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "u"):
+                    guard i + 4 <= range.upperBound, let code = UInt32(String(decoding: bytes[i..<(i + 4)], as: UTF8.self), radix: 16) else { return nil }
+                    i += 4
+                    out += Array(String(Unicode.Scalar(code) ?? "\u{FFFD}").utf8)
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escaped)
+                default: return nil
+                }
+            }
+            return String(validating: out, as: UTF8.self)
         }
 
         mutating func skipValue() -> Bool {
