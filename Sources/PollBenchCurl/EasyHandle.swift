@@ -22,11 +22,14 @@ final class EasyHandle {
 
     // What the handle was last set to, so that a repeat request sets only what changed.
     private var lastMethod: HTTPMethod?
-    private var lastHeaders: [HTTPHeader]?
     private var lastHasBody = false
-    private var lastCredentials: BasicCredentials?
     private var lastTimeout: Duration?
-    private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// The request's header lines, `Authorization` included: written by pollbench, not by curl's
+    /// auth code, which base64-encodes and formats the credentials again for every request.
+    private var headerList = RequestHeaderList()
+    private var installedHeaders: UnsafeMutablePointer<curl_slist>?
+    /// The last credentials' `Authorization` value, encoded once.
+    private var authorization: (credentials: BasicCredentials, value: String)?
     /// Counts this handle's connections for its loop; kept for as long as curl may close one of them.
     private let sockets: SocketCounter
 
@@ -70,7 +73,6 @@ final class EasyHandle {
 
     deinit {
         curl_easy_cleanup(raw)
-        curl_slist_free_all(headerList)
         errorBuffer.deallocate()
     }
 
@@ -87,13 +89,8 @@ final class EasyHandle {
         if request.method != lastMethod || body != nil || lastHasBody {
             try setMethod(request.method, body: body)
         }
-        if request.headers != lastHeaders || (body != nil) != lastHasBody {
-            try setHeaders(request.headers, hasBody: body != nil)
-        }
+        try setHeaders(request.headers, hasBody: body != nil, credentials: request.credentials)
         lastHasBody = body != nil
-        if request.credentials != lastCredentials {
-            try setCredentials(request.credentials)
-        }
         if request.timeout != lastTimeout {
             let millis = max(1, Int(request.timeout.components.seconds * 1_000 + request.timeout.components.attoseconds / 1_000_000_000_000_000))
             try pb_easy_setopt_long(raw, CURLOPT_TIMEOUT_MS, millis).check("CURLOPT_TIMEOUT_MS")
@@ -159,33 +156,27 @@ final class EasyHandle {
         lastMethod = method
     }
 
-    private func setHeaders(_ fields: [HTTPHeader], hasBody: Bool) throws(CurlSetupError) {
-        var list: UnsafeMutablePointer<curl_slist>?
+    private func setHeaders(_ fields: [HTTPHeader], hasBody: Bool, credentials: BasicCredentials?) throws(CurlSetupError) {
+        headerList.begin()
         for field in fields {
-            list = curl_slist_append(list, "\(field.name): \(field.value)")
+            headerList.append(field.name, field.value)
         }
         if hasBody {
             if !fields.contains(where: { $0.name.lowercased() == "content-type" }) {
-                list = curl_slist_append(list, "Content-Type: application/json")
+                headerList.append("Content-Type", "application/json")
             }
-            list = curl_slist_append(list, "Expect:")  // no 100-continue round trip before a body
+            headerList.append(line: "Expect:")  // no 100-continue round trip before a body
         }
-        try pb_easy_setopt_ptr(raw, CURLOPT_HTTPHEADER, list).check("CURLOPT_HTTPHEADER")
-        curl_slist_free_all(headerList)
-        headerList = list
-        lastHeaders = fields
-    }
-
-    private func setCredentials(_ credentials: BasicCredentials?) throws(CurlSetupError) {
         if let credentials {
-            try pb_easy_setopt_long(raw, CURLOPT_HTTPAUTH, curlAuthBasic).check("CURLOPT_HTTPAUTH")
-            try credentials.clientID.withCString { pb_easy_setopt_ptr(raw, CURLOPT_USERNAME, $0) }.check("CURLOPT_USERNAME")
-            try credentials.clientSecret.withCString { pb_easy_setopt_ptr(raw, CURLOPT_PASSWORD, $0) }.check("CURLOPT_PASSWORD")
-        } else {
-            try pb_easy_setopt_ptr(raw, CURLOPT_USERNAME, nil).check("CURLOPT_USERNAME")
-            try pb_easy_setopt_ptr(raw, CURLOPT_PASSWORD, nil).check("CURLOPT_PASSWORD")
+            let value = authorization.flatMap { $0.credentials == credentials ? $0.value : nil } ?? credentials.authorization
+            authorization = (credentials, value)
+            headerList.append("Authorization", value)
         }
-        lastCredentials = credentials
+        let head = headerList.finish()
+        if head != installedHeaders {
+            try pb_easy_setopt_ptr(raw, CURLOPT_HTTPHEADER, head).check("CURLOPT_HTTPHEADER")
+            installedHeaders = head
+        }
     }
 
     /// The result of the finished transfer: a response, or the transport error curl reported.
@@ -249,9 +240,6 @@ private func easyWriteBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ 
     handle.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
     return length
 }
-
-/// `CURLAUTH_BASIC`, a shifted macro that Swift does not import.
-private let curlAuthBasic = 1
 
 /// `CURLH_HEADER`, a shifted macro that Swift does not import: a plain server header.
 private let curlHeaderOriginServer: UInt32 = 1

@@ -84,7 +84,7 @@ public final class VirtualTimeLoop: TransportLoop {
         let answer = service.handle(
             SandboxRequest(
                 method: request.method.rawValue, path: path,
-                authorization: request.credentials.map { "Basic " + Data("\($0.clientID):\($0.clientSecret)".utf8).base64EncodedString() },
+                authorization: request.credentials?.authorization,
                 workloadKey: request.headers.first { $0.name == "X-Pollbench-Key" }?.value,
                 body: request.body ?? []
             ),

@@ -1,3 +1,5 @@
+import PollBenchRules
+
 /// The HTTP methods the verification API uses.
 public enum HTTPMethod: String, Sendable, Hashable {
     case get = "GET"
@@ -33,6 +35,9 @@ public struct BasicCredentials: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(clientID):[redacted]" }
+
+    /// The `Authorization` header's value that carries them.
+    public var authorization: String { BasicAuthorization.value(id: clientID, secret: clientSecret) }
 }
 
 /// A request as the transport sends it: absolute URL, method, headers, body and limits.

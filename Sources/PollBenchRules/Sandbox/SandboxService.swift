@@ -41,7 +41,7 @@ public final class SandboxService: Sendable {
         rules = ServiceRules(configuration: configuration, startMillis: startMillis)
         providersByID = Dictionary(configuration.providers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         expectedAuthorization = configuration.clients.map { client in
-            (Array(("Basic " + Data("\(client.id):\(client.secret)".utf8).base64EncodedString()).utf8), client)
+            (Array(BasicAuthorization.value(id: client.id, secret: client.secret).utf8), client)
         }
         webhookSecrets = Dictionary(configuration.clients.compactMap { client in client.webhookSecret.map { (client.id, $0) } }, uniquingKeysWith: { first, _ in first })
         var initial = State(outbox: WebhookOutbox(rules: rules.webhooks))
