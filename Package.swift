@@ -32,6 +32,7 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CEpoll"),
         // The sandbox's self-signed certificate, made by the system's libcrypto (libssl-dev), which libcurl
         // loads anyway: swift-crypto and swift-certificates would build a second BoringSSL for it.
         .target(name: "CSelfSignedCertificate", linkerSettings: [.linkedLibrary("crypto")]),
@@ -61,7 +62,7 @@ let package = Package(
         ),
         .target(
             name: "PollBenchCurl",
-            dependencies: ["CCurl", "PollBenchRules", "PollBenchCore", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: ["CCurl", "CEpoll", "PollBenchRules", "PollBenchCore", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: strict
         ),
         .target(

@@ -50,4 +50,12 @@ static inline CURLMcode pb_multi_setopt_long(CURLM *handle, CURLMoption option, 
     return curl_multi_setopt(handle, option, value);
 }
 
+static inline CURLMcode pb_multi_setopt_ptr(CURLM *handle, CURLMoption option, const void *value) {
+    return curl_multi_setopt(handle, option, value);
+}
+
+static inline CURLMcode pb_multi_setopt_socket_callback(CURLM *handle, CURLMoption option, curl_socket_callback value) {
+    return curl_multi_setopt(handle, option, value);
+}
+
 #endif

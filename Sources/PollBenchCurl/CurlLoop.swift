@@ -58,7 +58,9 @@ final class CurlLoop: TransportLoop {
         driver.loopDidStart(self)
         var driverFinished = false
         var turnStarted = ContinuousClock.now
-        var turnCPUMicros = CPUClock.threadMicros()
+        // The thread's CPU clock is a system call, so it is read once a turn, as the wait starts: no CPU
+        // passes while the thread sleeps in it.
+        var waitCPUMicros = CPUClock.threadMicros()
         while true {
             multi.perform()
             collectCompleted()
@@ -76,11 +78,11 @@ final class CurlLoop: TransportLoop {
             if driverFinished && inFlight == 0 { return }
             // Round up so that a timer is never woken early and spun on.
             let millis = Int32(clamping: max(0, (waitNanoseconds + 999_999) / 1_000_000))
-            let waitStarted = ContinuousClock.now
-            let busy = waitStarted - turnStarted, busyCPU = CPUClock.threadMicros() - turnCPUMicros
-            multi.poll(timeoutMilliseconds: min(millis, 1_000))
+            let waitStarted = ContinuousClock.now, cpuMicros = CPUClock.threadMicros()
+            let busy = waitStarted - turnStarted, busyCPU = cpuMicros - waitCPUMicros
+            waitCPUMicros = cpuMicros
+            multi.wait(timeoutMilliseconds: min(millis, 1_000))
             turnStarted = .now
-            turnCPUMicros = CPUClock.threadMicros()
             previousTurn = LoopTurnTimes(busyNanos: busy.inNanoseconds, busyCPUMicros: busyCPU, waitNanos: (turnStarted - waitStarted).inNanoseconds)
         }
     }

@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// Two ways in:
 /// - ``execute(_:completion:)`` from any thread: requests go round-robin to the workers' inboxes
-///   and wake their loops with `curl_multi_wakeup`.
+///   and wake their loops (an eventfd in each loop's epoll set).
 /// - ``run(configuration:makeDriver:collect:)``: each worker runs a ``TransportLoopDriver`` inside its
 ///   own event loop, with no locks and no thread hops on the request path. The polling engine and the
 ///   load benchmarks use this.

@@ -9,6 +9,12 @@ import Glibc
 /// the last socket curl closes, whichever of them goes last.
 final class SocketCounter {
     private(set) var open = 0
+    /// Told of each connection's socket as it opens and closes (an idle one may stay in its set).
+    private let poller: SocketPoller
+
+    init(poller: SocketPoller) {
+        self.poller = poller
+    }
 
     /// Counts the sockets opened and closed through `handle` into this counter.
     func watch(_ handle: UnsafeMutableRawPointer) throws(CurlSetupError) {
@@ -19,18 +25,25 @@ final class SocketCounter {
         try pb_easy_setopt_ptr(handle, CURLOPT_CLOSESOCKETDATA, me).check("CURLOPT_CLOSESOCKETDATA")
     }
 
-    fileprivate func opened() { open += 1 }
-    fileprivate func closed() { open -= 1 }
+    fileprivate func opened(_ socket: curl_socket_t) {
+        open += 1
+        poller.connectionOpened(socket)
+    }
+
+    fileprivate func closing(_ socket: curl_socket_t) {
+        open -= 1
+        poller.connectionClosing(socket)
+    }
 }
 
 /// A socket for a connection was made (curl calls this for no other kind over HTTP).
 private func socketOpened(_ counter: UnsafeMutableRawPointer?, _ socket: curl_socket_t, _ purpose: curlsocktype) -> Int32 {
-    if purpose == CURLSOCKTYPE_IPCXN, let counter { Unmanaged<SocketCounter>.fromOpaque(counter).takeUnretainedValue().opened() }
+    if purpose == CURLSOCKTYPE_IPCXN, let counter { Unmanaged<SocketCounter>.fromOpaque(counter).takeUnretainedValue().opened(socket) }
     return 0  // CURL_SOCKOPT_OK
 }
 
 /// curl closes a socket: this callback does it in its place.
 private func socketClosing(_ counter: UnsafeMutableRawPointer?, _ socket: curl_socket_t) -> Int32 {
-    if let counter { Unmanaged<SocketCounter>.fromOpaque(counter).takeUnretainedValue().closed() }
+    if let counter { Unmanaged<SocketCounter>.fromOpaque(counter).takeUnretainedValue().closing(socket) }
     return close(socket)
 }

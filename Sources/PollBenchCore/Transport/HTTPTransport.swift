@@ -46,8 +46,9 @@ public struct LoopTurnTimes: Sendable, Equatable {
     /// From the end of one wait to the start of the next: the loop was reading, dispatching and
     /// submitting, and did not see its sockets.
     public var busyNanos: Int64
-    /// The loop thread's CPU time in that span, µs: well under the span when the machine ran something
-    /// else on its core (another process, the embedded sandbox), rather than the loop being slow itself.
+    /// The loop thread's CPU time in that span, µs (with the few the wait's own call before it took):
+    /// well under the span when the machine ran something else on its core (another process, the
+    /// embedded sandbox), rather than the loop being slow itself.
     public var busyCPUMicros: Int64
     /// The wait itself: an answer arriving then is read at once.
     public var waitNanos: Int64
