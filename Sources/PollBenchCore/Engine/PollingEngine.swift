@@ -164,6 +164,8 @@ public final class PollingEngine: WebhookDriver {
             configuration.metrics?.loopTurned(lagMicros: lag.map { $0 / 1_000 }, inFlight: inFlight, waitingForConnection: waiting, openConnections: open)
         }
         dropEndedTimers()
+        // One finished interval compressed per turn: a second's end then costs no turn all of its metrics' compression.
+        for index in recorders.indices where recorders[index].encodePendingInterval() { break }
         var wait: Int64? = schedule.earliest.map { $0 - nowNanos }
         if let tokenWait = pacer.waitMillis(atMillis: nowNanos / 1_000_000) { wait = min(wait ?? .max, tokenWait * 1_000_000) }
         if let wait { return .wait(nanoseconds: wait) }

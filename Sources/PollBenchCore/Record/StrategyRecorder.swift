@@ -221,6 +221,14 @@ public struct StrategyRecorder: Sendable {
         intervals?[index].record(value, interval: interval)
     }
 
+    /// Compresses one metric's interval that finished and waits (see ``IntervalSeries/encodePending()``);
+    /// true when there was one.
+    public mutating func encodePendingInterval() -> Bool {
+        guard intervals != nil else { return false }
+        for index in intervals!.indices where intervals![index].encodePending() { return true }
+        return false
+    }
+
     /// Adds a histogram of a metric's values to interval `interval` (a shard's, read back from its log).
     public mutating func add(_ metric: Metric, _ histogram: Histogram<UInt64>, interval: Int) {
         let index = metric.index
