@@ -1,6 +1,9 @@
 import CCurl
 import PollBenchCore
 import PollBenchRules
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One reusable curl easy handle and the buffers of the transfer it carries.
 /// Owned by one ``CurlLoop`` and used only on its thread.
@@ -68,6 +71,10 @@ final class EasyHandle {
             }.check("CURLOPT_CAINFO_BLOB")
         }
         try configuration.userAgent.withCString { pb_easy_setopt_ptr(raw, CURLOPT_USERAGENT, $0) }.check("CURLOPT_USERAGENT")
+        // With no proxy in the environment, say so once: curl otherwise reads the proxy variables again for every request.
+        if !Self.environmentNamesProxy {
+            try "".withCString { pb_easy_setopt_ptr(raw, CURLOPT_PROXY, $0) }.check("CURLOPT_PROXY")
+        }
         body.reserveCapacity(16 * 1024)
     }
 
@@ -208,6 +215,11 @@ final class EasyHandle {
                 retries: retries
             )
         )
+    }
+
+    /// Whether the environment names a proxy that curl would use for HTTP or HTTPS (read once).
+    private static let environmentNamesProxy = ["http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"].contains { (name: String) in
+        getenv(name).map { $0.pointee != 0 } ?? false
     }
 
     /// `CURLINFO_HTTP_VERSION`'s answer as results name it.
