@@ -16,7 +16,7 @@ struct VirtualRun {
 
     init(
         strategies: [String], workload: Workload, scale: Double = 1, roundTrip: Duration = .milliseconds(20), clientTimeoutMillis: Int64 = 300_000,
-        stop: StopSignal? = nil, maxRequestsPerSecond: Double? = nil, adjust: (inout SandboxConfiguration) -> Void = { _ in }
+        stop: StopSignal? = nil, maxRequestsPerSecond: Double? = nil, maxDuePerTurn: Int? = nil, adjust: (inout SandboxConfiguration) -> Void = { _ in }
     ) throws {
         var configuration = SandboxConfiguration()
         configuration.clients = [Self.client]
@@ -34,6 +34,7 @@ struct VirtualRun {
         )
         engineConfiguration.clientTimeoutMillis = clientTimeoutMillis
         engineConfiguration.maxRequestsPerSecond = maxRequestsPerSecond
+        engineConfiguration.maxDuePerTurn = maxDuePerTurn
         let slots = workload.slots()
         let specs = parsed.indices.flatMap { strategy in slots.map { EngineSessionSpec(slot: $0, strategy: strategy) } }
         let closed: Int = if case .closed(let n) = workload.arrival { n } else { 0 }
@@ -229,6 +230,40 @@ struct EngineTests {
                 sentAtStop = self.loop.log.count
             }
         }
+    }
+
+    @Test("a burst of due sessions goes out in slices of the per-turn limit, with the same results as taken at once")
+    func slicedTurns() throws {
+        // 200 sessions arriving within 2 ms: without a limit, one turn would send most of their creates.
+        let workload = Workload(sessions: 200, arrival: .constant(perSecond: 100_000), seed: 5)
+        let unlimited = try VirtualRun(strategies: ["fixed:2s"], workload: workload)
+        unlimited.run()
+        let sliced = try VirtualRun(strategies: ["fixed:2s"], workload: workload, maxDuePerTurn: 8)
+        let counter = SendsPerTurn(sliced)
+        sliced.loop.run(counter)
+        #expect(counter.most == 8)
+        #expect(sliced.engine.recorders[0].sessions.map(\.outcome) == unlimited.engine.recorders[0].sessions.map(\.outcome))
+        #expect(sliced.loop.log.count == unlimited.loop.log.count)
+    }
+
+    /// Passes the engine through and notes the most requests one of its turns sent.
+    final class SendsPerTurn: TransportLoopDriver {
+        let engine: PollingEngine
+        let loop: VirtualTimeLoop
+        private(set) var most = 0
+
+        init(_ run: VirtualRun) {
+            engine = run.engine
+            loop = run.loop
+        }
+
+        func loopDidStart(_ loop: any TransportLoop) { engine.loopDidStart(loop) }
+        func turn(_ loop: any TransportLoop) -> LoopTurn {
+            let before = self.loop.log.count
+            defer { most = max(most, self.loop.log.count - before) }
+            return engine.turn(loop)
+        }
+        func requestDidFinish(tag: Int, result: HTTPResult, loop: any TransportLoop) { engine.requestDidFinish(tag: tag, result: result, loop: loop) }
     }
 
     @Test("an answer that arrives after the interrupt counts under the endpoint it was sent to")

@@ -33,6 +33,12 @@ public struct EngineConfiguration: Sendable {
     public var sharedClock = true
     /// Reports answers, sessions and the loop's state as they happen (`run --metrics-listen`); nil: nothing.
     public var metrics: (any LiveMetricsSink)?
+    /// The most due polls and arrivals one loop turn takes before the loop reads its sockets again; the
+    /// rest wait for the next turn, which comes at once. A live loop sets it, so that a burst of polls due
+    /// together (after a late turn) is sent in slices and the answers to the first are read between
+    /// them, rather than waiting unread in their sockets while the whole burst goes out, which would
+    /// count as the server's latency. Nil: no limit (virtual time, where a turn takes no time).
+    public var maxDuePerTurn: Int?
 
     public init(baseURL: String, credentials: BasicCredentials?, strategies: [PollStrategy], seed: UInt64) {
         self.baseURL = baseURL
@@ -156,7 +162,11 @@ public final class PollingEngine: WebhookDriver {
         let lag = schedule.earliest.map { nowNanos - $0 }.flatMap { $0 >= 0 ? $0 : nil }
         for delivery in webhooks?.drain() ?? [] { deliver(delivery, at: nowNanos, loop) }
         for waited in pacer.release(atMillis: nowNanos / 1_000_000, isDone: { sessions[$0].machine.isDone }) { submit(waited.tag, waited.request, loop) }
-        while let next = schedule.takeDue(by: nowNanos) { step(next.session, sessions[next.session].machine.timerEvent, at: next.at, loop) }
+        var taken = 0
+        while taken < configuration.maxDuePerTurn ?? .max, let next = schedule.takeDue(by: nowNanos) {
+            step(next.session, sessions[next.session].machine.timerEvent, at: next.at, loop)
+            taken += 1
+        }
         publishProgress()
         if harness != nil || configuration.metrics != nil {
             let (inFlight, waiting, open) = (loop.inFlight, loop.waitingForConnection, loop.openConnections)
