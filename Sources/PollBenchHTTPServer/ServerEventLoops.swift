@@ -1,37 +1,11 @@
-import Foundation
 import NIOCore
 import NIOPosix
+import PollBenchRules
 
 /// The event loops every ``LoopbackServer`` in the process shares: one per CPU the process may run on
-/// (its affinity, as `taskset` or a container's cpuset sets it), as nginx runs one worker per core.
-/// NIO's singleton group counts the machine's cores instead, so a server pinned to one core ran two
-/// loops on it that took turns, and its rate moved by half between runs.
+/// (``AllowedCPUs``), as nginx runs one worker per core. NIO's singleton group counts the machine's
+/// cores instead, so a server pinned to one core ran two loops on it that took turns, and its rate
+/// moved by half between runs.
 enum ServerEventLoops {
-    static let group = MultiThreadedEventLoopGroup(numberOfThreads: allowedCPUCount())
-
-    /// The CPUs this process may run on, from `Cpus_allowed_list` in `/proc/self/status` (all cores
-    /// where that cannot be read).
-    static func allowedCPUCount() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }),
-              let count = cpuCount(list: line.dropFirst("Cpus_allowed_list:".count))
-        else { return System.coreCount }
-        return count
-    }
-
-    /// The CPUs in a list such as `0-3,8,10-11`; nil when it is not one.
-    static func cpuCount(list: Substring) -> Int? {
-        var count = 0
-        for range in list.split(separator: ",") {
-            let bounds = range.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            switch bounds.count {
-            case 1: guard bounds[0] != nil else { return nil }; count += 1
-            case 2:
-                guard let low = bounds[0], let high = bounds[1], low <= high else { return nil }
-                count += high - low + 1
-            default: return nil
-            }
-        }
-        return count > 0 ? count : nil
-    }
+    static let group = MultiThreadedEventLoopGroup(numberOfThreads: AllowedCPUs.count())
 }

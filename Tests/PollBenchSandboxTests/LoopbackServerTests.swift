@@ -34,14 +34,6 @@ struct LoopbackServerTests {
         }
     }
 
-    @Test("the server's loops follow the CPUs the process may use: cpuset lists read, bad ones refused")
-    func cpuLists() {
-        #expect(ServerEventLoops.cpuCount(list: "\t0-3,8,10-11") == 7)
-        #expect(ServerEventLoops.cpuCount(list: "0") == 1)
-        for bad in ["", "3-1", "a", "0-1-2", ",", "1-"] { #expect(ServerEventLoops.cpuCount(list: Substring(bad)) == nil, "\(bad)") }
-        #expect(ServerEventLoops.allowedCPUCount() >= 1)
-    }
-
     @Test("a body over the limit reaches the responder as nil; a query is not part of the path; answers carry the Date")
     func framing() async throws {
         let (began, announce) = AsyncStream<String>.makeStream()

@@ -47,6 +47,9 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
     public var warning: String?
 
     /// Adds up every loop's recorder of a run (all workers, all rounds).
+    /// The cores the run could use, as a phrase: "1 core", "2 cores".
+    public var coresPhrase: String { cores == 1 ? "1 core" : "\(cores) cores" }
+
     public init(recorders: [HarnessRecorder], cores: Int, workers: Int, connectionsPerWorker: Int) {
         self.cores = max(1, cores)
         self.workers = workers
@@ -96,7 +99,7 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
     private var limits: [(kind: Limit, text: String)] {
         var limits: [(kind: Limit, text: String)] = []
         if Double(busySeconds) > Self.busySecondsShare * Double(seconds.count) {
-            limits.append((.cpu, "CPU: busy (over 85 % of its \(cores) cores, or a loop thread over 85 % of one) in \(busySeconds) of \(seconds.count) s"))
+            limits.append((.cpu, "CPU: busy (over 85 % of its \(coresPhrase), or a loop thread over 85 % of one) in \(busySeconds) of \(seconds.count) s"))
         }
         if let p99 = loopLag.p99, p99 > Self.loopLagP99BoundMillis {
             limits.append((.loopLag, "loop lag p99 \(NumberText.twoDecimals(p99)) ms (over \(NumberText.short(Self.loopLagP99BoundMillis)) ms)"))

@@ -144,7 +144,7 @@ public enum HTMLReport {
             harness.seconds.map { (Double($0.second), Double($0[keyPath: micros]) / 1e4 / Double(cores)) }
         }
         let lines = [
-            Series(name: "process CPU (% of \(harness.cores) cores)", points: percent(\.processCPUMicros, of: harness.cores)),
+            Series(name: "process CPU (% of \(harness.coresPhrase))", points: percent(\.processCPUMicros, of: harness.cores)),
             Series(name: "busiest loop thread (% of a core)", points: percent(\.busiestLoopCPUMicros, of: 1), dashed: true),
             Series(name: "loop lag max (ms)", points: harness.seconds.map { (Double($0.second), Double($0.loopLagMaxMicros) / 1e3) }),
             Series(name: "busy turn max (ms)", points: harness.seconds.compactMap { s in s.busyTurnMaxMicros.map { (Double(s.second), Double($0) / 1e3) } }, dashed: true),

@@ -136,7 +136,7 @@ public enum SummaryRows {
         let seconds = max(1, harness.seconds.count)
         let cpu = 100 * harness.cpuSeconds / Double(seconds * harness.cores)
         let busiest = 100 * Double(harness.seconds.map(\.busiestLoopCPUMicros).max() ?? 0) / 1e6
-        let line = "harness: CPU \(Int(cpu.rounded())) % of \(harness.cores) cores (busiest loop thread peak \(Int(busiest.rounded())) % of one), "
+        let line = "harness: CPU \(Int(cpu.rounded())) % of \(harness.coresPhrase) (busiest loop thread peak \(Int(busiest.rounded())) % of one), "
             + "loop lag p99 \(NumberText.orNoData(harness.loopLag.p99) { NumberText.twoDecimals($0) + " ms" }), "
             + "answers' wait in their sockets ≤ \(NumberText.orNoData(harness.socketWaitBound?.p99) { NumberText.twoDecimals($0) + " ms" }) (p99 over time), "
             + "\(harness.connectionWait.count) of \(harness.requests) requests waited for a connection (p99 \(NumberText.orNoData(harness.connectionWait.p99) { NumberText.twoDecimals($0) + " ms" })), "
