@@ -28,6 +28,11 @@ public struct CurlTransportConfiguration: Sendable {
     public var verifyPeer: Bool
     /// The `User-Agent` header.
     public var userAgent: String
+    /// Whether a proxy named in the environment (`http_proxy`, `https_proxy`, `all_proxy`) carries the
+    /// requests, as curl does by default. Off for loopback peers pollbench runs itself (the embedded
+    /// sandbox, the webhook receiver): curl does not exempt 127.0.0.1, and a stray variable would send
+    /// the whole run through a proxy.
+    public var usesEnvironmentProxy = true
 
     /// The default cap on streams per HTTP/2 connection: see the transport benchmark (libcurl 7.88's cost per
     /// transfer grows with the streams on a connection, so a few busy connections beat one crowded one).

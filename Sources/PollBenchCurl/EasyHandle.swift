@@ -71,8 +71,8 @@ final class EasyHandle {
             }.check("CURLOPT_CAINFO_BLOB")
         }
         try configuration.userAgent.withCString { pb_easy_setopt_ptr(raw, CURLOPT_USERAGENT, $0) }.check("CURLOPT_USERAGENT")
-        // With no proxy in the environment, say so once: curl otherwise reads the proxy variables again for every request.
-        if !Self.environmentNamesProxy {
+        // No proxy: said once, or curl reads the proxy variables again for every request.
+        if !configuration.usesEnvironmentProxy || !Self.environmentNamesProxy {
             try "".withCString { pb_easy_setopt_ptr(raw, CURLOPT_PROXY, $0) }.check("CURLOPT_PROXY")
         }
         body.reserveCapacity(16 * 1024)

@@ -44,7 +44,11 @@ public struct LiveRun {
         let baseURL: String, credentials: BasicCredentials, clock: ModelClock
         let identity = try settings.tls ? Self.selfSignedIdentity() : nil
         // The embedded sandbox posts its webhooks through a transport of its own, never the engines'.
-        let webhookSender = try settings.webhooks.map { _ in try Self.transport(CurlTransportConfiguration(workers: 1, connectionsPerWorker: 64)) }
+        let webhookSender = try settings.webhooks.map { _ in
+            var loopbackOnly = CurlTransportConfiguration(workers: 1, connectionsPerWorker: 64)
+            loopbackOnly.usesEnvironmentProxy = false
+            return try Self.transport(loopbackOnly)
+        }
         defer { webhookSender?.shutdown() }
         var adopted = false
         if let target = settings.target {
@@ -147,11 +151,13 @@ public struct LiveRun {
         receiver?.server.open(round: number, inboxes: zip(inboxes, perWorker).map { ($0, $1.count) })
         let webhookBase = receiver.map { "\($0.url)/\(number)" }
         do {
+            var transport = CurlTransportConfiguration(
+                workers: workers, connectionsPerWorker: settings.connections, caBundlePath: settings.target?.caBundle, caCertificatesPEM: certificatePEM,
+                httpVersion: settings.httpVersion
+            )
+            transport.usesEnvironmentProxy = settings.target != nil  // the embedded sandbox is on loopback
             return try CurlTransport.run(
-                configuration: CurlTransportConfiguration(
-                    workers: workers, connectionsPerWorker: settings.connections, caBundlePath: settings.target?.caBundle, caCertificatesPEM: certificatePEM,
-                    httpVersion: settings.httpVersion
-                ),
+                configuration: transport,
                 makeDriver: { worker in
                     let share = concurrency / workers + (worker < concurrency % workers ? 1 : 0)
                     var mine = engineConfiguration

@@ -52,11 +52,16 @@ enum CLI {
 extension EndToEnd {
     @Suite("pollbench command line, end to end", .serialized)
     struct CLITests {
-        @Test("run against the embedded sandbox: table, every file, counts that agree, .hgrm that reads back")
+        @Test("run against the embedded sandbox, past a proxy in the environment: table, every file, counts that agree, .hgrm that reads back")
         func runEndToEnd() throws {
             let output = try CLI.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: output) }
-            let result = try CLI.run(["run", "--sessions", "40", "--arrival", "constant:20", "--time-scale", "200", "--client-timeout", "40s", "--output", output.path, "--name", "e2e"])
+            // A proxy in the environment (here a closed port) must not come between the client and its embedded sandbox.
+            let proxy = "http://127.0.0.1:9"
+            let result = try CLI.run(
+                ["run", "--sessions", "40", "--arrival", "constant:20", "--time-scale", "200", "--client-timeout", "40s", "--output", output.path, "--name", "e2e"],
+                environment: ["http_proxy": proxy, "https_proxy": proxy, "HTTPS_PROXY": proxy, "all_proxy": proxy, "ALL_PROXY": proxy]
+            )
 
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("detection lag p50"))
