@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "PollBenchCore", targets: ["PollBenchCore"]),
         // For the benchmarks' own package (Benchmarks/Package.swift), which keeps its tooling out of this build.
         .library(name: "PollBenchCurl", targets: ["PollBenchCurl"]),
+        .library(name: "PollBenchRules", targets: ["PollBenchRules"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

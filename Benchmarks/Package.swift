@@ -21,6 +21,7 @@ let package = Package(
             dependencies: [
                 .product(name: "PollBenchCore", package: "pollbench"),
                 .product(name: "PollBenchCurl", package: "pollbench"),
+                .product(name: "PollBenchRules", package: "pollbench"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "TransportBench",
@@ -30,6 +31,7 @@ let package = Package(
             name: "SimulationBenchmarks",
             dependencies: [
                 .product(name: "PollBenchCore", package: "pollbench"),
+                .product(name: "PollBenchRules", package: "pollbench"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "SimulationBenchmarks",

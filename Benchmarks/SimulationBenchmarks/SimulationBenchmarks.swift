@@ -1,5 +1,6 @@
 import Benchmark
 import PollBenchCore
+import PollBenchRules
 
 /// Speed of the fast simulation that `tune` and `plan` sweep with: simulated status polls per second
 /// of wall time on one core. Run with `swift package --package-path Benchmarks --allow-writing-to-package-directory benchmark --target SimulationBenchmarks`.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PollBenchCore
 import PollBenchCurl
+import PollBenchRules
 
 /// The client half of the transport benchmark: keeps `--connections` GETs in flight against one URL
 /// for `--duration` seconds (a closed loop, as wrk does), then prints one JSON line with the request
