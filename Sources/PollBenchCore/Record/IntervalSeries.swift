@@ -67,8 +67,9 @@ public struct IntervalSeries: Sendable {
     /// Compresses the interval that finished last, if it waits; true when there was one.
     @discardableResult
     public mutating func encodePending() -> Bool {
-        guard let interval = pending?.interval, var histogram = pending?.histogram else { return false }
-        finished.append((interval, [UInt8](HistogramLog.compressedEncoding(histogram)), histogram.max))
+        guard let waiting = pending else { return false }
+        var histogram = waiting.histogram
+        finished.append((waiting.interval, [UInt8](HistogramLog.compressedEncoding(histogram)), histogram.max))
         histogram.reset()
         spare = histogram
         pending = nil

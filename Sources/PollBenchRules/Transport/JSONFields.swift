@@ -50,7 +50,7 @@ public enum JSONFields {
             var name = name
             return name.withUTF8 { wanted in
                 for span in fields.reversed() where matches(span, wanted) {
-                    return span.escaped ? Reader.decoded(bytes, span.value) : String(validating: bytes[span.value], as: UTF8.self)
+                    return Reader.text(bytes, span.value, escaped: span.escaped)
                 }
                 return nil
             }
@@ -60,15 +60,14 @@ public enum JSONFields {
         public var dictionary: [String: String] {
             var all: [String: String] = [:]
             for span in fields {
-                guard let key = span.escaped ? Reader.decoded(bytes, span.key) : String(validating: bytes[span.key], as: UTF8.self),
-                      let value = span.escaped ? Reader.decoded(bytes, span.value) : String(validating: bytes[span.value], as: UTF8.self) else { continue }
+                guard let key = Reader.text(bytes, span.key, escaped: span.escaped), let value = Reader.text(bytes, span.value, escaped: span.escaped) else { continue }
                 all[key] = value
             }
             return all
         }
 
         private func matches(_ span: Span, _ wanted: UnsafeBufferPointer<UInt8>) -> Bool {
-            if span.escaped { return Reader.decoded(bytes, span.key).map { Array($0.utf8).elementsEqual(wanted) } ?? false }
+            if span.escaped { return Reader.text(bytes, span.key, escaped: true).map { Array($0.utf8).elementsEqual(wanted) } ?? false }
             return span.key.count == wanted.count && bytes[span.key].elementsEqual(wanted)
         }
     }
@@ -151,6 +150,11 @@ public enum JSONFields {
                 }
             }
             return nil
+        }
+
+        /// A string's text from its bytes between the quotes, its escapes decoded when it has any; nil when it is not valid.
+        static func text(_ bytes: [UInt8], _ range: Range<Int>, escaped: Bool) -> String? {
+            escaped ? decoded(bytes, range) : String(validating: bytes[range], as: UTF8.self)
         }
 
         /// Whether `text` is UTF-8; ASCII, as API documents mostly are, is checked without building a string.
