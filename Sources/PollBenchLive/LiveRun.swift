@@ -143,6 +143,7 @@ public struct LiveRun {
         configuration.sharedClock = settings.target == nil
         configuration.requestTimeout = settings.requestTimeout
         configuration.maxDuePerTurn = 32  // about a millisecond of sends between two reads of the sockets
+        configuration.spoolsRecords = true
         let engineConfiguration = configuration
         let (specs, concurrency) = settings.suite.sessionSpecs(round: round)
         let workers = settings.workers

@@ -11,6 +11,11 @@ struct ClockOffsetTests {
         )
     }
 
+    /// The creates' bounds, as the run's end collects them from its sessions.
+    static func offset(_ sessions: [SessionResult], exact: Bool = false) -> ClockOffset? {
+        RunRecordBuilder.clockOffset(sessions.compactMap { session in session.clockOffsetBounds.map { (session.createSentMicros, $0) } }, exact: exact)
+    }
+
     @Test("clock offset: every create's bounds, widened by 500 ppm of drift, intersected, createdAt's millisecond included; disjoint bounds are clocks at different rates")
     func clockOffsetBounds() throws {
         // The service runs 7,500.3 ms ahead. Create A: sent at 1,000,000 µs, answered 4 ms later, stamped at
@@ -20,7 +25,7 @@ struct ClockOffsetTests {
         let b = Self.create(sent: 2_000_000, received: 2_001_000, created: 9_500)
         let bounds = try #require(a.clockOffsetBounds)
         #expect(bounds.lowerBound == 8_502_000 - 1_004_000 && bounds.upperBound == 8_502_000 + 999 - 1_000_000)
-        let offset = try #require(RunRecordBuilder.clockOffset([a, b], exact: false))
+        let offset = try #require(Self.offset([a, b]))
         // A allows 7,498.0…7,502.999 ms, B 7,499.0…7,500.999 ms widened by 500 µs (500 ppm of the 1 s since A):
         // together 7,498.5…7,501.499 ms, middle 7,500.0 ± 1.5 ms.
         #expect(abs(offset.offsetMillis - 7_499.9995) < 1e-9 && abs(offset.uncertaintyMillis - 1.4995) < 1e-9)
@@ -28,9 +33,9 @@ struct ClockOffsetTests {
         // A clock that jumped 9.5 s between the creates: no offset fits both; reported as another rate, with
         // the narrower create's bounds.
         let stepped = Self.create(sent: 3_000_000, received: 3_001_000, created: 20_000)
-        let disjoint = try #require(RunRecordBuilder.clockOffset([a, stepped], exact: false))
+        let disjoint = try #require(Self.offset([a, stepped]))
         #expect(abs(disjoint.offsetMillis - 16_999.9995) < 1e-9 && disjoint.rateRatio != nil)
-        #expect(RunRecordBuilder.clockOffset([a, b], exact: true) == ClockOffset(offsetMillis: 0, uncertaintyMillis: 0, exact: true))
+        #expect(Self.offset([a, b], exact: true) == ClockOffset(offsetMillis: 0, uncertaintyMillis: 0, exact: true))
     }
 
     @Test("a service clock at twice the client's rate is measured as such, and one 300 ppm fast is not", arguments: [(2.0, true), (1.0003, false)])
@@ -40,7 +45,7 @@ struct ClockOffsetTests {
             let sent = Int64(second) * 1_000_000
             return Self.create(sent: sent, received: sent + 2_000, created: Int64((Double(sent + 1_000) * rate / 1_000).rounded(.down)) + 5_000)
         }
-        let offset = try #require(RunRecordBuilder.clockOffset(creates, exact: false))
+        let offset = try #require(Self.offset(creates))
         if mismatched {
             #expect(abs(try #require(offset.rateRatio) - rate) < 0.001)
         } else {

@@ -16,7 +16,7 @@ struct VirtualRun {
 
     init(
         strategies: [String], workload: Workload, scale: Double = 1, roundTrip: Duration = .milliseconds(20), clientTimeoutMillis: Int64 = 300_000,
-        stop: StopSignal? = nil, maxRequestsPerSecond: Double? = nil, maxDuePerTurn: Int? = nil, adjust: (inout SandboxConfiguration) -> Void = { _ in }
+        stop: StopSignal? = nil, maxRequestsPerSecond: Double? = nil, maxDuePerTurn: Int? = nil, spoolsRecords: Bool = false, adjust: (inout SandboxConfiguration) -> Void = { _ in }
     ) throws {
         var configuration = SandboxConfiguration()
         configuration.clients = [Self.client]
@@ -35,6 +35,7 @@ struct VirtualRun {
         engineConfiguration.clientTimeoutMillis = clientTimeoutMillis
         engineConfiguration.maxRequestsPerSecond = maxRequestsPerSecond
         engineConfiguration.maxDuePerTurn = maxDuePerTurn
+        engineConfiguration.spoolsRecords = spoolsRecords
         let slots = workload.slots()
         let specs = parsed.indices.flatMap { strategy in slots.map { EngineSessionSpec(slot: $0, strategy: strategy) } }
         let closed: Int = if case .closed(let n) = workload.arrival { n } else { 0 }
@@ -62,13 +63,39 @@ struct EngineTests {
             #expect(recorder.outcomes.values.reduce(0, +) == 150)
             merged.merge(recorder)
         }
-        #expect(Set(merged.sessions.compactMap(\.verificationID)).count == 450)
+        #expect(Set(merged.sessions.all.compactMap(\.verificationID)).count == 450)
         let truth = run.service.groundTruth(now: .max / 2)
         for endpoint in ["create", "status", "userinfo", "evidence", "authorize"] {
             #expect(merged.counters.byEndpoint[endpoint] ?? [:] == truth.responses[endpoint] ?? [:], "\(endpoint)")
         }
         #expect(merged.counters.requests == run.loop.log.count)
         #expect(merged.outcomes[.completed] == truth.sessionsByState["completed"])
+    }
+
+    @Test("sessions and intervals spooled to disk as they come read back as those kept in memory: the same sessions in the same order, the same histograms interval by interval")
+    func spooledRecords() throws {
+        func recorders(spooled: Bool) throws -> [StrategyRecorder] {
+            let run = try VirtualRun(strategies: ["fixed:3s", "exp:1s,x2,max30s"], workload: Workload(sessions: 400, arrival: .constant(perSecond: 5), seed: 12), spoolsRecords: spooled)
+            run.run()
+            return run.engine.recorders
+        }
+        let inMemory = try recorders(spooled: false), spooled = try recorders(spooled: true)
+        #expect(inMemory.map(\.sessions.count) == [400, 400])
+        #expect(spooled.map(\.sessions.all) == inMemory.map(\.sessions.all))
+        for (a, b) in zip(inMemory, spooled) {
+            for metric in Metric.all {
+                let memory = a.encodedIntervals(metric), disk = b.encodedIntervals(metric)
+                #expect(memory.map(\.interval) == disk.map(\.interval) && memory.map(\.encoded) == disk.map(\.encoded), "\(metric.tag)")
+            }
+            #expect(a.encodedIntervals(.latency(.status, corrected: true)).count > 100)
+        }
+        var merged = StrategyRecorder()
+        merged.merge(spooled[0])
+        merged.merge(spooled[0])  // a merge leaves what it merged as it was: twice is every count doubled, nothing more
+        #expect(merged.encodedIntervals(.scheduleSlip).map(\.interval) == spooled[0].encodedIntervals(.scheduleSlip).map(\.interval))
+        #expect(merged.histogram(.scheduleSlip).totalCount == 2 * spooled[0].histogram(.scheduleSlip).totalCount)
+        let slipTotal = merged.encodedIntervals(.scheduleSlip).compactMap { HistogramLog.decodeCompressed($0.encoded)?.totalCount }.reduce(0, +)
+        #expect(slipTotal == merged.histogram(.scheduleSlip).totalCount)
     }
 
     @Test("fixed:I: mean detection lag is I/2 plus the round trip, within 10 %", arguments: [Int64(1_000), 3_000, 5_000])
@@ -79,7 +106,7 @@ struct EngineTests {
         )
         run.run()
         let truth = run.truth()
-        let lags = run.engine.recorders[0].sessions.compactMap { session -> Double? in
+        let lags = run.engine.recorders[0].sessions.all.compactMap { session -> Double? in
             guard session.outcome == .completed, let seen = session.terminalSeenMicros, let id = session.verificationID, let done = truth[id] else { return nil }
             return Double(seen - done * 1_000) / 1_000
         }
@@ -115,7 +142,7 @@ struct EngineTests {
         func results(_ seed: UInt64) throws -> [SessionResult] {
             let run = try VirtualRun(strategies: ["jitter:decorrelated,1s,20s"], workload: Workload(sessions: 80, arrival: .poisson(perSecond: 3), seed: seed))
             run.run()
-            return run.engine.recorders[0].sessions.sorted { $0.key < $1.key }
+            return run.engine.recorders[0].sessions.all.sorted { $0.key < $1.key }
         }
         #expect(try results(4) == results(4))
         #expect(try results(4) != results(5))
@@ -127,7 +154,7 @@ struct EngineTests {
         run.run()
         let truth = run.truth()
         func offsets(_ strategy: Int) -> [String: Int64] {
-            Dictionary(uniqueKeysWithValues: run.engine.recorders[strategy].sessions.compactMap { session in
+            Dictionary(uniqueKeysWithValues: run.engine.recorders[strategy].sessions.all.compactMap { session in
                 guard let id = session.verificationID, let done = truth[id] else { return nil }
                 return (session.key, done * 1_000 - session.createSentMicros)
             })
@@ -148,7 +175,7 @@ struct EngineTests {
         let recorder = run.engine.recorders[0]
         #expect((recorder.outcomes[.clientTimeout] ?? 0) > 0)
         #expect(recorder.outcomes[.expired] == nil)
-        for session in recorder.sessions where session.outcome == .clientTimeout {
+        for session in recorder.sessions.all where session.outcome == .clientTimeout {
             #expect(session.polls <= 30)
         }
     }
@@ -159,7 +186,7 @@ struct EngineTests {
         run.run()
         let recorder = run.engine.recorders[0]
         #expect(recorder.counters.byEndpoint["authorize"]?["200"] == 40)
-        let completed = recorder.sessions.filter { $0.outcome == .completed }
+        let completed = recorder.sessions.all.filter { $0.outcome == .completed }
         #expect(!completed.isEmpty)
         #expect(completed.allSatisfy { $0.polls == 1 })
     }
@@ -242,7 +269,7 @@ struct EngineTests {
         let counter = SendsPerTurn(sliced)
         sliced.loop.run(counter)
         #expect(counter.most == 8)
-        #expect(sliced.engine.recorders[0].sessions.map(\.outcome) == unlimited.engine.recorders[0].sessions.map(\.outcome))
+        #expect(sliced.engine.recorders[0].sessions.all.map(\.outcome) == unlimited.engine.recorders[0].sessions.all.map(\.outcome))
         #expect(sliced.loop.log.count == unlimited.loop.log.count)
     }
 

@@ -39,6 +39,10 @@ public struct EngineConfiguration: Sendable {
     /// them, rather than waiting unread in their sockets while the whole burst goes out, which would
     /// count as the server's latency. Nil: no limit (virtual time, where a turn takes no time).
     public var maxDuePerTurn: Int?
+    /// Whether finished intervals and ended sessions go to a spool on disk as they come (``SpoolLog``): a
+    /// live run sets it, so that its memory stays that of its open interval and its sessions in progress,
+    /// however long it runs. False: they stay in memory.
+    public var spoolsRecords = false
 
     public init(baseURL: String, credentials: BasicCredentials?, strategies: [PollStrategy], seed: UInt64) {
         self.baseURL = baseURL
@@ -68,9 +72,19 @@ public final class PollingEngine: WebhookDriver {
     private struct Session {
         let spec: EngineSessionSpec
         var machine: SessionMachine
+        /// The service's id for the session, from the create's document, until the session ends.
         var verificationID: String?
-        /// A redirect flow's page, from the create's document.
+        /// A redirect flow's page, from the create's document, until the session ends.
         var authorizationURL: String?
+        /// The id's hash once the session has ended and let go of its strings (a long run's memory would
+        /// grow with them): enough to tell a late webhook for it from one for another verification.
+        var endedVerificationHash: Int?
+
+        /// Whether a webhook about `verificationID` is about this session (any is, before its create's answer).
+        func isAbout(_ verificationID: String) -> Bool {
+            if let own = self.verificationID { return own == verificationID }
+            return endedVerificationHash.map { $0 == verificationID.hashValue } ?? true
+        }
         var intendedNanos: Int64 = 0
         var sentNanos: Int64 = 0
         /// The endpoint of the request in flight, named when it is sent: an interrupt may end the
@@ -132,7 +146,7 @@ public final class PollingEngine: WebhookDriver {
         self.progress = progress
         self.stop = stop
         codec = ClientCodec(baseURL: configuration.baseURL, redirectURI: configuration.redirectUri)
-        recorders = Array(repeating: StrategyRecorder(), count: configuration.strategies.count)
+        recorders = configuration.strategies.map { _ in StrategyRecorder(spool: configuration.spoolsRecords ? SpoolFile() : nil) }
         sessions = specs.map { spec in
             Session(spec: spec, machine: SessionMachine(strategy: configuration.strategies[spec.strategy], seed: configuration.seed, key: spec.slot.key, position: spec.strategy, provider: spec.slot.providerID))
         }
@@ -245,7 +259,7 @@ public final class PollingEngine: WebhookDriver {
         guard sessions.indices.contains(index) else { return }  // the receiver routes only to sessions that exist
         let strategy = sessions[index].spec.strategy
         guard delivery.receipt == .accepted, let message = delivery.message,
-              sessions[index].verificationID.map({ $0 == message.verificationID }) ?? true else {
+              sessions[index].isAbout(message.verificationID) else {
             let receipt = delivery.receipt == .accepted ? WebhookReceipt.malformed : delivery.receipt  // signed, but for another verification
             recorders[strategy].countWebhook(receipt, notice: nil, attempt: 0, deliveryLagMicros: 0, interval: interval(nanos))
             return
@@ -293,6 +307,9 @@ public final class PollingEngine: WebhookDriver {
             metrics.sessionEnded(outcome, detectionLagMicros: lag)
         }
         recorders[session.spec.strategy].sessions.append(result)
+        sessions[index].endedVerificationHash = session.verificationID?.hashValue
+        sessions[index].verificationID = nil
+        sessions[index].authorizationURL = nil
         if let loop, stop?.isRequested != true { startNextClosed(loop) }
     }
 

@@ -2,13 +2,12 @@ import Histogram
 
 /// One metric's histogram for each interval of a run, at full resolution. The interval being recorded
 /// is a live histogram; a finished one is kept in HdrHistogram's compressed encoding (a few hundred
-/// bytes), as the `.hlog` writes it, so a long run costs little memory, and no more than one interval's
-/// histogram is ever decoded at a time. The one that finished last may wait a few loop turns for its
-/// compression (``encodePending()``).
+/// bytes), as the `.hlog` writes it, and a live run spools it to disk, so that a long run's memory is
+/// its open interval's; no more than one interval's histogram is ever decoded at a time. The one that
+/// finished last may wait a few loop turns for its compression (``encodePending()``).
 public struct IntervalSeries: Sendable {
-    /// Finished intervals, in the order they finished, with their largest value; an index can appear
-    /// twice when values came late.
-    public private(set) var finished: [(interval: Int, encoded: [UInt8], max: UInt64)] = []
+    /// Finished intervals, in the order they finished; an index can appear twice when values came late.
+    private var finished: SpoolLog<EncodedInterval>
     private var current: Histogram<UInt64>?
     private var currentInterval = 0
     /// The interval that finished last, not yet compressed: ``encodePending()`` does it when the loop
@@ -17,7 +16,15 @@ public struct IntervalSeries: Sendable {
     /// A compressed interval's histogram, emptied, for the next interval to fill.
     private var spare: Histogram<UInt64>?
 
-    public init() {}
+    /// A series whose finished intervals stay in memory.
+    public init() {
+        finished = SpoolLog()
+    }
+
+    /// A series whose finished intervals go to `spool` as they are compressed, tagged `tag`.
+    public init(spoolingTo spool: SpoolFile, tag: UInt8) {
+        finished = SpoolLog(spoolingTo: spool, tag: tag)
+    }
 
     /// Records `value` in interval `interval`.
     public mutating func record(_ value: UInt64, interval: Int) {
@@ -31,13 +38,10 @@ public struct IntervalSeries: Sendable {
     /// an interval that finished once is passed on as it was kept; only one that finished twice or more
     /// is decoded, merged and encoded again.
     public func encodedIntervals() -> [(interval: Int, encoded: [UInt8], max: UInt64)] {
-        var copy = self
-        copy.finishCurrent()
-        copy.encodePending()
-        let byInterval = Dictionary(grouping: copy.finished.indices, by: { copy.finished[$0].interval })
+        let byInterval = Dictionary(grouping: finished.all + openIntervals, by: \.interval)
         return byInterval.keys.sorted().compactMap { interval in
-            let parts = byInterval[interval]!.map { copy.finished[$0] }
-            guard parts.count > 1 else { return parts.first }
+            let parts = byInterval[interval]!
+            guard parts.count > 1 else { return parts.first.map { ($0.interval, $0.encoded, $0.max) } }
             var merged: Histogram<UInt64>?
             for part in parts {
                 guard let histogram = HistogramLog.decodeCompressed(part.encoded) else { continue }
@@ -51,28 +55,38 @@ public struct IntervalSeries: Sendable {
     public mutating func add(_ histogram: Histogram<UInt64>, interval: Int) {
         finishCurrent()
         encodePending()
-        finished.append((interval, [UInt8](HistogramLog.compressedEncoding(histogram)), histogram.max))
+        finished.append(Self.encode(histogram, interval: interval))
     }
 
-    /// Adds another series' intervals (another worker's, another shard's).
+    /// Adds another series' intervals (another worker's, another shard's); the other series is left as it was.
     public mutating func merge(_ other: IntervalSeries) {
         finishCurrent()
         encodePending()
-        var copy = other
-        copy.finishCurrent()
-        copy.encodePending()
-        finished += copy.finished
+        finished.merge(other.finished)
+        other.openIntervals.forEach { finished.append($0) }
+    }
+
+    /// The intervals not finished yet, or not compressed yet, compressed (for reading, not kept).
+    private var openIntervals: [EncodedInterval] {
+        [pending, current.map { (currentInterval, $0) }].compactMap { open in
+            guard let open, open.histogram.totalCount > 0 else { return nil }
+            return Self.encode(open.histogram, interval: open.interval)
+        }
+    }
+
+    private static func encode(_ histogram: Histogram<UInt64>, interval: Int) -> EncodedInterval {
+        EncodedInterval(interval: interval, encoded: [UInt8](HistogramLog.compressedEncoding(histogram)), max: histogram.max)
     }
 
     /// Compresses the interval that finished last, if it waits; true when there was one.
     @discardableResult
     public mutating func encodePending() -> Bool {
-        guard let waiting = pending else { return false }
-        var histogram = waiting.histogram
-        finished.append((waiting.interval, [UInt8](HistogramLog.compressedEncoding(histogram)), histogram.max))
+        guard pending != nil else { return false }
+        var (interval, histogram) = pending!
+        pending = nil  // the histogram's only holder now: reset in place, not copied
+        finished.append(Self.encode(histogram, interval: interval))
         histogram.reset()
         spare = histogram
-        pending = nil
         return true
     }
 

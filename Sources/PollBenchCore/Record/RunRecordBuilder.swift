@@ -7,15 +7,26 @@ public struct StrategyResult: Sendable {
     public var strategy: PollStrategy
     public var recorder: StrategyRecorder
     public var timeline: IntervalTimeline
+    /// The embedded sandbox's terminal times (model ms) by verification id, where it still held the
+    /// session: they come before what the session's own documents said.
+    public var serviceTerminals: [String: Int64]
 
-    public init(strategy: PollStrategy, recorder: StrategyRecorder, timeline: IntervalTimeline) {
+    public init(strategy: PollStrategy, recorder: StrategyRecorder, timeline: IntervalTimeline, serviceTerminals: [String: Int64] = [:]) {
         self.strategy = strategy
         self.recorder = recorder
         self.timeline = timeline
+        self.serviceTerminals = serviceTerminals
     }
 
     /// Detection lag, model µs.
     public var detectionLag: Histogram<UInt64> { recorder.histogram(.detectionLag) }
+
+    /// When the service reached `session`'s terminal status (model ms): for a session that saw its end,
+    /// the time its detection lag used; for one that did not, what its documents said. Nil: unknown.
+    public func serviceTerminalMillis(_ session: SessionResult) -> Int64? {
+        guard session.terminalSeenMicros != nil else { return session.serviceTerminalMillis }
+        return session.verificationID.flatMap { serviceTerminals[$0] } ?? session.serviceTerminalMillis
+    }
 }
 
 /// Turns engine recorders into a ``RunRecord``: merges workers, computes detection lag from the
@@ -37,26 +48,30 @@ public struct RunRecordBuilder {
         webhookReceiver: WebhookReceiverCounts? = nil
     ) -> (record: RunRecord, results: [StrategyResult]) {
         let merged = recorders.map { workers in workers.reduce(into: StrategyRecorder()) { $0.merge($1) } }
-        let offset = Self.clockOffset(merged.flatMap(\.sessions), exact: truth != nil)
+        var creates: [(sent: Int64, bounds: ClosedRange<Int64>)] = []
+        for recorder in merged {
+            recorder.sessions.forEach { session in
+                if let bounds = session.clockOffsetBounds { creates.append((session.createSentMicros, bounds)) }
+            }
+        }
+        let offset = Self.clockOffset(creates, exact: truth != nil)
         // Against a remote service, a lag needs an offset that holds: none estimated (no create said when
         // it was made) or one between clocks at different rates leaves every lag unknown, never corrected by 0.
         let usable = truth != nil || (offset != nil && offset?.rateRatio == nil)
         var results: [StrategyResult] = []
         var lagUnknown: [Int] = []
         for (index, (strategy, merged)) in zip(strategies, merged).enumerated() {
-            var recorder = merged
+            var result = StrategyResult(strategy: strategy, recorder: merged, timeline: timelines[index], serviceTerminals: truth?.terminals ?? [:])
             var lags: [(interval: Int, micros: UInt64)] = []
             var unknown = 0
-            for (i, session) in recorder.sessions.enumerated() {
-                guard let seen = session.terminalSeenMicros else { continue }
-                let serviceMillis = session.verificationID.flatMap { truth?.terminals[$0] } ?? session.serviceTerminalMillis
-                recorder.sessions[i].serviceTerminalMillis = serviceMillis  // sessions.csv gives the time the lag used
-                guard let serviceMillis, usable else { unknown += 1; continue }
+            merged.sessions.forEach { session in
+                guard let seen = session.terminalSeenMicros else { return }
+                guard let serviceMillis = result.serviceTerminalMillis(session), usable else { unknown += 1; return }
                 let serviceInClientMicros = Double(serviceMillis * 1_000) - (offset?.offsetMillis ?? 0) * 1_000
                 lags.append((timelines[index].interval(atModelMicros: seen), DetectionLag.micros(seenMicros: seen, serviceMicros: serviceInClientMicros)))
             }
-            recorder.setDetectionLag(lags)
-            results.append(StrategyResult(strategy: strategy, recorder: recorder, timeline: timelines[index]))
+            result.recorder.setDetectionLag(lags)
+            results.append(result)
             lagUnknown.append(unknown)
         }
         return (record(results, clockOffset: offset, lagUnknown: lagUnknown, truth: truth?.counts, webhookReceiver: webhookReceiver), results)
@@ -168,8 +183,7 @@ public struct RunRecordBuilder {
     /// reported as the middle and half the width. When even the widened bounds disagree, the two clocks
     /// run at different rates: the ratio is fitted (least squares over the creates) and reported with
     /// the narrowest create's bounds, and no lag is corrected with them.
-    static func clockOffset(_ sessions: [SessionResult], exact: Bool) -> ClockOffset? {
-        let creates = sessions.compactMap { session in session.clockOffsetBounds.map { (sent: session.createSentMicros, bounds: $0) } }
+    static func clockOffset(_ creates: [(sent: Int64, bounds: ClosedRange<Int64>)], exact: Bool) -> ClockOffset? {
         guard let narrowest = creates.min(by: { $0.bounds.upperBound - $0.bounds.lowerBound < $1.bounds.upperBound - $1.bounds.lowerBound })?.bounds else { return nil }
         if exact { return ClockOffset(offsetMillis: 0, uncertaintyMillis: 0, exact: true) }
         let first = creates.map(\.sent).min() ?? 0

@@ -57,11 +57,17 @@ public struct SessionRow: Sendable, Equatable {
 public enum SessionsCSV {
     static let header = "strategy,key,provider,flow,outcome,created_ms,polls,requests,end_after_ms,open_until_ms,seen_after_ms"
 
-    /// Every session of `results`, as rows.
+    /// Every session of `results`, as rows, each with the service's terminal time that its detection lag used.
     public static func rows(_ results: [StrategyResult]) -> [SessionRow] {
         results.flatMap { result in
-            result.recorder.sessions.map { SessionRow($0, strategy: result.strategy.name) }
-                .sorted { ($0.createdMillis, $0.key) < ($1.createdMillis, $1.key) }
+            var rows: [SessionRow] = []
+            rows.reserveCapacity(result.recorder.sessions.count)
+            result.recorder.sessions.forEach { session in
+                var session = session
+                session.serviceTerminalMillis = result.serviceTerminalMillis(session)
+                rows.append(SessionRow(session, strategy: result.strategy.name))
+            }
+            return rows.sorted { ($0.createdMillis, $0.key) < ($1.createdMillis, $1.key) }
         }
     }
 

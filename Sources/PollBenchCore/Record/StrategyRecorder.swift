@@ -1,63 +1,6 @@
 import Histogram
 import PollBenchRules
 
-/// One session's result, kept until the run ends so that detection lag can use the service's ground truth.
-public struct SessionResult: Sendable, Codable, Equatable {
-    public var key: String
-    public var providerID: String
-    public var verificationID: String?
-    public var outcome: SessionOutcome
-    public var polls: Int
-    /// Model µs (epoch) when the create request was sent.
-    public var createSentMicros: Int64
-    /// Model µs (epoch) when the client received the terminal status; nil if it never did.
-    public var terminalSeenMicros: Int64?
-    /// Model ms (epoch) at which the service says it reached the terminal status, where its documents tell
-    /// (`verifiedAt`, `expiresAt`); the embedded sandbox's ground truth fills in the rest.
-    public var serviceTerminalMillis: Int64?
-    /// The service's `createdAt` (model ms) and when the create response arrived (model µs): with
-    /// ``createSentMicros`` they bound the offset between the service's clock and the client's.
-    public var serviceCreatedMillis: Int64?
-    public var createReceivedMicros: Int64?
-    /// Model µs (epoch) when the last poll that found the session open was answered; nil if none did.
-    public var lastOpenMicros: Int64? = nil
-    /// Requests the session sent.
-    public var requests = 0
-    /// Whether the flow sent a browser to the provider (which then tells when the user comes back).
-    public var redirect = false
-}
-
-extension SessionResult {
-    /// One session's record as the machine that ran it leaves it.
-    public init(key: String, providerID: String, verificationID: String?, outcome: SessionOutcome, machine: SessionMachine) {
-        self.key = key
-        self.providerID = providerID
-        self.verificationID = verificationID
-        self.outcome = outcome
-        polls = machine.polls
-        createSentMicros = machine.createSentMicros
-        terminalSeenMicros = machine.terminalSeenMicros
-        serviceTerminalMillis = machine.serviceTerminalMillis
-        serviceCreatedMillis = machine.serviceCreatedMillis
-        createReceivedMicros = machine.createReceivedMicros
-        lastOpenMicros = machine.lastOpenMicros
-        requests = Int(machine.requests)
-        redirect = machine.isRedirect
-    }
-
-    /// The service's clock minus the client's (µs); nil when unknown. See ``SessionMachine/clockOffsetMicros``.
-    public var clockOffsetMicros: Int64? {
-        SessionMachine.clockOffsetMicros(serviceCreatedMillis: serviceCreatedMillis, sentMicros: createSentMicros, receivedMicros: createReceivedMicros)
-    }
-
-    /// The service-minus-client offsets (µs) this create allows: the service stamped `createdAt` (whole
-    /// milliseconds, rounded down) at some instant between sending and receiving; nil when unknown.
-    public var clockOffsetBounds: ClosedRange<Int64>? {
-        guard let created = serviceCreatedMillis, let received = createReceivedMicros, received >= createSentMicros else { return nil }
-        return (created * 1_000 - received)...(created * 1_000 + 999 - createSentMicros)
-    }
-}
-
 /// Request-level counts.
 public struct RequestCounters: Sendable, Codable, Equatable {
     /// Requests sent.
@@ -194,13 +137,18 @@ public struct StrategyRecorder: Sendable {
     public var counters = RequestCounters()
     public var webhooks = WebhookCounts()
     public var outcomes: [SessionOutcome: Int] = [:]
-    public var sessions: [SessionResult] = []
+    public var sessions: SessionLog
     /// Counts per interval since the strategy's run started.
     public var seconds: [SecondBucket] = []
 
-    /// - Parameter keepsIntervals: whether to keep each metric's histogram per interval besides the totals.
-    public init(keepsIntervals: Bool = true) {
-        intervals = keepsIntervals ? Array(repeating: IntervalSeries(), count: Metric.all.count) : nil
+    /// - Parameters:
+    ///   - keepsIntervals: whether to keep each metric's histogram per interval besides the totals.
+    ///   - spool: where finished intervals and ended sessions go as they come (a live run's, so that its
+    ///     memory does not grow with its length), each metric's and the sessions under their own tag;
+    ///     nil: they stay in memory.
+    public init(keepsIntervals: Bool = true, spool: SpoolFile? = nil) {
+        sessions = spool.map { SessionLog(spoolingTo: $0, tag: UInt8(Metric.all.count)) } ?? SessionLog()
+        intervals = keepsIntervals ? Metric.all.indices.map { index in spool.map { IntervalSeries(spoolingTo: $0, tag: UInt8(index)) } ?? IntervalSeries() } : nil
     }
 
     /// The metric's histogram for the whole run (empty when nothing was recorded).
@@ -319,7 +267,7 @@ public struct StrategyRecorder: Sendable {
         counters.merge(other.counters)
         webhooks.merge(other.webhooks)
         outcomes.merge(other.outcomes, uniquingKeysWith: +)
-        sessions += other.sessions
+        sessions.merge(other.sessions)
         _ = bucket(other.seconds.count - 1)
         for (i, b) in other.seconds.enumerated() { seconds[i].add(b) }
     }
