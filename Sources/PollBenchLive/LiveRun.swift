@@ -50,9 +50,11 @@ public struct LiveRun {
             return try Self.transport(loopbackOnly)
         }
         defer { webhookSender?.shutdown() }
-        var adopted = false
+        var adopted = false, targetIsPollbenchSandbox = true
         if let target = settings.target {
-            if let scale = try await Self.preflight(target, settings: settings) {
+            let findings = try await Self.preflight(target, settings: settings)
+            targetIsPollbenchSandbox = findings.isPollbenchSandbox
+            if let scale = findings.timeScale {
                 // A pollbench sandbox in model time: run the client's clock at its rate, as the embedded run does.
                 settings.suite.timeScale = scale
                 adopted = true
@@ -83,7 +85,7 @@ public struct LiveRun {
             let roundStart = clock.nanos(since: .now)
             let perWorker = try runRound(
                 round, number: number, baseURL: baseURL, credentials: credentials, clock: clock, intervalOrigin: roundStart, runStart: runStart, board: board, stop: stop,
-                receiver: receiver, trusting: identity?.certificatePEM, metrics: metrics?.metrics
+                receiver: receiver, trusting: identity?.certificatePEM, metrics: metrics?.metrics, sendsWorkloadKey: targetIsPollbenchSandbox
             )
             for worker in perWorker {
                 for (position, strategy) in round.enumerated() { recorders[strategy].append(worker.recorders[position]) }
@@ -114,8 +116,8 @@ public struct LiveRun {
 
     /// One request before any session: an unreachable target, refused credentials or a web page where
     /// the API should be end the run at once (exit 3), and a provider mix the target does not list is
-    /// refused (exit 2). Returns the time scale the target announces, if any.
-    private static func preflight(_ target: RemoteTarget, settings: RunSettings) async throws -> Double? {
+    /// refused (exit 2). Returns what it learned of the target (the time scale a pollbench sandbox announces).
+    private static func preflight(_ target: RemoteTarget, settings: RunSettings) async throws -> TargetPreflight.Findings {
         let transport = try transport(CurlTransportConfiguration(workers: 1, connectionsPerWorker: 1, caBundlePath: target.caBundle, httpVersion: settings.httpVersion))
         defer { transport.shutdown() }
         let findings: TargetPreflight.Findings
@@ -127,14 +129,14 @@ public struct LiveRun {
         if let providers = findings.providers, let problem = Workload.unknownProviders(settings.workload.providerMix, offered: providers, flag: "--providers") {
             throw LiveRunFailure(message: problem, exitCode: 2)
         }
-        return findings.timeScale
+        return findings
     }
 
     /// Runs one round's strategies at once on every worker; returns each worker's recorders in the round's
     /// order, and what its loop recorded of its own load (worker 0's also reads the process's CPU time).
     private func runRound(
         _ round: [Int], number: Int, baseURL: String, credentials: BasicCredentials, clock: ModelClock, intervalOrigin: Int64, runStart: Int64, board: ProgressBoard,
-        stop: StopSignal, receiver: (server: WebhookReceiverServer, url: String)?, trusting certificatePEM: String?, metrics: RunMetrics?
+        stop: StopSignal, receiver: (server: WebhookReceiverServer, url: String)?, trusting certificatePEM: String?, metrics: RunMetrics?, sendsWorkloadKey: Bool
     ) throws -> [(recorders: [StrategyRecorder], harness: HarnessRecorder?)] {
         var configuration = settings.suite.engineConfiguration(round: round, baseURL: baseURL, credentials: credentials, workers: settings.workers)
         if settings.trace {
@@ -144,6 +146,7 @@ public struct LiveRun {
         configuration.requestTimeout = settings.requestTimeout
         configuration.maxDuePerTurn = 32  // about a millisecond of sends between two reads of the sockets
         configuration.spoolsRecords = true
+        configuration.sendsWorkloadKey = sendsWorkloadKey
         let engineConfiguration = configuration
         let (specs, concurrency) = settings.suite.sessionSpecs(round: round)
         let workers = settings.workers

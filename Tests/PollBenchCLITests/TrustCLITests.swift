@@ -6,8 +6,8 @@ import PollBenchCore
 import Testing
 
 /// A target that is not pollbench's sandbox, run by python3 on loopback: it prints `listening PORT`, then
-/// a line per request it takes (`GET /api/v1/providers`, `POST /api/v1/verifications`), so that a test
-/// knows what reached it and when. Modes: `html` answers everything 201 with a web page; `hang` lists
+/// a line per request it takes (`GET /api/v1/providers`, `POST /api/v1/verifications`, ending in
+/// ` X-Pollbench-Key` should the request carry one), so that a test knows what reached it and when. Modes: `html` answers everything 201 with a web page; `hang` lists
 /// one provider and never answers a create (it holds each for at most 60 s); `fastclock` serves the API
 /// (each session completes a service second after its create) on a clock running at twice the real
 /// rate; `webhooks` serves it on the real clock and completes each session that gave a `webhookUrl`
@@ -48,7 +48,7 @@ struct FakeTarget {
             def serve(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                print(self.command, self.path, flush=True)
+                print(self.command, self.path + (" X-Pollbench-Key" if "X-Pollbench-Key" in self.headers else ""), flush=True)
                 if mode == "html":
                     return self.answer(201, "text/html; charset=utf-8", b"<!DOCTYPE html><html><body>Welcome</body></html>")
                 if self.path.endswith("/providers"):
@@ -354,8 +354,10 @@ extension EndToEnd {
             let target = try FakeTarget(mode: "webhooks", environment: secret)
             let result = try CLI.run(["run", "--target", target.baseURL, "--sessions", "10", "--arrival", "constant:5", "--strategy", "webhook", "--providers", "bankidse",
                                       "--client-timeout", "1m", "--output", output.path, "--name", "hooks"], environment: Self.environment.merging(secret) { $1 })
-            _ = target.stop()
+            let requests = target.stop()
             #expect(result.status == 0, "\(result.stderr)")
+            // A service that is not a pollbench sandbox is not sent the workload key it has no use for.
+            #expect(requests.filter { $0.hasPrefix("POST /api/v1/verifications") }.count == 10 && !requests.contains { $0.hasSuffix(" X-Pollbench-Key") }, "\(requests)")
             let strategy = try #require(try record(output, name: "hooks").strategies.first)
             let webhooks = try #require(strategy.webhooks)
             #expect(strategy.outcomes["completed"] == 10 && webhooks.counts.receipts == ["accepted": 10] && webhooks.counts.noticedFirst["webhook"] == 10)

@@ -80,13 +80,16 @@ struct TargetPreflightTests {
         #expect(try preflight.judge(answer(503, #"{"code":400005}"#)).providers == nil)
     }
 
-    @Test("a pollbench sandbox's announced time scale is adopted; one that is not a scale is refused")
+    @Test("a pollbench sandbox's announced time scale is adopted, and at any scale it is known for a pollbench sandbox; one that is not a scale is refused")
     func timeScale() throws {
         var announced = ResponseHeaders(contentType: "application/json", timeScale: "10")
         let list = Array(#"[{"id":"bankidse"}]"#.utf8)
-        #expect(try preflight.judge(.success(HTTPResponse(status: 200, headers: announced, body: list))).timeScale == 10)
+        let scaled = try preflight.judge(.success(HTTPResponse(status: 200, headers: announced, body: list)))
+        #expect(scaled.timeScale == 10 && scaled.isPollbenchSandbox)
         announced.timeScale = "1"
-        #expect(try preflight.judge(.success(HTTPResponse(status: 200, headers: announced, body: list))).timeScale == nil)
+        let realTime = try preflight.judge(.success(HTTPResponse(status: 200, headers: announced, body: list)))
+        #expect(realTime.timeScale == nil && realTime.isPollbenchSandbox)
+        #expect(try !preflight.judge(answer(200, #"[{"id":"bankidse"}]"#)).isPollbenchSandbox)  // a real service announces nothing
         for refused in ["fast", "5000", "0"] {  // a run could not follow a sandbox beyond the scales it runs at itself
             announced.timeScale = refused
             #expect(throws: TargetPreflight.Refusal.self) { try preflight.judge(.success(HTTPResponse(status: 200, headers: announced, body: list))) }

@@ -43,6 +43,10 @@ public struct EngineConfiguration: Sendable {
     /// live run sets it, so that its memory stays that of its open interval and its sessions in progress,
     /// however long it runs. False: they stay in memory.
     public var spoolsRecords = false
+    /// Whether each request carries its session's workload key (`X-Pollbench-Key`), which a pollbench
+    /// sandbox draws the session's user and faults from. A real service has no use for it, and each
+    /// header is work for curl on every request.
+    public var sendsWorkloadKey = true
 
     public init(baseURL: String, credentials: BasicCredentials?, strategies: [PollStrategy], seed: UInt64) {
         self.baseURL = baseURL
@@ -344,7 +348,7 @@ public final class PollingEngine: WebhookDriver {
         }
         sessions[index].intendedNanos = intended
         sessions[index].inFlight = endpoint
-        var headers = [HTTPHeader("X-Pollbench-Key", session.spec.slot.key)]
+        var headers = configuration.sendsWorkloadKey ? [HTTPHeader("X-Pollbench-Key", session.spec.slot.key)] : []
         if body != nil { headers.append(HTTPHeader("Content-Type", "application/json")) }
         let request = HTTPRequest(
             method: method, url: url, headers: headers, body: body, credentials: credentials ? configuration.credentials : nil, timeout: configuration.requestTimeout

@@ -37,6 +37,9 @@ public struct TargetPreflight: Sendable {
         public var providers: [String]?
         /// The time scale it announces (a pollbench sandbox: ``ModelClock/timeScaleHeader``); nil: real time.
         public var timeScale: Double?
+        /// Whether it is a pollbench sandbox: it announces a time scale, 1 included. Only such a target
+        /// reads `X-Pollbench-Key`; a real service is not sent it.
+        public var isPollbenchSandbox = false
     }
 
     /// Sends the request over `transport` and judges the answer.
@@ -51,7 +54,7 @@ public struct TargetPreflight: Sendable {
         guard let scale = Double(announced), ModelClock.scaleProblem(scale) == nil else {
             throw Refusal(description: "the target announces \(ModelClock.timeScaleHeader): \(announced), not a time scale: " + String(format: "from %g to %g", ModelClock.scales.lowerBound, ModelClock.scales.upperBound))
         }
-        return Findings(providers: findings.providers, timeScale: scale == 1 ? nil : scale)
+        return Findings(providers: findings.providers, timeScale: scale == 1 ? nil : scale, isPollbenchSandbox: true)
     }
 
     /// The provider ids the target lists, or nil when it does not list them; a ``Refusal`` when the
