@@ -144,8 +144,9 @@ extension Suite {
     }
 
     /// What a live run of these settings holds at most, per session of each strategy: the engine's session
-    /// and its machine, the workload's slot and the session's row for sessions.csv (measured at 0.41 KiB in
-    /// a release build at 1,000,000 idle sessions; over twice that, for headroom).
+    /// and its machine and the workload's slot (measured at 0.41 KiB in a release build at 1,000,000 idle
+    /// sessions), and at the run's end its row for sessions.csv while the file is sorted and written (an
+    /// ended session's row waits on disk until then); over twice that, for headroom.
     public static let liveBytesPerSession: Int64 = 1_024
 
     /// The memory a live run of these settings may need for its sessions: every session of every strategy
