@@ -150,7 +150,7 @@ public final class PollingEngine: WebhookDriver {
         self.progress = progress
         self.stop = stop
         codec = ClientCodec(baseURL: configuration.baseURL, redirectURI: configuration.redirectUri)
-        recorders = configuration.strategies.map { _ in StrategyRecorder(spool: configuration.spoolsRecords ? SpoolFile() : nil) }
+        recorders = configuration.strategies.map { _ in StrategyRecorder(spooled: configuration.spoolsRecords) }
         sessions = specs.map { spec in
             Session(spec: spec, machine: SessionMachine(strategy: configuration.strategies[spec.strategy], seed: configuration.seed, key: spec.slot.key, position: spec.strategy, provider: spec.slot.providerID))
         }

@@ -18,12 +18,14 @@ public struct StrategyRecorder: Sendable {
 
     /// - Parameters:
     ///   - keepsIntervals: whether to keep each metric's histogram per interval besides the totals.
-    ///   - spool: where finished intervals and ended sessions go as they come (a live run's, so that its
-    ///     memory does not grow with its length), each metric's and the sessions under their own tag;
-    ///     nil: they stay in memory.
-    public init(keepsIntervals: Bool = true, spool: SpoolFile? = nil) {
-        sessions = spool.map { SessionLog(spoolingTo: $0, tag: UInt8(Metric.all.count)) } ?? SessionLog()
-        intervals = keepsIntervals ? Metric.all.indices.map { index in spool.map { IntervalSeries(spoolingTo: $0, tag: UInt8(index)) } ?? IntervalSeries() } : nil
+    ///   - spooled: whether ended sessions and finished intervals go to spools on disk as they come (a
+    ///     live run's, so that its memory does not grow with its length): the sessions to one, every
+    ///     metric's intervals to another under the metric's tag (each metric's are read back at the end,
+    ///     without the sessions between them). False: they stay in memory.
+    public init(keepsIntervals: Bool = true, spooled: Bool = false) {
+        sessions = spooled ? SessionLog(spoolingTo: SpoolFile()) : SessionLog()
+        let intervalSpool = spooled && keepsIntervals ? SpoolFile() : nil
+        intervals = keepsIntervals ? Metric.all.indices.map { index in intervalSpool.map { IntervalSeries(spoolingTo: $0, tag: UInt8(index)) } ?? IntervalSeries() } : nil
     }
 
     /// The metric's histogram for the whole run (empty when nothing was recorded).
