@@ -53,7 +53,8 @@ public final class SpoolFile: Sendable {
         }
     }
 
-    /// Calls `body` with every record and its tag, in the order they were appended.
+    /// Calls `body` with every record and its tag, in the order they were appended. The spool is locked
+    /// meanwhile: `body` must not append to it.
     public func forEach(_ body: (UInt8, ArraySlice<UInt8>) throws -> Void) rethrows {
         try state.withLock { state in
             var carry: [UInt8] = []
