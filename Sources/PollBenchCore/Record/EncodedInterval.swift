@@ -13,20 +13,18 @@ public struct EncodedInterval: Sendable, Equatable {
 }
 
 extension EncodedInterval: Spoolable {
-    /// The interval and the largest value (little-endian), then the encoding.
+    /// The interval and the largest value (big-endian), then the encoding.
     public var spooled: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(16 + encoded.count)
-        withUnsafeBytes(of: Int64(interval).littleEndian) { out += $0 }
-        withUnsafeBytes(of: max.littleEndian) { out += $0 }
+        BigEndian.put(Int64(interval), into: &out)
+        BigEndian.put(max, into: &out)
         return out + encoded
     }
 
     public init?(spooled record: ArraySlice<UInt8>) {
-        guard record.count >= 16 else { return nil }
-        func integer(at offset: Int) -> UInt64 {
-            record[record.startIndex + offset..<record.startIndex + offset + 8].reversed().reduce(0) { $0 << 8 | UInt64($1) }
-        }
-        self.init(interval: Int(Int64(bitPattern: integer(at: 0))), encoded: Array(record.dropFirst(16)), max: integer(at: 8))
+        var reader = BigEndian.Reader(record)
+        guard let interval = reader.int64(), let max = reader.uint64() else { return nil }
+        self.init(interval: Int(interval), encoded: Array(record[reader.offset...]), max: max)
     }
 }

@@ -62,20 +62,19 @@ extension SessionResult {
 public typealias SessionLog = SpoolLog<SessionResult>
 
 extension SessionResult: Spoolable {
-    /// The result as one spool record: its fields in a fixed order, integers little-endian, a string as
-    /// its UTF-8 length and bytes, an absent value as a zero flag byte.
+    /// The result as one spool record: its fields in a fixed order, integers big-endian, a string as its
+    /// UTF-8 length and bytes, an absent value as a zero flag byte.
     public var spooled: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(96)
-        func put(_ value: Int64) { withUnsafeBytes(of: value.littleEndian) { out += $0 } }
         func put(_ value: Int64?) {
             out.append(value == nil ? 0 : 1)
-            if let value { put(value) }
+            if let value { BigEndian.put(value, into: &out) }
         }
         func put(_ text: String?) {
             out.append(text == nil ? 0 : 1)
             guard let text else { return }
-            put(Int64(text.utf8.count))
+            BigEndian.put(Int64(text.utf8.count), into: &out)
             out += text.utf8
         }
         put(key)
@@ -83,46 +82,33 @@ extension SessionResult: Spoolable {
         put(verificationID)
         out.append(UInt8(SessionOutcome.allCases.firstIndex(of: outcome)!))
         out.append(redirect ? 1 : 0)
-        for value in [Int64(polls), Int64(requests), createSentMicros] { put(value) }
+        for value in [Int64(polls), Int64(requests), createSentMicros] { BigEndian.put(value, into: &out) }
         for value in [terminalSeenMicros, serviceTerminalMillis, serviceCreatedMillis, createReceivedMicros, lastOpenMicros] { put(value) }
         return out
     }
 
     /// Reads a record that ``spooled`` wrote; nil when it is not one.
     public init?(spooled record: ArraySlice<UInt8>) {
-        var position = record.startIndex
-        func byte() -> UInt8? {
-            guard position < record.endIndex else { return nil }
-            defer { position += 1 }
-            return record[position]
-        }
-        func integer() -> Int64? {
-            guard record.endIndex - position >= 8 else { return nil }
-            defer { position += 8 }
-            return record[position..<position + 8].reversed().reduce(0) { $0 << 8 | Int64($1) }
-        }
+        var reader = BigEndian.Reader(record)
         func optional() -> Int64?? {
-            switch byte() {
+            switch reader.byte() {
             case 0: .some(nil)
-            case 1: integer().map { .some($0) }
+            case 1: reader.int64().map { .some($0) }
             default: nil
             }
         }
         func text() -> String?? {
-            switch byte() {
+            switch reader.byte() {
             case 0: return .some(nil)
-            case 1:
-                guard let length = integer(), length >= 0, record.endIndex - position >= length else { return nil }
-                defer { position += Int(length) }
-                return String(validating: record[position..<position + Int(length)], as: UTF8.self).map { .some($0) }
+            case 1: return reader.int64().flatMap { reader.take(Int(clamping: $0)) }.flatMap { String(validating: $0, as: UTF8.self) }.map { .some($0) }
             default: return nil
             }
         }
         guard let key = text() ?? nil, let providerID = text() ?? nil, let verificationID = text(),
-              let outcome = byte().flatMap({ SessionOutcome.allCases.indices.contains(Int($0)) ? SessionOutcome.allCases[Int($0)] : nil }),
-              let redirect = byte(), let polls = integer(), let requests = integer(), let createSent = integer(),
+              let outcome = reader.byte().flatMap({ SessionOutcome.allCases.indices.contains(Int($0)) ? SessionOutcome.allCases[Int($0)] : nil }),
+              let redirect = reader.byte(), let polls = reader.int64(), let requests = reader.int64(), let createSent = reader.int64(),
               let terminalSeen = optional(), let serviceTerminal = optional(), let serviceCreated = optional(), let createReceived = optional(),
-              let lastOpen = optional(), position == record.endIndex
+              let lastOpen = optional(), reader.isAtEnd
         else { return nil }
         self.init(
             key: key, providerID: providerID, verificationID: verificationID, outcome: outcome, polls: Int(polls), createSentMicros: createSent,

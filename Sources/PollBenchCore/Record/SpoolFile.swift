@@ -44,8 +44,7 @@ public final class SpoolFile: Sendable {
     /// Appends one record with its tag (which kind of record it is, for readers that share the spool).
     public func append(_ record: [UInt8], tag: UInt8 = 0) {
         state.withLock { state in
-            var length = UInt32(record.count).littleEndian
-            withUnsafeBytes(of: &length) { state.pending += $0 }
+            BigEndian.put(UInt32(record.count), into: &state.pending)
             state.pending.append(tag)
             state.pending += record
             state.records += 1
@@ -79,12 +78,11 @@ public final class SpoolFile: Sendable {
 
     /// Calls `body` with each whole record at the start of `bytes`; returns the bytes they took.
     private static func records(in bytes: [UInt8], _ body: (UInt8, ArraySlice<UInt8>) throws -> Void) rethrows -> Int {
+        var reader = BigEndian.Reader(bytes: bytes)
         var position = 0
-        while bytes.count - position >= 5 {
-            let length = bytes[position..<position + 4].reversed().reduce(0) { $0 << 8 | Int($1) }
-            guard bytes.count - position - 5 >= length else { break }
-            try body(bytes[position + 4], bytes[position + 5..<position + 5 + length])
-            position += 5 + length
+        while let length = reader.uint32(), let tag = reader.byte(), let record = reader.take(Int(length)) {
+            try body(tag, record)
+            position = reader.offset
         }
         return position
     }

@@ -251,31 +251,3 @@ enum ZigZag {
         return Int64(bitPattern: (v >> 1) ^ (0 &- (v & 1)))
     }
 }
-
-/// Big-endian integers, as Java's ByteBuffer writes them.
-enum BigEndian {
-    static func put<T: FixedWidthInteger>(_ value: T, into out: inout [UInt8]) {
-        withUnsafeBytes(of: value.bigEndian) { out += $0 }
-    }
-
-    struct Reader {
-        let bytes: [UInt8]
-        var offset = 0
-
-        mutating func byte() -> UInt8? {
-            guard offset < bytes.count else { return nil }
-            defer { offset += 1 }
-            return bytes[offset]
-        }
-
-        mutating func int32() -> Int32? { integer() }
-        mutating func int64() -> Int64? { integer() }
-
-        private mutating func integer<T: FixedWidthInteger>() -> T? {
-            let size = MemoryLayout<T>.size
-            guard offset + size <= bytes.count else { return nil }
-            defer { offset += size }
-            return bytes[offset..<(offset + size)].reduce(T.zero) { ($0 << 8) | T($1) }
-        }
-    }
-}
