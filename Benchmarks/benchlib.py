@@ -1,5 +1,5 @@
 """Helpers shared by pollbench's benchmark scripts: tools, ports, processes and wrk output."""
-import argparse, os, re, shutil, socket, subprocess, sys, time
+import argparse, base64, os, re, shutil, socket, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -22,6 +22,11 @@ def build_release(product):
     subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=package, check=True,
                    stdout=subprocess.DEVNULL)
     return os.path.join(package, ".build", "release", product)
+
+
+def basic_authorization(client_id, secret):
+    """The Authorization header's value for the API's Basic credentials."""
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
 
 
 def free_port():

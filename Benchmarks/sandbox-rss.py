@@ -14,9 +14,9 @@ Loopback only; the run is bounded by --minutes.
 Usage: python3 Benchmarks/sandbox-rss.py [--minutes 10] [--rate 10]
 A copy of the report goes to results/benchmarks/.
 """
-import argparse, base64, json, os, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.request
+import argparse, json, os, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.request
 
-from benchlib import build_release, free_port, stop_server, wait_for_port, write_result
+from benchlib import basic_authorization, build_release, free_port, stop_server, wait_for_port, write_result
 
 CLIENT_ID = "RSS00001"
 CLIENT_SECRET = "ab" * 32  # a throwaway credential for a loopback-only sandbox
@@ -51,7 +51,7 @@ def main():
     client = None
 
     def sample():
-        auth = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        auth = basic_authorization(CLIENT_ID, CLIENT_SECRET)
         start = time.monotonic()
         while not done.is_set():
             health = urllib.request.Request(f"http://127.0.0.1:{port}/admin/health", headers={"Authorization": auth})

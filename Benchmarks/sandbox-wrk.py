@@ -15,9 +15,9 @@ ratio_vs_nginx=<sandbox over nginx>. Loopback only; every run is bounded by
 Usage: python3 Benchmarks/sandbox-wrk.py [--rounds 5] [--duration 5] [--connections 64]
 A copy of the report goes to results/benchmarks/.
 """
-import base64, json, os, shutil, signal, statistics, subprocess, sys, tempfile, urllib.request
+import json, os, shutil, signal, statistics, subprocess, sys, tempfile, urllib.request
 
-from benchlib import parse_round_args, build_release, free_port, need, require_two_cpus, run_wrk, start_nginx, stop_server, wait_for_port, write_result
+from benchlib import basic_authorization, parse_round_args, build_release, free_port, need, require_two_cpus, run_wrk, start_nginx, stop_server, wait_for_port, write_result
 
 CLIENT_ID = "BENCH001"
 CLIENT_SECRET = "5e" * 32  # a throwaway credential for a loopback-only sandbox
@@ -39,7 +39,7 @@ def main():
     lines = []
     try:
         wait_for_port(port, server, "pollbench sandbox")
-        auth = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        auth = basic_authorization(CLIENT_ID, CLIENT_SECRET)
         base = f"http://127.0.0.1:{port}/api/v1"
         create = urllib.request.Request(f"{base}/verifications", data=b'{"providerId":"bankidse"}', method="POST",
                                         headers={"Authorization": auth, "Content-Type": "application/json"})
