@@ -13,8 +13,10 @@ struct RequestPacer {
     }
 
     /// Whether `request` may go at wall ms `nowMillis`; if not, it waits behind those already waiting.
-    mutating func admit(_ request: HTTPRequest, tag: Int, atMillis nowMillis: Int64) -> Bool {
-        guard waiting.isEmpty, take(atMillis: nowMillis) else {
+    /// The time is read only under a cap (a clock read per request is work on every poll).
+    mutating func admit(_ request: HTTPRequest, tag: Int, atMillis nowMillis: @autoclosure () -> Int64) -> Bool {
+        guard bucket != nil else { return true }
+        guard waiting.isEmpty, take(atMillis: nowMillis()) else {
             waiting.append((tag, request))
             return false
         }

@@ -51,6 +51,7 @@ public struct TransferTiming: Sendable, Equatable {
     /// this transfer opened one (a reused connection costs nothing there).
     public func phases(openedConnection: Bool) -> [(TransferPhase, Int64)] {
         var phases: [(TransferPhase, Int64)] = []
+        phases.reserveCapacity(openedConnection ? 5 : 2)  // one allocation per response
         if openedConnection {
             phases.append((.dns, dnsMicros))
             phases.append((.connect, connectMicros - dnsMicros))

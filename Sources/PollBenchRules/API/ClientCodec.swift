@@ -36,10 +36,20 @@ public struct ClientCodec: Sendable {
             if let webhookURL { json.string(APIField.webhookURL, webhookURL) }
             return Request(post: true, url: verificationsURL, body: json.finish(), authenticated: true)
         case .authorize: return Request(post: false, url: authorizationURL ?? "", body: nil, authenticated: false)
-        case .status: return Request(post: false, url: verificationsURL + "/" + id, body: nil, authenticated: true)
-        case .userinfo: return Request(post: false, url: verificationsURL + "/" + id + "/userinfo", body: nil, authenticated: true)
-        case .evidence: return Request(post: false, url: verificationsURL + "/" + id + "/evidence", body: nil, authenticated: true)
+        case .status: return Request(post: false, url: verificationURL(id), body: nil, authenticated: true)
+        case .userinfo: return Request(post: false, url: verificationURL(id, "/userinfo"), body: nil, authenticated: true)
+        case .evidence: return Request(post: false, url: verificationURL(id, "/evidence"), body: nil, authenticated: true)
         }
+    }
+
+    /// A verification's URL and `suffix`, built in one allocation: a status poll's URL is written for every poll.
+    private func verificationURL(_ id: String, _ suffix: String = "") -> String {
+        var url = verificationsURL
+        url.reserveCapacity(verificationsURL.utf8.count + 1 + id.utf8.count + suffix.utf8.count)
+        url += "/"
+        url += id
+        url += suffix
+        return url
     }
 
     /// An answer as the codec reads it: its HTTP status (nil: no response came), the top-level string

@@ -11,11 +11,14 @@ public enum WallClock {
 extension Duration {
     /// The duration in seconds, as a floating-point number.
     public var inSeconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 
-    /// The duration in whole nanoseconds.
+    /// The duration in whole nanoseconds. (`components` is read once: each read divides a 128-bit count,
+    /// and the engine reads its clock a few times per request.)
     public var inNanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

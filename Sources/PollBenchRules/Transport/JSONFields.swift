@@ -86,6 +86,7 @@ public enum JSONFields {
 
         mutating func object(descendInto wanted: String?) -> (fields: [Span], nested: [Span]?)? {
             var fields: [Span] = []
+            fields.reserveCapacity(8)  // one allocation for the API's documents, not one per doubling
             var nested: [Span]?
             guard consume(UInt8(ascii: "{")) else { return nil }
             skipSpace()
