@@ -30,8 +30,10 @@ public struct IntervalSeries: Sendable {
     public mutating func record(_ value: UInt64, interval: Int) {
         if interval != currentInterval { finishCurrent() }
         currentInterval = interval
-        if current == nil { current = Histograms.growing() }
-        _ = current!.record(value)
+        if current?.record(value) == nil {  // in place: a comparison with nil would copy the histogram
+            current = Histograms.growing()
+            current?.record(value)
+        }
     }
 
     /// Every interval in the compressed encoding (late values merged into their interval), by interval:
@@ -81,12 +83,11 @@ public struct IntervalSeries: Sendable {
     /// Compresses the interval that finished last, if it waits; true when there was one.
     @discardableResult
     public mutating func encodePending() -> Bool {
-        guard pending != nil else { return false }
-        var (interval, histogram) = pending!
-        pending = nil  // the histogram's only holder now: reset in place, not copied
-        finished.append(Self.encode(histogram, interval: interval))
-        histogram.reset()
-        spare = histogram
+        // Taken out, not copied: the histogram's only holder now, so it is reset in place.
+        guard var waiting = pending.take() else { return false }
+        finished.append(Self.encode(waiting.histogram, interval: waiting.interval))
+        waiting.histogram.reset()
+        spare = waiting.histogram
         return true
     }
 

@@ -41,16 +41,20 @@ public struct StrategyRecorder: Sendable {
     /// Records one value of a metric, in interval `interval`.
     public mutating func record(_ metric: Metric, _ value: UInt64, interval: Int) {
         let index = metric.index
-        if totals[index] == nil { totals[index] = metric.histogram() }
-        _ = totals[index]!.record(value)
+        // Recorded in place through the optional: comparing a histogram with nil first copied it (its
+        // counts retained and released) on every value.
+        if totals[index]?.record(value) == nil {
+            totals[index] = metric.histogram()
+            totals[index]?.record(value)
+        }
         intervals?[index].record(value, interval: interval)
     }
 
     /// Compresses one metric's interval that finished and waits (see ``IntervalSeries/encodePending()``);
     /// true when there was one.
     public mutating func encodePendingInterval() -> Bool {
-        guard intervals != nil else { return false }
-        for index in intervals!.indices where intervals![index].encodePending() { return true }
+        guard let count = intervals?.count else { return false }
+        for index in 0..<count where intervals![index].encodePending() { return true }
         return false
     }
 
