@@ -15,12 +15,11 @@
  * Usage: paced_libcurl URL HANDLES SECONDS RATE
  */
 #include <curl/curl.h>
+#include "libcurl_bench.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAX_FD 65536
@@ -30,24 +29,6 @@ static int epoll_set;
 static int wanted[MAX_FD];
 static int registered[MAX_FD];
 static long curl_timeout_ms = -1;
-
-static size_t discard(char *data, size_t size, size_t count, void *user) {
-    (void)data;
-    (void)user;
-    return size * count;
-}
-
-static double now_seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static double cpu_seconds(void) {
-    struct rusage usage;
-    getrusage(RUSAGE_SELF, &usage);
-    return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6 + (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
-}
 
 static int on_timer(CURLM *multi, long timeout_ms, void *user) {
     (void)multi;
