@@ -53,20 +53,13 @@ int main(int argc, char **argv) {
 
     double cpu_before = cpu_seconds();
     double start = now_seconds(), deadline = start + seconds;
-    long ok = 0, failed = 0, non2xx = 0, running = inflight;
+    long running = inflight;
+    struct tally tally = {0, 0, 0};
     while (running > 0) {
-        int still = 0, queued = 0;
+        int still = 0;
         curl_multi_perform(multi, &still);
-        CURLMsg *message;
-        while ((message = curl_multi_info_read(multi, &queued))) {
-            if (message->msg != CURLMSG_DONE) continue;
-            CURL *easy = message->easy_handle;
-            long status = 0;
-            curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-            if (message->data.result != CURLE_OK) failed++;
-            else if (status < 200 || status > 299) non2xx++;
-            else ok++;
-            curl_multi_remove_handle(multi, easy);
+        CURL *easy;
+        while ((easy = next_finished(multi, &tally))) {
             if (now_seconds() < deadline) {
                 curl_easy_setopt(easy, CURLOPT_URL, url);  /* as any poller must: each transfer names its URL */
                 curl_multi_add_handle(multi, easy);
@@ -77,7 +70,7 @@ int main(int argc, char **argv) {
         if (running > 0) curl_multi_poll(multi, NULL, 0, 100, NULL);
     }
     double elapsed = now_seconds() - start, cpu = cpu_seconds() - cpu_before;
-    printf("{\"requests\":%ld,\"ok\":%ld,\"failed\":%ld,\"non2xx\":%ld,\"seconds\":%f,\"cpu_seconds\":%f}\n", ok + failed + non2xx, ok, failed, non2xx, elapsed, cpu);
+    printf("{\"requests\":%ld,\"ok\":%ld,\"failed\":%ld,\"non2xx\":%ld,\"seconds\":%f,\"cpu_seconds\":%f}\n", tally.ok + tally.failed + tally.non2xx, tally.ok, tally.failed, tally.non2xx, elapsed, cpu);
     for (int i = 0; i < inflight; i++) curl_easy_cleanup(handles[i]);
     free(handles);
     curl_multi_cleanup(multi);

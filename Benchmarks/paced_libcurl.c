@@ -28,12 +28,14 @@ static int epoll_set;
 /* What curl wants of each descriptor (CURL_POLL_*, 0: nothing) and whether it is in the epoll set. */
 static int wanted[MAX_FD];
 static int registered[MAX_FD];
-static long curl_timeout_ms = -1;
+/* When curl's timer fires (wall seconds); negative: not set. curl sets it anew only when it changes, so
+ * once it has fired it is gone until curl sets another. */
+static double curl_timer_at = -1;
 
 static int on_timer(CURLM *multi, long timeout_ms, void *user) {
     (void)multi;
     (void)user;
-    curl_timeout_ms = timeout_ms;
+    curl_timer_at = timeout_ms < 0 ? -1 : now_seconds() + (double)timeout_ms / 1000;
     return 0;
 }
 
@@ -107,7 +109,8 @@ int main(int argc, char **argv) {
 
     double cpu_before = cpu_seconds();
     double start = now_seconds(), deadline = start + seconds, due = start;
-    long started = 0, late = 0, ok = 0, failed = 0, non2xx = 0;
+    long started = 0, late = 0;
+    struct tally tally = {0, 0, 0};
     int running = 0;
     struct epoll_event events[512];
     while (1) {
@@ -122,7 +125,8 @@ int main(int argc, char **argv) {
             due = start + (double)started / rate;
         }
         if (due >= deadline && idle_count == handles) break;
-        int wait = curl_timeout_ms < 0 ? 100 : (int)curl_timeout_ms;
+        int wait = curl_timer_at < 0 ? 100 : (int)((curl_timer_at - now_seconds()) * 1000 + 0.999);
+        if (wait < 0) wait = 0;
         if (due < deadline && idle_count > 0) {
             int until_due = (int)((due - now_seconds()) * 1000 + 0.999);
             if (until_due < wait) wait = until_due < 0 ? 0 : until_due;
@@ -139,23 +143,15 @@ int main(int argc, char **argv) {
             int bits = ((events[i].events & EPOLLIN) || failed_socket ? CURL_CSELECT_IN : 0) | ((events[i].events & EPOLLOUT) || failed_socket ? CURL_CSELECT_OUT : 0);
             curl_multi_socket_action(multi, fd, bits & ((wanted[fd] & CURL_POLL_IN ? CURL_CSELECT_IN : 0) | (wanted[fd] & CURL_POLL_OUT ? CURL_CSELECT_OUT : 0)), &running);
         }
-        if (curl_timeout_ms == 0 || ready == 0) curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        CURLMsg *message;
-        int queued = 0;
-        while ((message = curl_multi_info_read(multi, &queued))) {
-            if (message->msg != CURLMSG_DONE) continue;
-            CURL *easy = message->easy_handle;
-            long status = 0;
-            curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-            if (message->data.result != CURLE_OK) failed++;
-            else if (status < 200 || status > 299) non2xx++;
-            else ok++;
-            curl_multi_remove_handle(multi, easy);
-            idle[idle_count++] = easy;
+        if (curl_timer_at >= 0 && now_seconds() >= curl_timer_at) {
+            curl_timer_at = -1;
+            curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
         }
+        CURL *finished;
+        while ((finished = next_finished(multi, &tally))) idle[idle_count++] = finished;
     }
     double elapsed = now_seconds() - start, cpu = cpu_seconds() - cpu_before;
-    printf("{\"requests\":%ld,\"ok\":%ld,\"failed\":%ld,\"non2xx\":%ld,\"late\":%ld,\"seconds\":%f,\"cpu_seconds\":%f}\n", ok + failed + non2xx, ok, failed, non2xx, late, elapsed, cpu);
+    printf("{\"requests\":%ld,\"ok\":%ld,\"failed\":%ld,\"non2xx\":%ld,\"late\":%ld,\"seconds\":%f,\"cpu_seconds\":%f}\n", tally.ok + tally.failed + tally.non2xx, tally.ok, tally.failed, tally.non2xx, late, elapsed, cpu);
     for (int i = 0; i < idle_count; i++) curl_easy_cleanup(idle[i]);
     free(idle);
     curl_slist_free_all(headers);
