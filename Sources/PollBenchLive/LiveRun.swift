@@ -110,7 +110,10 @@ public struct LiveRun {
         )
         if adopted { info.timeScaleAnnounced = true }
         var (record, results) = settings.suite.record(info: info, recorders: recorders, timelines: timelines, truth: truth, webhookReceiver: webhookCounts)
-        record.harness = HarnessHealth(recorders: harness, cores: AllowedCPUs.count(), workers: settings.workers, connectionsPerWorker: settings.connections)
+        record.harness = HarnessHealth(
+            recorders: harness, cores: AllowedCPUs.count(), workers: settings.workers, connectionsPerWorker: settings.connections,
+            maxRequestsPerSecond: settings.suite.shardRequestCap
+        )
         return Outcome(record: record, results: results, startedMillis: startedMillis)
     }
 

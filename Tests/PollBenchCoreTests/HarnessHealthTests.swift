@@ -39,6 +39,25 @@ struct HarnessHealthTests {
         #expect(warning.contains("more --connections (now 2)") && !warning.contains("--workers"))
     }
 
+    @Test("requests the run's own rate cap held back: over 1 % warn, naming the cap and a higher --max-rate; fewer are counted")
+    func rateCap() throws {
+        func recorder(held: Int) -> HarnessRecorder {
+            var recorder = Self.recorder(lagMillis: 1, requests: 1_000, waits: 0, waitMillis: 0)
+            for _ in 0..<held { recorder.heldByRateCap(waitedNanos: 40_000_000) }
+            return recorder
+        }
+        let capped = HarnessHealth(recorders: [recorder(held: 50)], cores: 2, workers: 1, connectionsPerWorker: 64, maxRequestsPerSecond: 100)
+        let warning = try #require(capped.warning)
+        #expect(warning.hasPrefix("⚠ the harness limited this measurement: the request-rate cap: it held back 50 of 1000 requests (100 a second here, from --max-rate"))
+        #expect(warning.contains("a higher --max-rate, if the service allows it (100 a second here)") && !warning.contains("--connections"))
+        #expect(capped.rateCapWait?.count == 50 && capped.rateCapWait?.p99 == 40)
+        let few = HarnessHealth(recorders: [recorder(held: 5)], cores: 2, workers: 1, connectionsPerWorker: 64, maxRequestsPerSecond: 100)
+        #expect(few.warning == nil && few.rateCapWait?.count == 5)
+        let none = HarnessHealth(recorders: [recorder(held: 0)], cores: 2, workers: 1, connectionsPerWorker: 64, maxRequestsPerSecond: 100)
+        #expect(none.rateCapWait?.count == 0)  // measured, and none held back: a count, not a missing figure
+        #expect(HarnessHealth(recorders: [recorder(held: 0)], cores: 2, workers: 1, connectionsPerWorker: 64).rateCapWait == nil)
+    }
+
     @Test("a late loop: the warning names the loop lag and more workers, up to the cores")
     func lateLoop() throws {
         let health = HarnessHealth(recorders: [Self.recorder(lagMillis: 25, requests: 100, waits: 0, waitMillis: 0)], cores: 4, workers: 1, connectionsPerWorker: 64)

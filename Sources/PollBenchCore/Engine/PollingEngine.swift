@@ -179,7 +179,10 @@ public final class PollingEngine: WebhookDriver {
         // How late this turn runs for the earliest timer it is due for: the loop's own lag.
         let lag = schedule.earliest.map { nowNanos - $0 }.flatMap { $0 >= 0 ? $0 : nil }
         for delivery in webhooks?.drain() ?? [] { deliver(delivery, at: nowNanos, loop) }
-        for waited in pacer.release(atMillis: nowNanos / 1_000_000, isDone: { sessions[$0].machine.isDone }) { submit(waited.tag, waited.request, loop) }
+        for waited in pacer.release(atNanos: nowNanos, isDone: { sessions[$0].machine.isDone }) {
+            harness?.heldByRateCap(waitedNanos: waited.heldNanos)
+            submit(waited.tag, waited.request, loop)
+        }
         var taken = 0
         while taken < configuration.maxDuePerTurn ?? .max, let next = schedule.takeDue(by: nowNanos) {
             step(next.session, sessions[next.session].machine.timerEvent, at: next.at, loop)
@@ -353,7 +356,7 @@ public final class PollingEngine: WebhookDriver {
         let request = HTTPRequest(
             method: method, url: url, headers: headers, body: body, credentials: credentials ? configuration.credentials : nil, timeout: configuration.requestTimeout
         )
-        if pacer.admit(request, tag: index, atMillis: wallNanos() / 1_000_000) { submit(index, request, loop) }
+        if pacer.admit(request, tag: index, atNanos: wallNanos()) { submit(index, request, loop) }
     }
 
     /// Hands a request to the loop, after any wait for the rate cap. It counts as sent when its transfer

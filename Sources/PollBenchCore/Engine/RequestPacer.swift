@@ -6,34 +6,37 @@ import PollBenchRules
 /// every request goes at once.
 struct RequestPacer {
     private var bucket: TokenBucket?
-    private var waiting = Deque<(tag: Int, request: HTTPRequest)>()
+    /// The requests held back, with the wall nanoseconds at which each was.
+    private var waiting = Deque<(tag: Int, request: HTTPRequest, heldNanos: Int64)>()
 
     init(maxRequestsPerSecond: Double?) {
         bucket = maxRequestsPerSecond.map { TokenBucket(TokenBucket.Limit(rate: $0, burst: max(1, Int($0 / 10))), now: 0) }
     }
 
-    /// Whether `request` may go at wall ms `nowMillis`; if not, it waits behind those already waiting.
-    /// The time is read only under a cap (a clock read per request is work on every poll).
-    mutating func admit(_ request: HTTPRequest, tag: Int, atMillis nowMillis: @autoclosure () -> Int64) -> Bool {
+    /// Whether `request` may go at wall nanoseconds `nowNanos`; if not, it waits behind those already
+    /// waiting. The time is read only under a cap (a clock read per request is work on every poll).
+    mutating func admit(_ request: HTTPRequest, tag: Int, atNanos nowNanos: @autoclosure () -> Int64) -> Bool {
         guard bucket != nil else { return true }
-        guard waiting.isEmpty, take(atMillis: nowMillis()) else {
-            waiting.append((tag, request))
+        let now = nowNanos()
+        guard waiting.isEmpty, take(atMillis: now / 1_000_000) else {
+            waiting.append((tag, request, now))
             return false
         }
         return true
     }
 
-    /// The waiting requests the cap lets go at wall ms `nowMillis`, oldest first; those whose session has
-    /// ended meanwhile (`isDone`) are dropped without a token.
-    mutating func release(atMillis nowMillis: Int64, isDone: (Int) -> Bool) -> [(tag: Int, request: HTTPRequest)] {
-        var released: [(tag: Int, request: HTTPRequest)] = []
+    /// The waiting requests the cap lets go at wall nanoseconds `nowNanos`, oldest first, each with how
+    /// long it was held back; those whose session has ended meanwhile (`isDone`) are dropped without a token.
+    mutating func release(atNanos nowNanos: Int64, isDone: (Int) -> Bool) -> [(tag: Int, request: HTTPRequest, heldNanos: Int64)] {
+        var released: [(tag: Int, request: HTTPRequest, heldNanos: Int64)] = []
         while let next = waiting.first {
             if isDone(next.tag) {
                 waiting.removeFirst()  // interrupted while waiting
                 continue
             }
-            guard take(atMillis: nowMillis) else { break }
-            released.append(waiting.removeFirst())
+            guard take(atMillis: nowNanos / 1_000_000) else { break }
+            waiting.removeFirst()
+            released.append((next.tag, next.request, nowNanos - next.heldNanos))
         }
         return released
     }

@@ -37,6 +37,11 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
     /// Requests whose transfer started, and those that waited longer than 10 ms for a connection.
     public var requests: Int
     public var longConnectionWaits: Int
+    /// This process's cap on requests per wall second (its share of `--max-rate`), and the waits of the
+    /// requests the cap held back (wall-ms; a count of 0 when it held none back). Nil in results written
+    /// before they were measured, and in runs with no cap.
+    public var maxRequestsPerSecond: Double?
+    public var rateCapWait: Distribution?
     /// The highest per-second peaks (each a sum of the loops' peaks: a bound from above).
     public var peakInFlight: Int
     public var peakWaitingForConnection: Int
@@ -50,13 +55,14 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
     /// The cores the run could use, as a phrase: "1 core", "2 cores".
     public var coresPhrase: String { cores == 1 ? "1 core" : "\(cores) cores" }
 
-    public init(recorders: [HarnessRecorder], cores: Int, workers: Int, connectionsPerWorker: Int) {
+    public init(recorders: [HarnessRecorder], cores: Int, workers: Int, connectionsPerWorker: Int, maxRequestsPerSecond: Double? = nil) {
         self.cores = max(1, cores)
         self.workers = workers
         self.connectionsPerWorker = connectionsPerWorker
+        self.maxRequestsPerSecond = maxRequestsPerSecond
         var seconds: [HarnessSecond] = []
-        let lag = Histograms.micros(), wait = Histograms.micros(), socket = Histograms.micros()
-        var (loopLag, connectionWait, socketWait) = (lag, wait, socket)
+        let lag = Histograms.micros(), wait = Histograms.micros(), socket = Histograms.micros(), capped = Histograms.micros()
+        var (loopLag, connectionWait, socketWait, rateCapWait) = (lag, wait, socket, capped)
         for recorder in recorders {
             for second in recorder.seconds {
                 while seconds.count <= second.second { seconds.append(HarnessSecond(second: seconds.count)) }
@@ -65,7 +71,9 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
             loopLag.add(recorder.loopLag)
             socketWait.add(recorder.socketWaitBound)
             connectionWait.add(recorder.connectionWait)
+            rateCapWait.add(recorder.rateCapWait)
         }
+        self.rateCapWait = maxRequestsPerSecond.map { _ in Distribution(rateCapWait, unit: "wall-ms", divisor: 1_000) }
         self.seconds = seconds
         self.loopLag = Distribution(loopLag, unit: "wall-ms", divisor: 1_000)
         self.connectionWait = Distribution(connectionWait, unit: "wall-ms", divisor: 1_000)
@@ -85,12 +93,13 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
         let limits = limits
         if !limits.isEmpty {
             warning = "⚠ the harness limited this measurement: " + limits.map(\.text).joined(separator: "; ")
-                + ". The lags and slips above include its own queues; the remedies: " + Self.remedies(for: limits.map(\.kind), workers: workers, cores: cores, connections: connectionsPerWorker).joined(separator: ", ")
+                + ". The lags and slips above include its own queues; the remedies: "
+                + Self.remedies(for: limits.map(\.kind), workers: workers, cores: cores, connections: connectionsPerWorker, maxRate: maxRequestsPerSecond).joined(separator: ", ")
         }
     }
 
     /// What can limit a measurement.
-    private enum Limit { case cpu, loopLag, socketWait, lostCore, connections }
+    private enum Limit { case cpu, loopLag, socketWait, lostCore, connections, rateCap }
 
     /// Below this share of CPU in its long turns, a loop lost its core to something else rather than being slow.
     public static let lostCoreShare = 0.5
@@ -112,11 +121,14 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
         if Double(longConnectionWaits) > Self.longWaitShare * Double(requests) {
             limits.append((.connections, "connections: \(longConnectionWaits) of \(requests) requests waited over 10 ms for one of the \(connectionsPerWorker) per worker (wait p99 \(NumberText.seconds(fromMillis: connectionWait.p99)))"))
         }
+        if let cap = maxRequestsPerSecond, let held = rateCapWait, Double(held.count) > Self.longWaitShare * Double(requests) {
+            limits.append((.rateCap, "the request-rate cap: it held back \(held.count) of \(requests) requests (\(NumberText.short(cap)) a second here, from --max-rate; wait p99 \(NumberText.seconds(fromMillis: held.p99)))"))
+        }
         return limits
     }
 
     /// How to lift the limits found, by their kind rather than their wording.
-    private static func remedies(for kinds: [Limit], workers: Int, cores: Int, connections: Int) -> [String] {
+    private static func remedies(for kinds: [Limit], workers: Int, cores: Int, connections: Int, maxRate: Double?) -> [String] {
         var remedies: [String] = []
         if kinds.contains(.cpu) || kinds.contains(.loopLag) || kinds.contains(.socketWait) {
             remedies.append(workers < cores ? "more --workers (now \(workers), up to \(cores))" : "shard the run over more machines (--shard)")
@@ -125,6 +137,7 @@ public struct HarnessHealth: Sendable, Codable, Equatable {
             remedies.append("keep the loops' cores for them: other processes, or the embedded sandbox (serve it from other cores and give --target), ran there")
         }
         if kinds.contains(.connections) { remedies.append("more --connections (now \(connections))") }
+        if kinds.contains(.rateCap) { remedies.append("a higher --max-rate, if the service allows it (\(NumberText.short(maxRate ?? 0)) a second here)") }
         return remedies
     }
 }

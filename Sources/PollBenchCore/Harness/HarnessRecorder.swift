@@ -28,6 +28,8 @@ public struct HarnessRecorder: Sendable {
     public private(set) var longConnectionWaits = 0
     /// Requests whose transfer started.
     public private(set) var requestsStarted = 0
+    /// Every wait of a request the run's own request-rate cap (`--max-rate`) held back, µs.
+    public private(set) var rateCapWait = Histograms.micros()
 
     private let originNanos: Int64
     private let samplesProcess: Bool
@@ -77,6 +79,11 @@ public struct HarnessRecorder: Sendable {
         if micros > Self.longConnectionWaitMicros { longConnectionWaits += 1 }
         seconds[second].connectionWaits += 1
         seconds[second].connectionWaitMaxMicros = max(seconds[second].connectionWaitMaxMicros, micros)
+    }
+
+    /// The run's request-rate cap held a request back for `waitedNanos` before the transport had it.
+    public mutating func heldByRateCap(waitedNanos: Int64) {
+        rateCapWait.record(UInt64(clamping: max(1, waitedNanos / 1_000)))
     }
 
     /// Puts the CPU time spent since the last reading into the second it was read in; call once the loop ends.

@@ -140,6 +140,7 @@ public enum SummaryRows {
             + "loop lag p99 \(NumberText.orNoData(harness.loopLag.p99) { NumberText.twoDecimals($0) + " ms" }), "
             + "answers' wait in their sockets ≤ \(NumberText.orNoData(harness.socketWaitBound?.p99) { NumberText.twoDecimals($0) + " ms" }) (p99 over time), "
             + "\(harness.connectionWait.count) of \(harness.requests) requests waited for a connection (p99 \(NumberText.orNoData(harness.connectionWait.p99) { NumberText.twoDecimals($0) + " ms" })), "
+            + (harness.rateCapWait.map { held in "\(held.count) held back by the rate cap (p99 \(NumberText.orNoData(held.p99) { NumberText.twoDecimals($0) + " ms" })), " } ?? "")
             + "peaks: \(harness.peakInFlight) in flight, \(harness.peakOpenConnections) connections open"
         return [line] + [harness.warning].compactMap { $0 }
     }
