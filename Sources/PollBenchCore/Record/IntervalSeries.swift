@@ -30,10 +30,7 @@ public struct IntervalSeries: Sendable {
     public mutating func record(_ value: UInt64, interval: Int) {
         if interval != currentInterval { finishCurrent() }
         currentInterval = interval
-        if current?.record(value) == nil {  // in place: a comparison with nil would copy the histogram
-            current = Histograms.growing()
-            current?.record(value)
-        }
+        current.record(value, startingWith: Histograms.growing)
     }
 
     /// Every interval in the compressed encoding (late values merged into their interval), by interval:

@@ -107,3 +107,15 @@ public enum Histograms {
         Histogram(numberOfSignificantValueDigits: .three)
     }
 }
+
+extension Optional where Wrapped == Histogram<UInt64> {
+    /// Records `value`, starting the histogram with `start()` when there is none yet. In place through the
+    /// optional: comparing a histogram with nil first would copy it (its counts retained and released) on
+    /// every value, and the engine records ten values a poll.
+    mutating func record(_ value: UInt64, startingWith start: () -> Histogram<UInt64>) {
+        if self?.record(value) == nil {
+            self = start()
+            self?.record(value)
+        }
+    }
+}

@@ -41,12 +41,7 @@ public struct StrategyRecorder: Sendable {
     /// Records one value of a metric, in interval `interval`.
     public mutating func record(_ metric: Metric, _ value: UInt64, interval: Int) {
         let index = metric.index
-        // Recorded in place through the optional: comparing a histogram with nil first copied it (its
-        // counts retained and released) on every value.
-        if totals[index]?.record(value) == nil {
-            totals[index] = metric.histogram()
-            totals[index]?.record(value)
-        }
+        totals[index].record(value, startingWith: metric.histogram)
         intervals?[index].record(value, interval: interval)
     }
 
