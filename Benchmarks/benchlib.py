@@ -24,6 +24,13 @@ def build_release(product):
     return os.path.join(package, ".build", "release", product)
 
 
+def build_libcurl_loop(name, workdir):
+    """Compiles Benchmarks/NAME.c, a bare libcurl loop, into `workdir`; returns the binary's path."""
+    binary = os.path.join(workdir, name)
+    subprocess.run(["cc", "-O2", "-o", binary, os.path.join(ROOT, "Benchmarks", f"{name}.c"), "-lcurl"], check=True)
+    return binary
+
+
 def basic_authorization(client_id, secret):
     """The Authorization header's value for the API's Basic credentials."""
     return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()

@@ -46,7 +46,7 @@ A copy of the report goes to results/benchmarks/.
 """
 import argparse, csv, glob, json, os, re, resource, shutil, signal, statistics, subprocess, sys, tempfile, time
 
-from benchlib import ROOT, basic_authorization, build_release, free_port, need, require_two_cpus, start_nginx_serving, stop_server, write_result
+from benchlib import basic_authorization, build_libcurl_loop, build_release, free_port, need, require_two_cpus, start_nginx_serving, stop_server, write_result
 
 SESSION_ID = "0123456789abcdef"
 CREATED = ('{"verificationId":"%s","status":"initiated","providerId":"bankidse","flowType":"qr",'
@@ -421,8 +421,7 @@ def main():
     try:
         report(f"each step: {args.pace} s to start every session, then {args.duration} s; a session polls every {args.pace} s")
         if "libcurl" in args.only:
-            bare = os.path.join(workdir, "bare_libcurl")
-            subprocess.run(["cc", "-O2", "-o", bare, os.path.join(ROOT, "Benchmarks", "bare_libcurl.c"), "-lcurl"], check=True)
+            bare = build_libcurl_loop("bare_libcurl", workdir)
             best["libcurl"] = libcurl_step(bare, f"{url}/verifications/{SESSION_ID}", args.duration)
             report(best["libcurl"].line() + " (64 in flight, a closed loop)")
         runners = {
@@ -435,8 +434,7 @@ def main():
             counts = args.counts if name == "pollbench" else [c for c in args.counts if c < OPEN_FILES - 500]
             best[name] = search(name, runners[name], counts, report)
         if "libcurl" in args.only and best.get("pollbench"):
-            paced = os.path.join(workdir, "paced_libcurl")
-            subprocess.run(["cc", "-O2", "-o", paced, os.path.join(ROOT, "Benchmarks", "paced_libcurl.c"), "-lcurl"], check=True)
+            paced = build_libcurl_loop("paced_libcurl", workdir)
             best["paced"] = paced_libcurl_step(paced, f"{url}/verifications/{SESSION_ID}", best["pollbench"].sessions, args)
             report(best["paced"].line() + " (libcurl paced: pollbench's rate over 256 handles, the socket API)")
     finally:

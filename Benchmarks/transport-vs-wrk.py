@@ -23,7 +23,7 @@ A copy of the report goes to results/benchmarks/.
 """
 import argparse, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile
 
-from benchlib import ROOT, build_release, children_cpu, free_port, need, require_two_cpus, run_wrk, start_nginx, stop_server, write_result
+from benchlib import ROOT, build_libcurl_loop, build_release, children_cpu, free_port, need, require_two_cpus, run_wrk, start_nginx, stop_server, write_result
 
 BODY = '{"verificationId":"3f2a9c1d7e4b4f8a9b0c1d2e3f4a5b6c","status":"pending","providerId":"bankidse","flowType":"qr"}'
 PATH = "/api/v1/verifications/status"
@@ -96,8 +96,7 @@ def main():
     per_connection = args.per_connection or default_streams_per_connection()
     ours = build_release("TransportBench")
     workdir = tempfile.mkdtemp(prefix="pollbench-nginx-")
-    bare = os.path.join(workdir, "bare_libcurl")
-    subprocess.run(["cc", "-O2", "-o", bare, os.path.join(ROOT, "Benchmarks", "bare_libcurl.c"), "-lcurl"], check=True)
+    bare = build_libcurl_loop("bare_libcurl", workdir)
     cert, key = make_certificate(workdir)
     port, tls_port = free_port(), free_port()
     nginx = start_nginx(workdir, port, PATH, BODY, tls=(tls_port, cert, key))
